@@ -1,0 +1,1 @@
+"""relsynth: synthetic, referentially intact clones of relational databases."""

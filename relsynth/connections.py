@@ -1,0 +1,100 @@
+"""Opening databases: URL normalisation, clear connection errors, read-only snapshots.
+
+This is the only module that turns a user's URL into a SQLAlchemy engine. Passwords never leave it
+in clear: every message uses ``redact``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from relsynth.errors import ConfigurationError, ConnectionFailed, DriverMissing
+
+# The driver relsynth installs for each backend; a bare "postgresql://" means this one.
+_DEFAULT_DRIVERS = {"postgresql": "psycopg", "postgres": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+_BACKEND_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse ``url`` and pick relsynth's bundled driver when none is named."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"cannot parse database URL {url!r}: expected e.g. postgresql://user@host/db or sqlite:///file.db"
+        ) from exc
+    backend, _, driver = parsed.drivername.partition("+")
+    if not driver and backend in _DEFAULT_DRIVERS:
+        driver = _DEFAULT_DRIVERS[backend]
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    return parsed.set(drivername=f"{backend}+{driver}" if driver else backend)
+
+
+def redact(url: str | URL) -> str:
+    """The URL as it may appear in messages and logs: password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def dialect_name(url: str | URL) -> str:
+    """``postgresql``, ``mysql`` or ``sqlite`` (MariaDB is ``mysql``)."""
+    return parse_url(url).get_backend_name()
+
+
+def create_engine(url: str | URL, **kwargs: object) -> Engine:
+    """An engine for ``url`` whose first connection has succeeded, or a one-line error."""
+    parsed = parse_url(url)
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        raise DriverMissing(
+            f"the driver for {parsed.drivername!r} is not installed ({exc}); install it with pip, "
+            "or use postgresql://, mysql:// or sqlite:// which relsynth bundles"
+        ) from exc
+    except ArgumentError as exc:
+        raise ConfigurationError(f"invalid database URL {redact(parsed)}: {exc}") from exc
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise ConnectionFailed(
+            f"cannot connect to {redact(parsed)}: {reason}; check the host, port, database name and credentials"
+        ) from exc
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise ConnectionFailed(f"cannot connect to {redact(parsed)}: {exc}") from exc
+    return engine
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a read-only transaction over one consistent snapshot, rolled back after.
+
+    PostgreSQL: REPEATABLE READ, READ ONLY. MySQL/MariaDB: a consistent-snapshot read-only
+    transaction. SQLite: ``PRAGMA query_only`` on the connection.
+    """
+    backend = engine.dialect.name
+    with engine.connect() as connection:
+        if backend == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            connection.begin()
+        elif backend == "mysql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        else:
+            connection.exec_driver_sql("PRAGMA query_only = ON")
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+            if backend == "sqlite":
+                connection.exec_driver_sql("PRAGMA query_only = OFF")

@@ -1,0 +1,73 @@
+"""One root exception and its tree.
+
+Every message says what happened, why, and what to do. The CLI prints ``str(error)`` as one line
+and exits with ``error.exit_code``; a traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+
+class RelsynthError(Exception):
+    """Root of every error relsynth raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigurationError(RelsynthError):
+    """The user asked for something inconsistent or impossible (bad flag, bad config file)."""
+
+    exit_code = 2
+
+
+class ConnectionFailed(RelsynthError):
+    """A database could not be reached, or refused the credentials."""
+
+    exit_code = 3
+
+
+class DriverMissing(ConnectionFailed):
+    """The URL names a database driver that is not installed."""
+
+
+class IntrospectionError(RelsynthError):
+    """The source's catalog could not be read, or holds something relsynth cannot represent."""
+
+
+class UnsupportedType(IntrospectionError):
+    """A column type that relsynth cannot carry to the target."""
+
+
+class TargetNotEmpty(RelsynthError):
+    """The target already holds tables that relsynth would create (use --replace)."""
+
+    exit_code = 4
+
+
+class SchemaCreationError(RelsynthError):
+    """The target refused the DDL; what relsynth created was removed again."""
+
+
+class TrainingError(RelsynthError):
+    """A model could not be trained on the source data."""
+
+
+class GenerationError(RelsynthError):
+    """Synthetic rows could not be generated so that every constraint holds."""
+
+
+class LoadError(RelsynthError):
+    """The target refused the synthetic rows; the target was left as it was."""
+
+
+class ArtifactError(RelsynthError):
+    """A saved run is missing, damaged, or of an unsupported format version."""
+
+
+class PrivacyBudgetError(ConfigurationError):
+    """The requested differential-privacy budget cannot be met."""
+
+
+class ThresholdFailed(RelsynthError):
+    """A report figure is on the wrong side of a threshold the user set."""
+
+    exit_code = 5
