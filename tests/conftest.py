@@ -8,6 +8,7 @@ Each test gets databases of its own (``make_database``), dropped afterwards.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
+
+from relsynth.connections import parse_url
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 DATASET_NAMES = ("pagila", "chinook", "northwind", "hr", "berka", "stats")
@@ -56,15 +59,18 @@ def _server_url(engine: str) -> Iterator[URL]:
         if IN_CI:
             pytest.fail(message + " - CI=true requires every engine")
         pytest.skip(message)
+    probe = sa.create_engine(url)
     try:
-        with sa.create_engine(url).connect():
+        with probe.connect():
             pass
     except Exception as exc:
         message = f"{engine} server at {make_url(url).render_as_string(hide_password=True)} is unreachable: {exc}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    yield make_url(url)
+    finally:
+        probe.dispose()  # a pooled connection left to the GC warns (and warnings are errors)
+    yield parse_url(url)
     if container is not None:
         container.stop()
 
@@ -149,6 +155,16 @@ def load_dataset(postgres_server: URL) -> Callable[[str], str]:
             if IN_CI:
                 pytest.fail(message)
             pytest.skip(message)
+        lock = open(f"/tmp/relsynth-dataset-{name}.lock", "w")  # xdist workers load each dataset once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _load_if_missing(name)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+        return postgres_server.set(database=name).render_as_string(hide_password=False)
+
+    def _load_if_missing(name: str) -> None:
         if not _dataset_loaded(postgres_server, name):
             if shutil.which("psql") is None:
                 pytest.skip("psql is needed to load the shared datasets")
@@ -161,6 +177,5 @@ def load_dataset(postgres_server: URL) -> Callable[[str], str]:
             if postgres_server.password:
                 env["PGPASSWORD"] = postgres_server.password
             subprocess.run([str(DATASETS / name / "load.sh")], env=env, check=True, capture_output=True)
-        return postgres_server.set(database=name).render_as_string(hide_password=False)
 
     return load

@@ -1,0 +1,252 @@
+"""CHECK constraints evaluated on generated rows, so a constraint never fails at load time.
+
+A CHECK's SQL is parsed with sqlglot and evaluated on a DataFrame with SQL's three-valued logic: a
+row violates the constraint only when the expression is FALSE (NULL passes, as in SQL). Expressions
+outside the supported subset compile to None and are reported, not guessed.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlglot
+from sqlglot import expressions as exp
+
+Evaluator = Callable[[pd.DataFrame], pd.Series]
+
+
+class Unsupported(Exception):
+    """The expression uses SQL that this evaluator does not implement."""
+
+
+_COMPARISONS = {
+    exp.EQ: operator.eq,
+    exp.NEQ: operator.ne,
+    exp.GT: operator.gt,
+    exp.GTE: operator.ge,
+    exp.LT: operator.lt,
+    exp.LTE: operator.le,
+}
+_ARITHMETIC = {exp.Add: operator.add, exp.Sub: operator.sub, exp.Mul: operator.mul, exp.Div: operator.truediv}
+
+
+def _to_bool(values: pd.Series) -> pd.Series:
+    return values.astype("boolean")
+
+
+def _comparable(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Bring dates, timestamps and numbers to types that compare with each other."""
+    for a, b in ((left, right), (right, left)):
+        if pd.api.types.is_datetime64_any_dtype(a) and not pd.api.types.is_datetime64_any_dtype(b):
+            converted = pd.to_datetime(b, errors="coerce")
+            return (a, converted) if a is left else (converted, a)
+    if left.dtype == object or right.dtype == object:
+        sample = pd.concat([left.dropna().head(1), right.dropna().head(1)])
+        if len(sample) and all(hasattr(v, "isoformat") for v in sample):  # date / datetime objects
+            return pd.to_datetime(left, errors="coerce"), pd.to_datetime(right, errors="coerce")
+        if len(sample) and all(not isinstance(v, str) for v in sample):
+            return pd.to_numeric(left, errors="coerce"), pd.to_numeric(right, errors="coerce")
+    return left, right
+
+
+def _compile(node: exp.Expression) -> Evaluator:
+    if isinstance(node, exp.Paren):
+        return _compile(node.this)
+    if isinstance(node, exp.Cast):
+        inner = _compile(node.this)
+        target = node.to.this
+        if target in exp.DataType.NUMERIC_TYPES:
+            return lambda frame: pd.to_numeric(inner(frame), errors="coerce")
+        if target in {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ}:
+            return lambda frame: pd.to_datetime(inner(frame), errors="coerce")
+        return inner  # text-like casts do not change the comparison
+    if isinstance(node, exp.Column):
+        name = node.name
+
+        def column(frame: pd.DataFrame) -> pd.Series:
+            if name in frame.columns:
+                return frame[name]
+            lowered = {c.lower(): c for c in frame.columns}
+            if name.lower() in lowered:
+                return frame[lowered[name.lower()]]
+            raise Unsupported(f"unknown column {name}")
+
+        return column
+    if isinstance(node, exp.Literal):
+        value: object = node.this if node.is_string else float(node.this)
+        return lambda frame: pd.Series([value] * len(frame), index=frame.index, dtype=object)
+    if isinstance(node, exp.Null):
+        return lambda frame: pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if isinstance(node, exp.Boolean):
+        flag = node.this
+        return lambda frame: pd.Series([flag] * len(frame), index=frame.index, dtype="boolean")
+    if isinstance(node, exp.Neg):
+        inner = _compile(node.this)
+        return lambda frame: -pd.to_numeric(inner(frame), errors="coerce")
+    for kind, function in _ARITHMETIC.items():
+        if isinstance(node, kind):
+            left, right = _compile(node.this), _compile(node.expression)
+            return lambda frame, f=function: f(*_comparable(left(frame), right(frame)))
+    for kind, function in _COMPARISONS.items():
+        if isinstance(node, kind):
+            if isinstance(node.expression, exp.Any):
+                return _compile_in(node.this, _array_items(node.expression), negate=kind is exp.NEQ)
+            left, right = _compile(node.this), _compile(node.expression)
+            return lambda frame, f=function: _compare(f, left(frame), right(frame))
+    if isinstance(node, exp.And):
+        left, right = _compile(node.this), _compile(node.expression)
+        return lambda frame: _to_bool(left(frame)) & _to_bool(right(frame))
+    if isinstance(node, exp.Or):
+        left, right = _compile(node.this), _compile(node.expression)
+        return lambda frame: _to_bool(left(frame)) | _to_bool(right(frame))
+    if isinstance(node, exp.Not):
+        inner = _compile(node.this)
+        return lambda frame: ~_to_bool(inner(frame))
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        inner = _compile(node.this)
+        return lambda frame: inner(frame).isna().astype("boolean")
+    if isinstance(node, exp.In):
+        return _compile_in(node.this, node.expressions, negate=False)
+    if isinstance(node, exp.Between):
+        value, low, high = _compile(node.this), _compile(node.args["low"]), _compile(node.args["high"])
+        return lambda frame: _compare(operator.ge, value(frame), low(frame)) & _compare(
+            operator.le, value(frame), high(frame)
+        )
+    if isinstance(node, exp.Length):
+        inner = _compile(node.this)
+        return lambda frame: inner(frame).map(lambda v: None if v is None or v is pd.NA else len(str(v)))
+    raise Unsupported(type(node).__name__)
+
+
+def _array_items(node: exp.Any) -> list[exp.Expression]:
+    inner = node.this
+    while isinstance(inner, (exp.Paren, exp.Cast)):
+        inner = inner.this
+    if not isinstance(inner, exp.Array):
+        raise Unsupported("ANY over something other than an ARRAY literal")
+    return list(inner.expressions)
+
+
+def _compile_in(subject: exp.Expression, items: list[exp.Expression], *, negate: bool) -> Evaluator:
+    value = _compile(subject)
+    literals = []
+    for item in items:
+        while isinstance(item, (exp.Paren, exp.Cast)):
+            item = item.this
+        if not isinstance(item, exp.Literal):
+            raise Unsupported("IN list with non-literal items")
+        literals.append(item.this if item.is_string else float(item.this))
+
+    def evaluate(frame: pd.DataFrame) -> pd.Series:
+        values = value(frame)
+        if literals and not isinstance(literals[0], str):
+            values = pd.to_numeric(values, errors="coerce")
+        else:
+            values = values.map(lambda v: v if v is None or v is pd.NA else str(v))
+        result = values.isin(literals).astype("boolean")
+        result[values.isna()] = pd.NA
+        return ~result if negate else result
+
+    return evaluate
+
+
+def _compare(function: Callable, left: pd.Series, right: pd.Series) -> pd.Series:
+    left, right = _comparable(left, right)
+    missing = left.isna().to_numpy() | right.isna().to_numpy()
+    with np.errstate(invalid="ignore"):
+        try:
+            result = pd.Series(function(left, right), index=left.index).astype("boolean")
+        except TypeError as exc:
+            raise Unsupported(f"cannot compare {left.dtype} with {right.dtype}") from exc
+    result[missing] = pd.NA
+    return result
+
+
+@dataclass(frozen=True)
+class CompiledCheck:
+    sqltext: str
+    evaluate: Evaluator
+
+    def violations(self, frame: pd.DataFrame) -> np.ndarray:
+        """A boolean mask of the rows for which the CHECK is FALSE."""
+        if frame.empty:
+            return np.zeros(0, dtype=bool)
+        result = _to_bool(self.evaluate(frame))
+        return (result == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - three-valued logic
+
+
+def compile_check(sqltext: str, *, dialect: str = "postgres", domain_column: str | None = None) -> CompiledCheck | None:
+    """Compile ``sqltext`` or return None when it uses unsupported SQL.
+
+    ``domain_column`` replaces ``VALUE`` in a domain's CHECK with the column that uses the domain.
+    """
+    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
+    try:
+        tree = sqlglot.parse_one(sqltext, read=read)
+        if domain_column is not None:
+            tree = tree.transform(
+                lambda node: exp.column(domain_column)
+                if isinstance(node, exp.Column) and node.name.upper() == "VALUE"
+                else node
+            )
+        evaluator = _compile(tree)
+    except (Unsupported, sqlglot.errors.ParseError):
+        return None
+    return CompiledCheck(sqltext=sqltext, evaluate=evaluator)
+
+
+def column_bounds(sqltext: str, *, dialect: str = "postgres") -> dict[str, tuple[float | None, float | None]]:
+    """Numeric bounds that a CHECK puts on single columns: ``{"amount": (0, None)}`` for ``amount > 0``.
+
+    Used to keep decoded values inside the allowed range rather than rejecting them afterwards.
+    """
+    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
+    try:
+        tree = sqlglot.parse_one(sqltext, read=read)
+    except sqlglot.errors.ParseError:
+        return {}
+    bounds: dict[str, tuple[float | None, float | None]] = {}
+
+    def literal(node: exp.Expression) -> float | None:
+        while isinstance(node, (exp.Paren, exp.Cast)):
+            node = node.this
+        if isinstance(node, exp.Neg):
+            inner = literal(node.this)
+            return None if inner is None else -inner
+        return float(node.this) if isinstance(node, exp.Literal) and not node.is_string else None
+
+    def column(node: exp.Expression) -> str | None:
+        while isinstance(node, (exp.Paren, exp.Cast)):
+            node = node.this
+        return node.name if isinstance(node, exp.Column) else None
+
+    def add(name: str, low: float | None, high: float | None) -> None:
+        old_low, old_high = bounds.get(name, (None, None))
+        low = low if old_low is None else (old_low if low is None else max(low, old_low))
+        high = high if old_high is None else (old_high if high is None else min(high, old_high))
+        bounds[name] = (low, high)
+
+    def visit(node: exp.Expression) -> None:
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.And):
+            visit(node.this)
+            visit(node.expression)
+        elif isinstance(node, exp.Between) and column(node.this):
+            add(column(node.this), literal(node.args["low"]), literal(node.args["high"]))
+        elif isinstance(node, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            name, value = column(node.this), literal(node.expression)
+            flipped = False
+            if name is None or value is None:
+                name, value, flipped = column(node.expression), literal(node.this), True
+            if name is None or value is None:
+                return
+            lower = isinstance(node, (exp.GT, exp.GTE)) != flipped
+            add(name, value, None) if lower else add(name, None, value)
+
+    visit(tree)
+    return bounds

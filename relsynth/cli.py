@@ -1,0 +1,287 @@
+"""The command line: a thin layer over the public verbs. One command per verb."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from relsynth.errors import ConfigurationError, RelsynthError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Synthetic, referentially intact clones of relational databases.")
+console = Console(stderr=True)
+out = Console()
+_state = {"debug": False}
+
+SchemaOption = Annotated[Optional[list[str]], typer.Option("--schema", help="Namespace(s) to read; repeat for several.")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (see README).")]
+SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed gives the same clone.")]
+ScaleOption = Annotated[Optional[float], typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
+
+
+class StageProgress:
+    """Renders the library's progress callbacks as one rich bar per stage and table."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.fields[stage]:>8}"), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        self.tasks: dict[tuple[str, str], TaskID] = {}
+
+    def __enter__(self) -> StageProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, table: str, fraction: float) -> None:
+        key = (stage, table)
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(table, total=1.0, stage=stage)
+        self.progress.update(self.tasks[key], completed=fraction)
+
+
+def _config(path: Path | None, **flags):
+    from relsynth.config import load_config
+
+    return load_config(path, **flags)
+
+
+def _summary(result) -> None:
+    table = RichTable(title="relsynth clone")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in result.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    out.print("time per stage: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items()))
+    for warning in dict.fromkeys(result.warnings):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def inspect(
+    url: str,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the schema as versioned JSON.")] = False,
+    schema: SchemaOption = None,
+) -> None:
+    """Introspect a database: tables, columns, keys, the FK graph and warnings."""
+    from relsynth.api import introspect
+    from relsynth.graph import cyclic_components, fk_graph
+    from relsynth.schema import snapshot
+
+    found = introspect(url, schemas=schema)
+    if json_output:
+        out.print_json(snapshot.to_json(found)) if sys.stdout.isatty() else print(snapshot.to_json(found))
+        return
+    table = RichTable(title=f"{len(found.tables)} tables, {len(found.foreign_keys)} foreign keys ({found.dialect} {found.server_version or ''})")
+    for heading in ("table", "columns", "primary key", "foreign keys"):
+        table.add_column(heading)
+    for element in found.tables:
+        pk = ", ".join(element.primary_key.constrained_columns) if element.primary_key else "-"
+        fks = "\n".join(f"({', '.join(fk.constrained_columns)}) -> {fk.referred_table}" for fk in element.foreign_keys) or "-"
+        table.add_row(str(element.name), str(len(element.columns)), pk, fks)
+    out.print(table)
+    cycles = cyclic_components(fk_graph(found))
+    if cycles:
+        out.print("cycles: " + "; ".join(" <-> ".join(str(n) for n in sorted(c, key=str)) for c in cycles))
+    for view in found.views:
+        out.print(f"view {view.name}")
+    for warning in found.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command()
+def plan(
+    url: str,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    schema: SchemaOption = None,
+) -> None:
+    """Show the generation order, each table's context parent and every deferred FK with its reason."""
+    from relsynth.api import introspect
+    from relsynth.api import plan as make_plan
+
+    generation_plan = make_plan(introspect(url, schemas=schema))
+    print(generation_plan.to_json() if json_output else generation_plan.render())
+
+
+@app.command()
+def clone(
+    source: str,
+    target: str,
+    schema_only: Annotated[bool, typer.Option("--schema-only", help="Create an empty copy of the schema.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Drop the target's tables that relsynth would create.")] = False,
+    scale: ScaleOption = None,
+    seed: SeedOption = None,
+    config: ConfigOption = None,
+    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="Keep the trained run here.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report of the clone here.")] = None,
+    schema: SchemaOption = None,
+) -> None:
+    """Learn SOURCE and write a synthetic clone into TARGET."""
+    from relsynth.api import clone as run_clone
+
+    settings = _config(config, scale=scale, seed=seed)
+    with StageProgress() as progress:
+        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
+    _summary(result)
+    if report is not None:
+        _write_report(source, target, html=report, json_path=None, seed=settings.seed)
+
+
+@app.command()
+def train(
+    source: str,
+    workspace: Annotated[Path, typer.Option("--workspace", help="Directory for the trained run.")],
+    seed: SeedOption = None,
+    config: ConfigOption = None,
+    schema: SchemaOption = None,
+) -> None:
+    """Learn SOURCE once; generate many times later with `relsynth generate`."""
+    from relsynth.api import train as run_train
+
+    with StageProgress() as progress:
+        run = run_train(source, workspace=workspace, config=_config(config, seed=seed), schemas=schema, progress=progress)
+    out.print(f"trained {len(run.tables)} tables into {workspace} in {sum(run.training_seconds.values()):.1f}s")
+
+
+@app.command()
+def generate(
+    workspace: Path,
+    target: str,
+    scale: ScaleOption = None,
+    seed: SeedOption = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Drop the target's tables that relsynth would create.")] = False,
+) -> None:
+    """Generate from a trained run (no access to the source needed) into TARGET."""
+    from relsynth.api import generate_into
+
+    with StageProgress() as progress:
+        result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, progress=progress)
+    _summary(result)
+
+
+def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
+    thresholds = {}
+    for item in items or []:
+        name, _, value = item.partition("=")
+        try:
+            thresholds[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigurationError(f"{flag} {item!r}: expected NAME=NUMBER, e.g. {flag} quality=0.85") from None
+    return thresholds
+
+
+def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, seed: int = 0,
+                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None) -> None:
+    from relsynth.reporting import build_report, check_thresholds, render_html, render_terminal
+
+    report = build_report(source, target, seed=seed)
+    out.print(render_terminal(report))
+    if html is not None:
+        html.write_text(render_html(report), encoding="utf-8")
+        out.print(f"HTML report: {html}")
+    if json_path is not None:
+        json_path.write_text(report.to_json(), encoding="utf-8")
+    failures = check_thresholds(report, fail_under=fail_under or {}, fail_over=fail_over or {})
+    if failures:
+        from relsynth.errors import ThresholdFailed
+
+        raise ThresholdFailed("report thresholds not met: " + "; ".join(failures))
+
+
+@app.command()
+def report(
+    source: str,
+    target: str,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report.")] = None,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the figures as JSON.")] = None,
+    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="NAME=VALUE: fail when the figure is lower.")] = None,
+    fail_over: Annotated[Optional[list[str]], typer.Option("--fail-over", help="NAME=VALUE: fail when the figure is higher.")] = None,
+    seed: SeedOption = None,
+) -> None:
+    """Measure a clone's integrity, fidelity and privacy against its source."""
+    _write_report(
+        source, target, html=html, json_path=json_path, seed=seed or 0,
+        fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo databases and report go.")] = Path("relsynth-demo"),
+    seed: SeedOption = None,
+) -> None:
+    """Build a demo shop database in SQLite, clone it, and show the result."""
+    from relsynth.api import clone as run_clone
+    from relsynth.demo import build_demo_database
+
+    directory.mkdir(parents=True, exist_ok=True)
+    source = build_demo_database(directory / "source.sqlite")
+    target_path = directory / "clone.sqlite"
+    target_path.unlink(missing_ok=True)
+    target = f"sqlite:///{target_path}"
+    out.print(f"source: {source}\nclone:  {target}")
+    settings = _config(None, seed=seed)
+    with StageProgress() as progress:
+        result = run_clone(source, target, config=settings, progress=progress)
+    _summary(result)
+    _show_rows(source, target, "customer")
+    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", seed=settings.seed)
+
+
+def _show_rows(source: str, target: str, table_name: str) -> None:
+    import sqlalchemy as sa
+
+    for label, url in (("source", source), ("clone", target)):
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            result = connection.exec_driver_sql(f'SELECT * FROM "{table_name}" LIMIT 3')
+            table = RichTable(title=f"{label}: first rows of {table_name}")
+            for column in result.keys():
+                table.add_column(column)
+            for row in result:
+                table.add_row(*("NULL" if v is None else str(v) for v in row))
+        engine.dispose()
+        out.print(table)
+
+
+def main() -> None:
+    """Entry point: one clear line and an exit code for every error, a traceback only with --debug."""
+    try:
+        app()
+    except RelsynthError as error:
+        if _state["debug"]:
+            raise
+        console.print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        console.print("aborted")
+        sys.exit(130)
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        console.print(f"[red]unexpected error:[/] {type(error).__name__}: {error} (rerun with --debug for the traceback)", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

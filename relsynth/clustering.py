@@ -1,0 +1,101 @@
+"""Clusters of parent rows, so that secondary foreign keys keep child-parent correlations.
+
+A child row's model learns which *cluster* of parent rows it points to (``__ref__`` column); the
+generator then picks a concrete synthetic parent from that cluster. The clustering is k-means over
+standardised numeric columns and one-hot top categories; its state is plain JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+
+MAX_CLUSTERS = 12
+ROWS_PER_CLUSTER = 20  # fewer clusters for small parents: each must hold enough rows to be learnable
+TOP_CATEGORIES = 8
+
+
+@dataclass(frozen=True)
+class ParentClusters:
+    numeric: dict[str, tuple[float, float]]  # column -> (mean, std)
+    categorical: dict[str, tuple[str, ...]]  # column -> top categories (one-hot)
+    centroids: tuple[tuple[float, ...], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.centroids)
+
+    def _features(self, frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for column, (mean, std) in self.numeric.items():
+            values = _as_number(frame[column]) if column in frame.columns else pd.Series(np.nan, index=frame.index)
+            parts.append(((values.to_numpy(dtype=float) - mean) / std)[:, None])
+        for column, categories in self.categorical.items():
+            values = frame[column].astype(str).to_numpy() if column in frame.columns else np.full(len(frame), "")
+            parts.append(np.stack([values == category for category in categories], axis=1).astype(float))
+        if not parts:
+            return np.zeros((len(frame), 1))
+        return np.nan_to_num(np.concatenate(parts, axis=1), nan=0.0)
+
+    def assign(self, frame: pd.DataFrame) -> np.ndarray:
+        """The cluster index of each row."""
+        if len(frame) == 0:
+            return np.zeros(0, dtype=np.int64)
+        features = self._features(frame)
+        centroids = np.asarray(self.centroids)
+        distances = ((features[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+        return distances.argmin(axis=1)
+
+    def to_dict(self) -> dict:
+        return {
+            "numeric": {k: list(v) for k, v in self.numeric.items()},
+            "categorical": {k: list(v) for k, v in self.categorical.items()},
+            "centroids": [list(c) for c in self.centroids],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ParentClusters:
+        return cls(
+            numeric={k: (float(v[0]), float(v[1])) for k, v in data["numeric"].items()},
+            categorical={k: tuple(v) for k, v in data["categorical"].items()},
+            centroids=tuple(tuple(float(x) for x in c) for c in data["centroids"]),
+        )
+
+
+def _as_number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("int64").where(values.notna()).astype(float) / 1e9
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    if values.dtype == object and len(values.dropna()) and hasattr(values.dropna().iloc[0], "toordinal"):
+        return values.map(lambda v: np.nan if v is None else float(v.toordinal()))
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def fit_clusters(frame: pd.DataFrame, *, seed: int) -> ParentClusters:
+    """Cluster the parent rows in ``frame`` (its model columns)."""
+    numeric: dict[str, tuple[float, float]] = {}
+    categorical: dict[str, tuple[str, ...]] = {}
+    for column in frame.columns:
+        values = frame[column]
+        as_number = _as_number(values) if not values.dtype == object or values.dropna().map(
+            lambda v: isinstance(v, (int, float)) or hasattr(v, "toordinal")
+        ).all() else None
+        if as_number is not None and as_number.notna().any() and as_number.nunique() > TOP_CATEGORIES:
+            std = float(as_number.std()) or 1.0
+            numeric[column] = (float(as_number.mean()), std if np.isfinite(std) else 1.0)
+        else:
+            top = values.astype(str).value_counts().head(TOP_CATEGORIES).index
+            if len(top) > 1:
+                categorical[column] = tuple(str(v) for v in top)
+    k = int(max(1, min(MAX_CLUSTERS, len(frame) // ROWS_PER_CLUSTER)))
+    clusters = ParentClusters(numeric, categorical, centroids=((0.0,),))
+    features = clusters._features(frame)
+    if k == 1 or len(frame) <= k:
+        centroids = features.mean(axis=0, keepdims=True) if len(frame) else np.zeros((1, features.shape[1]))
+    else:
+        centroids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features).cluster_centers_
+    return ParentClusters(numeric, categorical, centroids=tuple(tuple(map(float, c)) for c in centroids))

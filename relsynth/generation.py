@@ -1,0 +1,343 @@
+"""Generation: execute the plan, parents first, owning every key.
+
+For each table in plan order: decide how many rows (roots: scale x source rows; children: the
+learned ``__children__`` count of each synthetic parent), sample the model conditioned on the
+parent rows, redraw rows that violate a CHECK, fill keys, identifying values, text and opaque
+values, then assign the foreign keys. Deferred foreign keys are assigned once every table exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents
+from relsynth.checks import CompiledCheck, compile_check
+from relsynth.clustering import ParentClusters
+from relsynth.config import TableMode
+from relsynth.errors import GenerationError
+from relsynth.learning import fingerprint
+from relsynth.planning import TablePlan
+from relsynth.roles import Role
+from relsynth.runs import Run, TableArtifact
+from relsynth.schema.elements import ForeignKey, QualifiedName, Table
+from relsynth.values import identifying, keys, opaque, text
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, str, float], None]
+CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK before they are dropped
+KEY_ROUNDS = 5  # reassignments of rows that repeat a composite key before they are dropped
+
+
+@dataclass
+class SyntheticTable:
+    rows: pd.DataFrame  # the table's columns, as they will be loaded
+    model: pd.DataFrame  # the model frame (model columns and relational helpers)
+    clusters: np.ndarray | None = None  # cluster of each row, when other tables point here
+
+
+@dataclass
+class SyntheticDatabase:
+    """Generated tables in plan order, ready to load."""
+
+    tables: dict[QualifiedName, pd.DataFrame]
+    dropped_rows: dict[str, int] = field(default_factory=dict)  # rows dropped to keep a constraint
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        return {str(name): len(frame) for name, frame in self.tables.items()}
+
+
+def _checks(artifact: TableArtifact, dialect: str) -> list[CompiledCheck]:
+    compiled = []
+    for entry in artifact.checks:
+        column, _, sqltext = entry.rpartition("\x00")
+        check = compile_check(sqltext, dialect=dialect, domain_column=column or None)
+        if check is not None:
+            compiled.append(check)
+    return compiled
+
+
+class Generator:
+    def __init__(self, run: Run, *, scale: float, seed: int, progress: Progress | None = None) -> None:
+        self.run = run
+        self.scale = scale
+        self.progress = progress or (lambda stage, table, fraction: None)
+        self.fk_ids = {fk: index for index, fk in enumerate(run.schema.foreign_keys)}
+        order = run.plan.tables
+        sequences = np.random.SeedSequence([seed, 0x5EED]).spawn(len(order))
+        self.seeds = {tp.table: int(s.generate_state(1)[0]) for tp, s in zip(order, sequences, strict=True)}
+        self.made: dict[QualifiedName, SyntheticTable] = {}
+        self.result = SyntheticDatabase(tables={})
+
+    # -- the plan ---------------------------------------------------------------------------
+
+    def generate(self) -> SyntheticDatabase:
+        for table_plan in self.run.plan.tables:
+            self.progress("generate", str(table_plan.table), 0.0)
+            self.made[table_plan.table] = self._table(table_plan)
+            self.progress("generate", str(table_plan.table), 1.0)
+        for table_plan in self.run.plan.tables:
+            for deferred in table_plan.deferred_fks:
+                self._assign(deferred.foreign_key, self.made[table_plan.table], deferred=True)
+        for table_plan in self.run.plan.tables:
+            self.result.tables[table_plan.table] = self.made[table_plan.table].rows
+        return self.result
+
+    def _table(self, table_plan: TablePlan) -> SyntheticTable:
+        name = table_plan.table
+        table = self.run.schema.table(name)
+        artifact = self.run.tables[name]
+        rng = np.random.default_rng(self.seeds[name])
+        if artifact.mode is TableMode.COPY:
+            return self._copied(artifact, table)
+        if artifact.mode in (TableMode.EMPTY, TableMode.EXCLUDE) or artifact.model is None:
+            return SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
+        parent_rows, context = self._context(table_plan, artifact, rng)
+        model = self._sample(artifact, context, rng, parent_rows)
+        parent_rows = model.pop("__parent_row").to_numpy()
+        rows = self._values(table, artifact, model, rng)
+        if table_plan.context_fk is not None:
+            self._copy_parent_keys(table_plan.context_fk, rows, parent_rows)
+        synthetic = SyntheticTable(rows=rows, model=model)
+        if artifact.clusters is not None:
+            synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
+        for fk in table_plan.secondary_fks:
+            self._assign(fk, synthetic, deferred=False)
+        self._keep_composite_keys_unique(table, table_plan, synthetic, rng)
+        return synthetic
+
+    # -- rows and context -------------------------------------------------------------------
+
+    def _context(self, table_plan: TablePlan, artifact: TableArtifact, rng: np.random.Generator):
+        """(parent row index per child, context frame) or (array of n, None) for a root table."""
+        fk = table_plan.context_fk
+        null_rows = _scaled(artifact.null_context_rows, self.scale, rng)
+        if fk is None:
+            n = _scaled(artifact.source_rows, self.scale, rng, at_least_one=True)
+            return np.full(n, NO_PARENT), None
+        parent = self.made[fk.referred_table]
+        parent_artifact = self.run.tables[fk.referred_table]
+        count_column = parent_artifact.children.get(self.fk_ids[fk])
+        if count_column is not None and count_column in parent.model.columns:
+            counts = parent.model[count_column].fillna(0).to_numpy(dtype=np.int64)
+            if parent_artifact.mode is TableMode.COPY:  # real counts of reference rows: scale them
+                counts = rng.binomial(counts, min(1.0, self.scale)) if self.scale <= 1 else np.round(counts * self.scale).astype(np.int64)
+        else:
+            counts = np.zeros(len(parent.rows), dtype=np.int64)
+        counts = np.clip(counts, 0, 1 if table_plan.context_unique else None)
+        parent_index = np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
+        context = parent.model.reindex(parent_index).reset_index(drop=True) if len(parent.model.columns) else None
+        if context is not None:
+            context[parent_index == NO_PARENT] = np.nan
+        return parent_index, context
+
+    def _sample(self, artifact: TableArtifact, context, rng, parent_rows: np.ndarray) -> pd.DataFrame:
+        """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold."""
+        seed = int(rng.integers(2**31))
+        if context is not None:
+            frame = artifact.model.sample(context=context, seed=seed)
+        else:
+            frame = artifact.model.sample(n=len(parent_rows), seed=seed)
+        frame["__parent_row"] = parent_rows
+        checks = _checks(artifact, self.run.schema.dialect)
+        if not checks or frame.empty:
+            return frame
+        for attempt in range(CHECK_ROUNDS + 1):
+            bad = np.zeros(len(frame), dtype=bool)
+            for check in checks:
+                bad |= check.violations(frame)
+            if not bad.any():
+                return frame
+            if attempt == CHECK_ROUNDS:
+                break
+            seed = int(rng.integers(2**31))
+            if context is not None:
+                redraw = artifact.model.sample(context=context[bad].reset_index(drop=True), seed=seed)
+            else:
+                redraw = artifact.model.sample(n=int(bad.sum()), seed=seed)
+            for column in redraw.columns:
+                frame.loc[bad, column] = redraw[column].to_numpy()
+        self.result.dropped_rows[str(artifact.table)] = int(bad.sum())
+        log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(bad.sum()))
+        return frame[~bad].reset_index(drop=True)
+
+    def _values(self, table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        n = len(model)
+        columns: dict[str, pd.Series] = {}
+        states = artifact.values
+        seed = int(rng.integers(2**31))
+        kinds = {c: identifying.IdentifyingKind(s["kind"]) for c, s in states.get("identifying", {}).items()}
+        fake = None
+        if kinds:
+            specs = states["identifying"]
+            generator = identifying.IdentifyingGenerator(
+                kinds,
+                seed=seed,
+                locale=self.run.config.locale,
+                unique={c for c, s in specs.items() if s["unique"]},
+                max_lengths={c: s["max_length"] for c, s in specs.items() if s["max_length"]},
+                null_rates={c: s["null_rate"] for c, s in specs.items()},
+                profiles={c: identifying.ValueProfile.from_dict(s["profile"]) for c, s in specs.items()},
+            )
+            fake = self._without_real_values(generator, n, states.get("forbidden", {}))
+        for column in artifact.columns:
+            name = column.name
+            if column.role is Role.MODEL:
+                columns[name] = model[name].reset_index(drop=True)
+            elif column.role is Role.KEY:
+                columns[name] = keys.KeyGenerator.from_dict(states["keys"][name]).generate(n)
+            elif column.role is Role.IDENTIFYING and fake is not None:
+                columns[name] = fake[name].reset_index(drop=True)
+            elif column.role is Role.TEXT:
+                model_text = text.TextModel.from_dict(states["text"][name])
+                columns[name] = model_text.sample(n, seed=int(rng.integers(2**31)), max_length=table.column(name).type.length)
+            elif column.role is Role.OPAQUE:
+                state = states["opaque"][name]
+                model_class = {"binary": opaque.BinaryModel, "uuid": opaque.UuidModel}.get(state["kind"], opaque.JsonModel)
+                columns[name] = model_class.from_dict(state["state"]).sample(n, seed=int(rng.integers(2**31)))
+            elif column.role is Role.FOREIGN_KEY:
+                columns[name] = pd.Series([None] * n, dtype=object)
+        return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+    def _without_real_values(self, generator, n: int, forbidden: dict[str, list[str]]) -> pd.DataFrame:
+        """Generate identifying values, redrawing any that equals a real one (by fingerprint)."""
+        frame = generator.generate(n)
+        for _ in range(10):
+            bad = np.zeros(n, dtype=bool)
+            for column, prints in forbidden.items():
+                if column in frame.columns and prints:
+                    known = set(prints)
+                    bad |= frame[column].map(lambda v: v is not None and fingerprint(v) in known).to_numpy(dtype=bool)
+            if not bad.any():
+                return frame
+            redraw = generator.generate(int(bad.sum()))
+            frame.loc[bad, list(redraw.columns)] = redraw.to_numpy()
+        return frame
+
+    def _copied(self, artifact: TableArtifact, table: Table) -> SyntheticTable:
+        frame = self.run.copied[artifact.table].reset_index(drop=True)
+        helpers = [c for c in frame.columns if c.startswith("__")]
+        rows = frame.drop(columns=helpers)
+        model = frame[[c for c in artifact.model_columns if c in frame.columns]]
+        clusters = ParentClusters.from_dict(artifact.clusters).assign(model) if artifact.clusters else None
+        return SyntheticTable(rows=rows, model=model, clusters=clusters)
+
+    # -- foreign keys -----------------------------------------------------------------------
+
+    def _copy_parent_keys(self, fk: ForeignKey, rows: pd.DataFrame, parent_index: np.ndarray) -> None:
+        parent = self.made[fk.referred_table].rows
+        has = parent_index != NO_PARENT
+        for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
+            values = pd.Series([None] * len(rows), dtype=object)
+            if has.any():
+                values[has] = parent[parent_column].to_numpy(dtype=object)[parent_index[has]]
+            rows[child_column] = values
+
+    def _assign(self, fk: ForeignKey, child: SyntheticTable, *, deferred: bool) -> None:
+        fk_id = self.fk_ids[fk]
+        child_artifact = self.run.tables[fk.table]
+        parent = self.made[fk.referred_table]
+        parent_artifact = self.run.tables[fk.referred_table]
+        if len(child.rows) == 0:
+            return
+        table = self.run.schema.table(fk.table)
+        nullable = all(table.column(c).nullable for c in fk.constrained_columns)
+        ref_column = child_artifact.refs.get(fk_id)
+        wanted = np.zeros(len(child.rows), dtype=np.int64)
+        if ref_column is not None and ref_column in child.model.columns:
+            labels = child.model[ref_column].reset_index(drop=True)
+            wanted = labels.map(lambda v: NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])).to_numpy(dtype=np.int64)
+        if not nullable:
+            wanted[wanted == NO_PARENT] = 0
+        parent_clusters = parent.clusters if parent.clusters is not None else np.zeros(len(parent.rows), dtype=np.int64)
+        degree_column = parent_artifact.degrees.get(fk_id)
+        if degree_column is not None and degree_column in parent.model.columns:
+            degrees = parent.model[degree_column].fillna(0).to_numpy(dtype=np.int64)
+        else:
+            degrees = np.ones(len(parent.rows), dtype=np.int64)
+        rng = np.random.default_rng([self.seeds[fk.table], fk_id])
+        unique = fk in self.run.plan.table(fk.table).unique_fks
+        if fk.is_self_reference:
+            index = assign_self_parents(
+                wanted_clusters=wanted, row_clusters=parent_clusters, row_degrees=degrees, rng=rng, nullable=nullable
+            )
+        else:
+            index = assign_parents(
+                wanted_clusters=wanted, parent_clusters=parent_clusters, parent_degrees=degrees, rng=rng, unique=unique
+            )
+        missing = (index == NO_PARENT) & (wanted != NO_PARENT)
+        if missing.any() and not nullable:
+            if len(parent.rows) == 0:
+                raise GenerationError(
+                    f"{fk.label} is NOT NULL but {fk.referred_table} has no rows in the clone; "
+                    f"generate {fk.referred_table} (check its mode in the config) or make the key nullable"
+                )
+            index[missing] = rng.integers(0, len(parent.rows), int(missing.sum()))
+        self._copy_parent_keys(fk, child.rows, index)
+
+    def _keep_composite_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
+        """Primary and unique keys that include foreign keys must not repeat: reassign, then drop."""
+        fk_columns = {c for fk in table.foreign_keys for c in fk.constrained_columns}
+        key_sets = [table.primary_key.constrained_columns] if table.primary_key else []
+        key_sets += [u.columns for u in table.unique_constraints]
+        key_sets = [list(k) for k in key_sets if set(k) & fk_columns and len(k) > 0]
+        if not key_sets:
+            return
+        reassignable = [fk for fk in table_plan.secondary_fks if any(set(fk.constrained_columns) & set(k) for k in key_sets)]
+        for _ in range(KEY_ROUNDS):
+            duplicated = np.zeros(len(synthetic.rows), dtype=bool)
+            for key in key_sets:
+                present = synthetic.rows[key].notna().all(axis=1)
+                duplicated |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
+            if not duplicated.any() or not reassignable:
+                break
+            for fk in reassignable:
+                parent = self.made[fk.referred_table].rows
+                picks = rng.integers(0, len(parent), int(duplicated.sum()))
+                for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
+                    synthetic.rows.loc[duplicated, child_column] = parent[parent_column].to_numpy(dtype=object)[picks]
+        duplicated = np.zeros(len(synthetic.rows), dtype=bool)
+        for key in key_sets:
+            present = synthetic.rows[key].notna().all(axis=1)
+            duplicated |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
+        if duplicated.any():
+            self.result.dropped_rows[str(table.name)] = self.result.dropped_rows.get(str(table.name), 0) + int(duplicated.sum())
+            synthetic.rows = synthetic.rows[~duplicated].reset_index(drop=True)
+            synthetic.model = synthetic.model[~duplicated].reset_index(drop=True)
+            if synthetic.clusters is not None:
+                synthetic.clusters = synthetic.clusters[~duplicated]
+
+
+def _scaled(count: int, scale: float, rng: np.random.Generator, *, at_least_one: bool = False) -> int:
+    """``count * scale`` rounded stochastically, so small tables keep their expected size."""
+    if count == 0:
+        return 0
+    exact = count * scale
+    n = int(np.floor(exact)) + int(rng.random() < exact - np.floor(exact))
+    return max(n, 1) if at_least_one else n
+
+
+def _empty(table: Table, artifact: TableArtifact) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in artifact.columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)})
+
+
+def generate(run: Run, *, scale: float | None = None, seed: int | None = None, progress: Progress | None = None) -> SyntheticDatabase:
+    """Generate a synthetic database from a trained run."""
+    scale = run.config.scale if scale is None else scale
+    seed = run.config.seed if seed is None else seed
+    if not 0.01 <= scale <= 100:
+        raise GenerationError(f"scale {scale} is out of range: use a value from 0.01 to 100")
+    generator = Generator(run, scale=scale, seed=seed, progress=progress)
+    database = generator.generate()
+    for name, frame in database.tables.items():
+        # Only the columns relsynth writes: computed and kept-out columns are left to the database.
+        written = [c.name for c in run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
+        database.tables[name] = frame[[c for c in written if c in frame.columns]]
+    return database

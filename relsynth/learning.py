@@ -1,0 +1,307 @@
+"""Training: read the source once, learn every table in plan order, return a Run.
+
+Each table's model learns its own columns plus helper columns that carry the relational shape:
+
+- ``__children__<fk>``: on a parent, how many rows of a child table hang from it through the
+  child's context foreign key (zero included), learned conditionally on the parent's attributes;
+- ``__degree__<fk>``: on a parent, how many rows point at it through a secondary or deferred FK;
+- ``__ref__<fk>``: on a child, the cluster of the parent row its secondary/deferred FK points at.
+
+A child table's model is conditioned on its context parent's model row (attributes and helpers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from relsynth.checks import column_bounds
+from relsynth.clustering import ParentClusters, fit_clusters
+from relsynth.config import RelsynthConfig, TableMode
+from relsynth.connections import create_engine, read_snapshot
+from relsynth.extraction import children_per_parent, count_rows, read_table
+from relsynth.modeling import ColumnSpec, TableModel
+from relsynth.planning import GenerationPlan, plan
+from relsynth.roles import Role, assign_roles
+from relsynth.runs import Run, TableArtifact
+from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
+from relsynth.schema.introspection import introspect
+from relsynth.values import identifying, keys, opaque, text
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, str, float], None]  # (stage, table, fraction done)
+
+CHILDREN = "__children__{}"
+DEGREE = "__degree__{}"
+REF = "__ref__{}"
+
+
+def fingerprint(value: object) -> str:
+    """A short hash of a real value, so a run can refuse to emit it without storing it."""
+    return hashlib.sha256(str(value).casefold().encode("utf-8")).hexdigest()[:16]
+
+
+def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
+    """(sqltext, column) for every domain CHECK that applies to a column of ``table``."""
+    domains = {d.name: d for d in schema.domains}
+    found = []
+    for column in table.columns:
+        domain = domains.get(column.type.domain) if column.type.domain else None
+        for check in domain.checks if domain else ():
+            found.append((check.sqltext, column.name))
+    return found
+
+
+def _spec(table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]]) -> ColumnSpec:
+    element = table.column(column)
+    kind = element.type.kind
+    low, high = bounds.get(column, (None, None))
+    return ColumnSpec(
+        name=column,
+        kind=kind,
+        scale=element.type.scale if kind is TypeKind.DECIMAL else None,
+        timezone=element.type.timezone,
+        nullable=element.nullable,
+        low=low,
+        high=high,
+    )
+
+
+def _key_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    return frame[list(columns)]
+
+
+def _counts_for(parent: pd.DataFrame, fk: ForeignKey, counts: pd.DataFrame) -> np.ndarray:
+    """For each parent row, the number of child rows whose ``fk`` points at it."""
+    if parent.empty:
+        return np.zeros(0, dtype=np.int64)
+    renamed = counts.rename(columns=dict(zip(fk.constrained_columns, fk.referred_columns, strict=True)))
+    renamed = renamed.dropna(subset=list(fk.referred_columns))
+    merged = _key_frame(parent, fk.referred_columns).merge(renamed, how="left", on=list(fk.referred_columns))
+    return merged["__count"].fillna(0).to_numpy(dtype=np.int64)
+
+
+def _parent_lookup(child: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` (aligned with ``parent``'s rows) looked up for each child row through ``fk``."""
+    keyed = pd.concat([_key_frame(parent, fk.referred_columns).reset_index(drop=True), values.reset_index(drop=True)], axis=1)
+    keyed = keyed.drop_duplicates(subset=list(fk.referred_columns))
+    keyed = keyed.rename(columns=dict(zip(fk.referred_columns, fk.constrained_columns, strict=True)))
+    left = _key_frame(child, fk.constrained_columns).reset_index(drop=True)
+    merged = left.merge(keyed, how="left", on=list(fk.constrained_columns))
+    return merged[list(values.columns)]
+
+
+def train(
+    source_url: str,
+    *,
+    config: RelsynthConfig,
+    schemas: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Learn ``source_url``: introspect, plan, read in one snapshot, train each table."""
+    progress = progress or (lambda stage, table, fraction: None)
+    schema = introspect(source_url, schemas=schemas)
+    generation_plan = plan(schema)
+    engine = create_engine(source_url)
+    try:
+        with read_snapshot(engine) as connection:
+            return _train(connection, schema, generation_plan, config, progress)
+    finally:
+        engine.dispose()
+
+
+def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress) -> Run:
+    fk_ids = {fk: index for index, fk in enumerate(schema.foreign_keys)}
+    modes = {t.name: config.override_for(str(t.name)).mode for t in schema.tables}
+    frames: dict[QualifiedName, pd.DataFrame] = {}
+    artifacts: dict[QualifiedName, TableArtifact] = {}
+    copied: dict[QualifiedName, pd.DataFrame] = {}
+    seeds = np.random.SeedSequence(config.seed).spawn(len(generation_plan.tables))
+    table_seed = {tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)}
+
+    # 1. Read every table and decide each column's role.
+    for table_plan in generation_plan.tables:
+        table = schema.table(table_plan.table)
+        mode = modes[table.name]
+        progress("read", str(table.name), 0.0)
+        rows = count_rows(connection, table.name)
+        columns = tuple(assign_roles(table, pd.DataFrame(), config.override_for(str(table.name))))
+        readable = [c.name for c in columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
+        if mode in (TableMode.EMPTY, TableMode.EXCLUDE):
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in readable})
+        else:
+            limit = None if mode is TableMode.COPY else config.max_training_rows
+            frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
+        frames[table.name] = frame
+        columns = assign_roles(table, frame, config.override_for(str(table.name)))
+        artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
+        progress("read", str(table.name), 1.0)
+
+    # 2. Model frames: each table's model columns plus the relational helpers.
+    model_frames: dict[QualifiedName, pd.DataFrame] = {}
+    for name, artifact in artifacts.items():
+        model_frames[name] = frames[name][[c.name for c in artifact.columns if c.role is Role.MODEL]].reset_index(drop=True)
+
+    context_fks = {tp.table: tp.context_fk for tp in generation_plan.tables}
+    assigned_fks = [fk for tp in generation_plan.tables for fk in tp.secondary_fks]
+    assigned_fks += [d.foreign_key for d in generation_plan.deferred_fks]
+    for child, fk in context_fks.items():
+        if fk is None:
+            continue
+        counts = children_per_parent(connection, child, fk.constrained_columns)
+        column = CHILDREN.format(fk_ids[fk])
+        parent = fk.referred_table
+        model_frames[parent][column] = _counts_for(frames[parent], fk, counts)
+        artifacts[parent].children[fk_ids[fk]] = column
+        null_rows = counts[counts[list(fk.constrained_columns)].isna().any(axis=1)]["__count"].sum()
+        artifacts[child].null_context_rows = int(null_rows)
+    clusters: dict[QualifiedName, ParentClusters] = {}
+    for fk in assigned_fks:
+        parent = fk.referred_table
+        counts = children_per_parent(connection, fk.table, fk.constrained_columns)
+        column = DEGREE.format(fk_ids[fk])
+        model_frames[parent][column] = _counts_for(frames[parent], fk, counts)
+        artifacts[parent].degrees[fk_ids[fk]] = column
+        if parent not in clusters:
+            own = [c.name for c in artifacts[parent].columns if c.role is Role.MODEL]
+            clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent])
+            artifacts[parent].clusters = clusters[parent].to_dict()
+    parent_cluster_labels = {
+        name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(frames[name])]})
+        for name, found in clusters.items()
+    }
+    for fk in assigned_fks:
+        column = REF.format(fk_ids[fk])
+        labels = _parent_lookup(frames[fk.table], fk, frames[fk.referred_table], parent_cluster_labels[fk.referred_table])
+        model_frames[fk.table][column] = labels["__cluster"].to_numpy()
+        artifacts[fk.table].refs[fk_ids[fk]] = column
+
+    # Reference tables in copy mode keep their rows, with the helpers their children need.
+    for name, artifact in artifacts.items():
+        if artifact.mode is TableMode.COPY:
+            helpers = model_frames[name][[c for c in model_frames[name].columns if c.startswith("__")]]
+            copied[name] = pd.concat([frames[name].reset_index(drop=True), helpers], axis=1)
+            artifact.model_columns = tuple(model_frames[name].columns)
+
+    # 3. Train in plan order, each child conditioned on its context parent's model row.
+    run = Run(schema=schema, plan=generation_plan, config=config, tables={}, copied=copied)
+    for table_plan in generation_plan.tables:
+        name = table_plan.table
+        table = schema.table(name)
+        artifact = artifacts[name]
+        started = time.perf_counter()
+        if artifact.mode is TableMode.SYNTHESIZE:
+            _fit_values(artifact, table, frames[name], config, table_seed[name])
+            _fit_model(artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress)
+        run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
+        run.tables[name] = artifact
+    return run
+
+
+def _fit_model(
+    artifact: TableArtifact,
+    table: Table,
+    schema: Schema,
+    context_fk: ForeignKey | None,
+    model_frames: dict[QualifiedName, pd.DataFrame],
+    frames: dict[QualifiedName, pd.DataFrame],
+    config: RelsynthConfig,
+    seed: int,
+    progress: Progress,
+) -> None:
+    name = table.name
+    frame = model_frames[name]
+    bounds: dict[str, tuple[float | None, float | None]] = {}
+    checks = [c.sqltext for c in table.check_constraints]
+    for sqltext in checks:
+        for column, bound in column_bounds(sqltext, dialect=schema.dialect).items():
+            bounds[column] = bound
+    for sqltext, column in _domain_checks(schema, table):
+        low, high = column_bounds(sqltext, dialect=schema.dialect).get("VALUE", column_bounds(sqltext, dialect=schema.dialect).get("value", (None, None)))
+        if low is not None or high is not None:
+            bounds[column] = (low, high)
+    artifact.checks = tuple(checks) + tuple(f"{column}\x00{sqltext}" for sqltext, column in _domain_checks(schema, table))
+    specs = []
+    for column in frame.columns:
+        if column.startswith("__ref__"):
+            fk = schema.foreign_keys[int(column.removeprefix("__ref__"))]
+            nullable = all(table.column(c).nullable for c in fk.constrained_columns)
+            specs.append(ColumnSpec(name=column, kind=TypeKind.TEXT, nullable=nullable))
+        elif column.startswith(("__children__", "__degree__")):
+            specs.append(ColumnSpec(name=column, kind=TypeKind.INTEGER, nullable=False, low=0))
+        else:
+            specs.append(_spec(table, column, bounds))
+    context = None
+    context_specs: list[ColumnSpec] = []
+    if context_fk is not None:
+        parent = context_fk.referred_table
+        parent_model = model_frames[parent]
+        context = _parent_lookup(frames[name], context_fk, frames[parent], parent_model)
+        # Child rows whose (non-NULL) parent was not read (sampled away) teach nothing about it.
+        keys_present = frames[name][list(context_fk.constrained_columns)].notna().all(axis=1).to_numpy()
+        parent_found = context.notna().any(axis=1).to_numpy() | (len(parent_model.columns) == 0)
+        keep = ~keys_present | parent_found
+        frame, context = frame[keep].reset_index(drop=True), context[keep].reset_index(drop=True)
+        parent_table = schema.table(parent)
+        for column in parent_model.columns:
+            if column.startswith("__ref__"):
+                context_specs.append(ColumnSpec(name=column, kind=TypeKind.TEXT))
+            elif column.startswith(("__children__", "__degree__")):
+                context_specs.append(ColumnSpec(name=column, kind=TypeKind.INTEGER))
+            else:
+                context_specs.append(replace(_spec(parent_table, column, {}), nullable=True))
+        if not context_specs:
+            context = None
+    artifact.model_columns = tuple(frame.columns)
+    progress("train", str(name), 0.0)
+    artifact.model = TableModel.fit(
+        frame,
+        specs=specs,
+        context=context,
+        context_specs=context_specs,
+        config=config.model,
+        seed=seed,
+        on_epoch=lambda epoch, loss: progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
+    )
+    progress("train", str(name), 1.0)
+
+
+def _opaque_model(values: pd.Series, kind: TypeKind, seed: int):
+    if kind is TypeKind.BINARY:
+        return opaque.BinaryModel.fit(values)
+    if kind is TypeKind.UUID:
+        return opaque.UuidModel.fit(values)
+    return opaque.JsonModel.fit(values, seed=seed)
+
+
+def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, config: RelsynthConfig, seed: int) -> None:
+    """Fit the non-model generators: keys, identifying values, free text, opaque values."""
+    states: dict[str, dict] = {"keys": {}, "identifying": {}, "text": {}, "opaque": {}, "forbidden": {}}
+    for column in artifact.columns:
+        values = frame[column.name] if column.name in frame.columns else pd.Series(dtype=object)
+        element = table.column(column.name)
+        if column.role is Role.KEY:
+            key_kind = {TypeKind.INTEGER: keys.KeyKind.INTEGER, TypeKind.UUID: keys.KeyKind.UUID}.get(element.type.kind, keys.KeyKind.TEXT)
+            states["keys"][column.name] = keys.KeyGenerator.fit(values, seed=seed, kind=key_kind, max_length=element.type.length).to_dict()
+        elif column.role is Role.IDENTIFYING:
+            present = values.dropna()
+            states["identifying"][column.name] = {
+                "kind": column.identifying_kind.value,
+                "null_rate": 0.0 if not element.nullable or len(values) == 0 else float(values.isna().mean()),
+                "max_length": element.type.length,
+                "unique": column.unique,
+                "profile": identifying.ValueProfile.fit(values, column.identifying_kind).to_dict(),
+            }
+            states["forbidden"][column.name] = sorted({fingerprint(v) for v in present})
+        elif column.role is Role.TEXT:
+            states["text"][column.name] = text.TextModel.fit(values, seed=seed).to_dict()
+        elif column.role is Role.OPAQUE:
+            states["opaque"][column.name] = {"kind": element.type.kind.value, "state": _opaque_model(values, element.type.kind, seed).to_dict()}
+    artifact.values = states

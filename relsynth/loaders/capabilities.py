@@ -1,0 +1,107 @@
+"""What each target engine can do, declared once.
+
+Loaders and DDL ask these flags; nothing else in relsynth compares dialect names. Adding an engine
+means adding one ``Capabilities`` here, not hunting for ``if dialect == ...`` branches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from relsynth.errors import ConfigurationError
+
+
+class SequenceReset(str, Enum):
+    """How an engine's auto-numbering is moved past the loaded keys."""
+
+    SETVAL = "setval"  # PostgreSQL: sequences (serial and identity) via setval()
+    AUTO_INCREMENT = "auto_increment"  # MySQL/MariaDB: ALTER TABLE ... AUTO_INCREMENT = n
+    SQLITE_SEQUENCE = "sqlite_sequence"  # SQLite: the sqlite_sequence row of AUTOINCREMENT tables
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    copy: bool  # bulk COPY FROM STDIN (through psycopg 3)
+    transactional_ddl: bool  # CREATE/ALTER can be rolled back with the transaction
+    deferrable_constraints: bool  # DEFERRABLE INITIALLY DEFERRED foreign keys
+    alter_add_constraint: bool  # ALTER TABLE ... ADD CONSTRAINT (FOREIGN KEY / CHECK) after the data
+    max_identifier_length: int
+    max_bind_parameters: int  # bind parameters one statement may carry
+    native_arrays: bool  # ARRAY columns exist (elsewhere they are JSON text)
+    native_interval: bool  # INTERVAL columns exist (elsewhere: seconds or text, as the column's type says)
+    native_uuid: bool  # a UUID type exists (elsewhere: 36-character text)
+    timezone_aware_timestamps: bool  # TIMESTAMP WITH TIME ZONE keeps the instant (elsewhere: naive UTC)
+    temporal_as_text: bool  # dates and times are stored as ISO text (SQLite)
+    binds_decimal: bool  # the driver binds decimal.Decimal (sqlite3 does not: sent as text)
+    schemas: bool  # tables live in named schemas (namespaces) besides the default
+    sequence_reset: SequenceReset
+    ddl_commits_transaction: bool  # ALTER/CREATE commit the open transaction implicitly (MySQL)
+
+
+_POSTGRESQL = Capabilities(
+    copy=True,
+    transactional_ddl=True,
+    deferrable_constraints=True,
+    alter_add_constraint=True,
+    max_identifier_length=63,
+    max_bind_parameters=65535,
+    native_arrays=True,
+    native_interval=True,
+    native_uuid=True,
+    timezone_aware_timestamps=True,
+    temporal_as_text=False,
+    binds_decimal=True,
+    schemas=True,
+    sequence_reset=SequenceReset.SETVAL,
+    ddl_commits_transaction=False,
+)
+
+_MYSQL = Capabilities(
+    copy=False,
+    transactional_ddl=False,
+    deferrable_constraints=False,
+    alter_add_constraint=True,
+    max_identifier_length=64,
+    max_bind_parameters=65535,
+    native_arrays=False,
+    native_interval=False,
+    native_uuid=False,  # MariaDB >= 10.7 has UUID, MySQL does not: CHAR(36) works on both
+    timezone_aware_timestamps=False,
+    temporal_as_text=False,
+    binds_decimal=True,
+    schemas=True,  # a MySQL "schema" is a database on the same server
+    sequence_reset=SequenceReset.AUTO_INCREMENT,
+    ddl_commits_transaction=True,
+)
+
+_SQLITE = Capabilities(
+    copy=False,
+    transactional_ddl=True,
+    deferrable_constraints=True,
+    alter_add_constraint=False,  # constraints must be declared in CREATE TABLE
+    max_identifier_length=1024,  # no real limit; keep names sane
+    max_bind_parameters=32766,  # SQLITE_MAX_VARIABLE_NUMBER since 3.32
+    native_arrays=False,
+    native_interval=False,
+    native_uuid=False,
+    timezone_aware_timestamps=False,
+    temporal_as_text=True,
+    binds_decimal=False,
+    schemas=False,
+    sequence_reset=SequenceReset.SQLITE_SEQUENCE,
+    ddl_commits_transaction=False,
+)
+
+_BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "sqlite": _SQLITE}
+
+
+def capabilities_for(dialect_name: str) -> Capabilities:
+    """The declared capabilities of ``dialect_name`` (SQLAlchemy's ``dialect.name``)."""
+    try:
+        return _BY_DIALECT[dialect_name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_DIALECT))
+        raise ConfigurationError(
+            f"relsynth cannot load into a {dialect_name!r} database: supported targets are {known}"
+        ) from None

@@ -1,0 +1,353 @@
+"""TableModel: fit one table's autoregressive model, sample from it, save and load it.
+
+Training uses teacher forcing (the true previous columns feed each head), the per-row sum of the
+columns' cross-entropies, Adam on mini-batches, a validation split for early stopping and a
+wall-clock cap; the best epoch's weights are kept. Every random choice comes from generators
+seeded from ``seed`` (torch's global RNG is forked and restored, so nothing leaks to the caller).
+Results are identical for the same seed unless the wall-clock cap cuts training short.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.errors import ArtifactError, GenerationError, TrainingError
+from relsynth.modeling.artifacts import read_model, write_model
+from relsynth.modeling.config import ModelConfig
+from relsynth.modeling.encoding import ColumnSpec, Encoder, encoder_from_dict, fit_encoder
+from relsynth.modeling.network import TabularNetwork
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """How training went: rows seen, epochs run, the best monitored loss and why it stopped."""
+
+    rows: int
+    epochs: int
+    best_loss: float | None  # mean per-row negative log-likelihood (nats); None for 0 rows
+    seconds: float
+    stopped_by: str  # "early_stopping", "time_limit", "epochs", "no_rows" or "no_columns"
+
+
+@contextmanager
+def _torch_threads(threads: int) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _check_columns(frame: pd.DataFrame, specs: Sequence[ColumnSpec], what: str) -> None:
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise TrainingError(f"{what} specs name a column twice: {names}; give each column once")
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise TrainingError(
+            f"{what} frame lacks the columns {missing} named in its specs; "
+            f"it has {list(frame.columns)}"
+        )
+
+
+def _encode(encoders: Sequence[Encoder], frame: pd.DataFrame) -> torch.Tensor:
+    if not encoders:
+        return torch.zeros(len(frame), 0, dtype=torch.long)
+    columns = [torch.from_numpy(enc.encode(frame[enc.spec.name])) for enc in encoders]
+    return torch.stack(columns, dim=1)
+
+
+class TableModel:
+    """One table's generative model: learns the non-key columns given an optional parent context."""
+
+    def __init__(
+        self,
+        *,
+        specs: Sequence[ColumnSpec],
+        context_specs: Sequence[ColumnSpec],
+        config: ModelConfig,
+        encoders: Sequence[Encoder],
+        context_encoders: Sequence[Encoder],
+        network: TabularNetwork,
+        summary: TrainingSummary,
+    ) -> None:
+        self.specs = tuple(specs)
+        self.context_specs = tuple(context_specs)
+        self.config = config
+        self.encoders = tuple(encoders)
+        self.context_encoders = tuple(context_encoders)
+        self.network = network
+        self.summary = summary
+
+    # ---------------------------------------------------------------------------- fit
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        specs: Sequence[ColumnSpec],
+        context: pd.DataFrame | None = None,
+        context_specs: Sequence[ColumnSpec] = (),
+        config: ModelConfig = ModelConfig(),  # noqa: B008 - frozen, so sharing it is safe
+        seed: int = 0,
+        on_epoch: Callable[[int, float], None] | None = None,
+    ) -> TableModel:
+        """Learn ``frame``'s ``specs`` columns, each row conditioned on the same row of ``context``."""
+        _check_columns(frame, specs, "table")
+        if context_specs and context is None:
+            raise TrainingError(
+                "context_specs were given without a context frame; pass the parent rows as "
+                "context (one per table row) or drop context_specs"
+            )
+        if context is not None:
+            _check_columns(context, context_specs, "context")
+            if len(context) != len(frame):
+                raise TrainingError(
+                    f"context has {len(context)} rows but the table has {len(frame)}; pass "
+                    "exactly one parent row per table row, in the same order"
+                )
+            context = context.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        started = time.monotonic()
+        options = {
+            "max_bins": config.max_bins,
+            "max_categories": config.max_categories,
+            "spike_fraction": config.spike_fraction,
+        }
+        encoders = [fit_encoder(frame[s.name], s, **options) for s in specs]
+        context_encoders = (
+            [fit_encoder(context[s.name], s, **options) for s in context_specs]
+            if context is not None
+            else []
+        )
+        with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            network = TabularNetwork(
+                column_codes=[e.n_codes for e in encoders],
+                context_codes=[e.n_codes for e in context_encoders],
+                embedding_dim=config.embedding_dim,
+                hidden_dim=config.hidden_dim,
+                dropout=config.dropout,
+            )
+            codes = _encode(encoders, frame)
+            context_codes = (
+                _encode(context_encoders, context)
+                if context is not None
+                else torch.zeros(len(frame), 0, dtype=torch.long)
+            )
+            summary = _train(
+                network, codes, context_codes, config=config, seed=seed,
+                started=started, on_epoch=on_epoch,
+            )
+        network.eval()
+        logger.debug("trained table model: %s", summary)
+        return cls(
+            specs=specs,
+            context_specs=context_specs,
+            config=config,
+            encoders=encoders,
+            context_encoders=context_encoders,
+            network=network,
+            summary=summary,
+        )
+
+    # ---------------------------------------------------------------------------- sample
+
+    def sample(
+        self, *, n: int | None = None, context: pd.DataFrame | None = None, seed: int = 0
+    ) -> pd.DataFrame:
+        """New rows: one per ``context`` row (row i belongs to context row i) or ``n`` rows.
+
+        Columns are the specs' names in order; the index is a RangeIndex. Sampling runs in
+        chunks of ``config.sample_batch_size`` rows, so memory stays bounded.
+        """
+        if context is not None:
+            if n is not None and n != len(context):
+                raise GenerationError(
+                    f"asked for n={n} rows with a context of {len(context)} rows; "
+                    "pass one of them (with a context, one row is made per context row)"
+                )
+            n = len(context)
+        elif self.context_specs:
+            raise GenerationError(
+                "this table model is conditioned on parent columns "
+                f"{[s.name for s in self.context_specs]}; pass their rows as context"
+            )
+        if n is None or n < 0:
+            raise GenerationError(f"n must be a count of rows >= 0 (got {n!r}), or pass a context")
+        if context is not None and self.context_specs:
+            _check_columns(context, self.context_specs, "context")
+            context_codes = _encode(self.context_encoders, context.reset_index(drop=True))
+        else:
+            context_codes = torch.zeros(n, 0, dtype=torch.long)
+        rng = np.random.default_rng(seed)
+        if self.summary.rows == 0:
+            codes = np.zeros((n, len(self.specs)), dtype=np.int64)  # all NULL
+            required = [s.name for s in self.specs if not s.nullable]
+            if n and required:
+                raise GenerationError(
+                    f"the table model was trained on 0 rows, so it cannot fill the NOT NULL "
+                    f"columns {required}; ask for 0 rows of this table"
+                )
+        else:
+            codes = self._sample_codes(context_codes, seed)
+        columns = {
+            enc.spec.name: enc.decode(codes[:, i], rng).reset_index(drop=True)
+            for i, enc in enumerate(self.encoders)
+        }
+        return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=[s.name for s in self.specs])
+
+    def _sample_codes(self, context_codes: torch.Tensor, seed: int) -> np.ndarray:
+        generator = torch.Generator().manual_seed(seed)
+        allowed = [torch.from_numpy(enc.allowed()) for enc in self.encoders]
+        chunk = self.config.sample_batch_size
+        parts = []
+        self.network.eval()
+        with _torch_threads(self.config.threads):
+            for start in range(0, context_codes.shape[0], chunk):
+                batch = context_codes[start : start + chunk]
+                parts.append(self.network.sample(batch, allowed, generator).numpy())
+        if not parts:
+            return np.zeros((0, len(self.specs)), dtype=np.int64)
+        return np.concatenate(parts, axis=0)
+
+    # ---------------------------------------------------------------------------- artifacts
+
+    def save(self, directory: Path) -> None:
+        """Write ``model.json`` and ``weights.pt`` into ``directory`` (created if missing)."""
+        metadata = {
+            "specs": [s.to_dict() for s in self.specs],
+            "context_specs": [s.to_dict() for s in self.context_specs],
+            "config": self.config.to_dict(),
+            "encoders": [e.to_dict() for e in self.encoders],
+            "context_encoders": [e.to_dict() for e in self.context_encoders],
+            "summary": asdict(self.summary),
+        }
+        write_model(Path(directory), metadata=metadata, weights=self.network.state_dict())
+
+    @classmethod
+    def load(cls, directory: Path) -> TableModel:
+        """Read a model written by ``save``; raises ArtifactError when it is missing or foreign."""
+        stored = read_model(Path(directory))
+        meta = stored.metadata
+        try:
+            config = ModelConfig.from_dict(meta["config"])
+            encoders = [encoder_from_dict(d) for d in meta["encoders"]]
+            context_encoders = [encoder_from_dict(d) for d in meta["context_encoders"]]
+            network = TabularNetwork(
+                column_codes=[e.n_codes for e in encoders],
+                context_codes=[e.n_codes for e in context_encoders],
+                embedding_dim=config.embedding_dim,
+                hidden_dim=config.hidden_dim,
+                dropout=config.dropout,
+            )
+            network.load_state_dict(stored.weights)
+            model = cls(
+                specs=[ColumnSpec.from_dict(d) for d in meta["specs"]],
+                context_specs=[ColumnSpec.from_dict(d) for d in meta["context_specs"]],
+                config=config,
+                encoders=encoders,
+                context_encoders=context_encoders,
+                network=network,
+                summary=TrainingSummary(**meta["summary"]),
+            )
+        except ArtifactError:
+            raise
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ArtifactError(
+                f"table model at {directory} is damaged or inconsistent ({exc!r}); retrain the table"
+            ) from exc
+        network.eval()
+        return model
+
+
+# -------------------------------------------------------------------------------- training loop
+
+
+def _train(
+    network: TabularNetwork,
+    codes: torch.Tensor,
+    context_codes: torch.Tensor,
+    *,
+    config: ModelConfig,
+    seed: int,
+    started: float,
+    on_epoch: Callable[[int, float], None] | None,
+) -> TrainingSummary:
+    rows = codes.shape[0]
+    if rows == 0 or codes.shape[1] == 0:
+        reason = "no_rows" if rows == 0 else "no_columns"
+        return TrainingSummary(rows, 0, None, time.monotonic() - started, reason)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(rows, generator=generator)
+    n_val = int(rows * config.validation_fraction)
+    if n_val < config.min_validation_rows:
+        n_val = 0
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    batch_size = min(config.batch_size, train_idx.numel())
+    optimizer = torch.optim.Adam(
+        network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    deadline = started + config.max_training_seconds
+    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    stopped_by, epoch = "epochs", 0
+    for epoch in range(1, config.epochs + 1):
+        network.train()
+        shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
+        total, seen, out_of_time = 0.0, 0, False
+        for start in range(0, shuffled.numel(), batch_size):
+            idx = shuffled[start : start + batch_size]
+            batch_codes = codes[idx]
+            loss = network.loss(network(context_codes[idx], batch_codes), batch_codes).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * idx.numel()
+            seen += idx.numel()
+            if time.monotonic() > deadline:
+                out_of_time = True
+                break
+        if n_val:
+            monitored = _mean_loss(network, codes[val_idx], context_codes[val_idx])
+        else:
+            monitored = total / max(seen, 1)
+        if on_epoch is not None:
+            on_epoch(epoch, monitored)
+        if monitored < best_loss - 1e-4:
+            best_loss, best_state, stale = monitored, copy.deepcopy(network.state_dict()), 0
+        else:
+            stale += 1
+        if out_of_time:
+            stopped_by = "time_limit"
+            break
+        if stale >= config.early_stopping_patience:
+            stopped_by = "early_stopping"
+            break
+    network.load_state_dict(best_state)
+    best = best_loss if math.isfinite(best_loss) else None
+    return TrainingSummary(rows, epoch, best, time.monotonic() - started, stopped_by)
+
+
+@torch.no_grad()
+def _mean_loss(network: TabularNetwork, codes: torch.Tensor, context_codes: torch.Tensor) -> float:
+    network.eval()
+    total = 0.0
+    for start in range(0, codes.shape[0], 8192):
+        batch = codes[start : start + 8192]
+        total += float(network.loss(network(context_codes[start : start + 8192], batch), batch).sum())
+    return total / codes.shape[0]

@@ -1,0 +1,212 @@
+"""The public verbs, composed from the stages: introspect, plan, train, generate, load, clone."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from relsynth.config import RelsynthConfig, TableMode
+from relsynth.connections import create_engine, dialect_name, redact
+from relsynth.errors import LoadError, RelsynthError
+from relsynth.generation import SyntheticDatabase, generate
+from relsynth.learning import train as learn
+from relsynth.loaders import capabilities_for, load_frame, reset_sequences
+from relsynth.runs import Run, load_run, save_run
+from relsynth.schema.ddl import SchemaWriter, _cleanup, apply_post_data, apply_pre_data, clone_schema
+from relsynth.schema.elements import QualifiedName, Schema
+from relsynth.schema.introspection import introspect
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, str, float], None]
+
+
+@dataclass
+class LoadResult:
+    rows: dict[str, int]
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class CloneResult:
+    rows: dict[str, int]
+    seconds: dict[str, float]  # per stage
+    warnings: list[str] = field(default_factory=list)
+    workspace: Path | None = None
+
+
+def without_excluded(schema: Schema, config: RelsynthConfig) -> tuple[Schema, list[str]]:
+    """The schema minus tables in ``exclude`` mode, and the foreign keys that pointed at them."""
+    excluded = {t.name for t in schema.tables if config.override_for(str(t.name)).mode is TableMode.EXCLUDE}
+    if not excluded:
+        return schema, []
+    warnings = []
+    tables = []
+    for table in schema.tables:
+        if table.name in excluded:
+            continue
+        kept = tuple(fk for fk in table.foreign_keys if fk.referred_table not in excluded)
+        warnings += [f"foreign key {fk.label} is dropped: its parent table is excluded" for fk in table.foreign_keys if fk not in kept]
+        tables.append(replace(table, foreign_keys=kept))
+    return replace(schema, tables=tuple(tables)), warnings
+
+
+def train(
+    source_url: str,
+    *,
+    workspace: Path | str | None = None,
+    config: RelsynthConfig | None = None,
+    schemas: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Learn the source database; save the run under ``workspace`` when given."""
+    config = (config or RelsynthConfig()).validated()
+    run = learn(source_url, config=config, schemas=schemas, progress=progress)
+    if workspace is not None:
+        save_run(run, Path(workspace))
+    return run
+
+
+def load(
+    data: SyntheticDatabase,
+    target_url: str,
+    *,
+    schema: Schema,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Create the schema in the target and load ``data``: tables, rows, then keys and indexes.
+
+    On PostgreSQL everything happens in one transaction. Elsewhere a failure drops what was
+    created. The target verifies every constraint as it is created (SQLite: ``foreign_key_check``).
+    """
+    progress = progress or (lambda stage, table, fraction: None)
+    writer = SchemaWriter(schema, dialect_name(target_url))
+    caps = capabilities_for(writer.dialect)
+    engine = create_engine(target_url)
+    rows: dict[str, int] = {}
+
+    def write_rows(connection: sa.Connection) -> None:
+        for name, frame in data.tables.items():
+            progress("load", str(name), 0.0)
+            rows[str(name)] = load_frame(connection, schema.table(name), frame, target_name=writer.table_name(name))
+            progress("load", str(name), 1.0)
+
+    try:
+        with engine.connect() as connection:
+            if caps.transactional_ddl:
+                with connection.begin():
+                    apply_pre_data(connection, writer, replace=replace)
+                    write_rows(connection)
+                    apply_post_data(connection, writer)
+                    reset_sequences(connection, schema, target_names=_target_names(writer, schema))
+            else:
+                apply_pre_data(connection, writer, replace=replace)
+                if connection.in_transaction():
+                    connection.commit()
+                try:
+                    with connection.begin():
+                        write_rows(connection)
+                    _check_sqlite_foreign_keys(connection)
+                    apply_post_data(connection, writer)
+                    if connection.in_transaction():
+                        connection.commit()
+                    reset_sequences(connection, schema, target_names=_target_names(writer, schema))
+                    if connection.in_transaction():
+                        connection.commit()
+                except (RelsynthError, sa.exc.SQLAlchemyError):
+                    if connection.in_transaction():
+                        connection.rollback()
+                    _cleanup(connection, writer)
+                    raise
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise LoadError(f"loading into {redact(target_url)} failed: {reason}; the target was left as it was") from exc
+    finally:
+        engine.dispose()
+    return LoadResult(rows=rows, warnings=writer.warnings)
+
+
+def _target_names(writer: SchemaWriter, schema: Schema) -> dict[QualifiedName, QualifiedName]:
+    return {t.name: writer.table_name(t.name) for t in schema.tables}
+
+
+def _check_sqlite_foreign_keys(connection: sa.Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if violations:
+        table, rowid, parent, _ = violations[0]
+        raise LoadError(
+            f"{len(violations)} row(s) violate a foreign key, e.g. row {rowid} of {table} -> {parent}; "
+            "this is a generation bug: please report it"
+        )
+
+
+def clone(
+    source_url: str,
+    target_url: str,
+    *,
+    config: RelsynthConfig | None = None,
+    workspace: Path | str | None = None,
+    schemas: list[str] | None = None,
+    replace: bool = False,
+    schema_only: bool = False,
+    progress: Progress | None = None,
+) -> CloneResult:
+    """Learn ``source_url`` and write a synthetic clone into ``target_url``."""
+    config = (config or RelsynthConfig()).validated()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    if schema_only:
+        schema, warnings = without_excluded(introspect(source_url, schemas=schemas), config)
+        seconds["introspect"] = round(time.perf_counter() - started, 3)
+        result = clone_schema(schema, target_url, replace=replace)
+        seconds["schema"] = round(time.perf_counter() - started - seconds["introspect"], 3)
+        return CloneResult(rows={}, seconds=seconds, warnings=warnings + list(result.warnings))
+    run = train(source_url, workspace=workspace, config=config, schemas=schemas, progress=progress)
+    seconds["train"] = round(time.perf_counter() - started, 3)
+    return _generate_and_load(run, target_url, replace=replace, progress=progress, seconds=seconds, workspace=workspace)
+
+
+def generate_into(
+    workspace: Path | str,
+    target_url: str,
+    *,
+    scale: float | None = None,
+    seed: int | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> CloneResult:
+    """Generate from a saved run (no access to the source) and load into ``target_url``."""
+    run = load_run(Path(workspace))
+    return _generate_and_load(run, target_url, scale=scale, seed=seed, replace=replace, progress=progress, seconds={}, workspace=workspace)
+
+
+def _generate_and_load(
+    run: Run,
+    target_url: str,
+    *,
+    scale: float | None = None,
+    seed: int | None = None,
+    replace: bool,
+    progress: Progress | None,
+    seconds: dict[str, float],
+    workspace: Path | str | None,
+) -> CloneResult:
+    started = time.perf_counter()
+    data = generate(run, scale=scale, seed=seed, progress=progress)
+    seconds["generate"] = round(time.perf_counter() - started, 3)
+    schema, warnings = without_excluded(run.schema, run.config)
+    data.tables = {name: frame for name, frame in data.tables.items() if name in schema.table_names}
+    started = time.perf_counter()
+    result = load(data, target_url, schema=schema, replace=replace, progress=progress)
+    seconds["load"] = round(time.perf_counter() - started, 3)
+    warnings += list(run.plan.warnings) + list(result.warnings) + data.warnings
+    warnings += [f"{table}: {count} generated row(s) dropped to keep a constraint" for table, count in data.dropped_rows.items()]
+    return CloneResult(rows=result.rows, seconds=seconds, warnings=warnings, workspace=Path(workspace) if workspace else None)

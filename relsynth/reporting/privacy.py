@@ -1,0 +1,218 @@
+"""Privacy: how much of the source a clone gives away (pure, on DataFrames).
+
+* exact-match share: synthetic rows whose non-key columns equal some source row's, next to the
+  source's own duplicate share (a table of repeated rows matches itself without any leak);
+* verbatim identifying values: values of identifying columns (e-mail, phone, names...) of the
+  source that appear as they are in the clone;
+* distance to closest record (DCR): the share of synthetic rows closer to the training rows than
+  to rows held out of training; 0.5 is ideal, above it the model memorised;
+* membership inference: a distance attack that calls a real row a training member when a
+  synthetic row lies close to it; its advantage is TPR - FPR (0 is ideal).
+
+DCR and the attack need ``holdout`` (real rows kept out of training); without it they are None.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import NearestNeighbors
+
+from relsynth.reporting.columns import Shape, as_category, as_numeric, key_columns, modeled_columns
+from relsynth.schema.elements import QualifiedName, Schema, Table, TypeKind
+
+MAX_DISTANCE_ROWS = 2_000  # rows per side for nearest-neighbour distances
+_IDENTIFYING = re.compile(
+    r"(^|_)(e_?mail|phone|mobile|fax|ssn|social_security|passport|iban|card_?number|"
+    r"first_?name|last_?name|full_?name|surname|given_?name|address|street|username|login|birth_?date|"
+    r"date_of_birth|dob|ip_?address|tax_?id|national_?id)($|_)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class TablePrivacy:
+    table: QualifiedName
+    exact_match_share: float | None  # synthetic rows equal (non-key columns) to a source row
+    source_duplicate_share: float | None  # source rows equal to another source row
+    verbatim_identifiers: int  # distinct synthetic identifying values found in the source
+    identifying_columns: tuple[str, ...]
+    dcr_share: float | None  # synthetic rows closer to training than to holdout rows; 0.5 ideal
+    mia_advantage: float | None  # TPR - FPR of the distance attack; 0 ideal
+
+
+@dataclass(frozen=True)
+class Privacy:
+    tables: tuple[TablePrivacy, ...]
+    epsilon: float | None = None
+    delta: float | None = None
+
+    @property
+    def exact_match_share(self) -> float | None:
+        return _mean(t.exact_match_share for t in self.tables)
+
+    @property
+    def source_duplicate_share(self) -> float | None:
+        return _mean(t.source_duplicate_share for t in self.tables)
+
+    @property
+    def verbatim_identifiers(self) -> int:
+        return sum(t.verbatim_identifiers for t in self.tables)
+
+    @property
+    def dcr_share(self) -> float | None:
+        return _mean(t.dcr_share for t in self.tables)
+
+    @property
+    def mia_advantage(self) -> float | None:
+        values = [t.mia_advantage for t in self.tables if t.mia_advantage is not None]
+        return max(values) if values else None  # the weakest table is the one an attacker picks
+
+
+def _mean(values) -> float | None:
+    found = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(found) / len(found) if found else None
+
+
+def detect_identifying(table: Table) -> tuple[str, ...]:
+    """Columns whose names say they identify a person (text-like kinds only)."""
+    kinds = {TypeKind.TEXT, TypeKind.DATE, TypeKind.OTHER}
+    return tuple(c.name for c in table.columns if c.type.kind in kinds and _IDENTIFYING.search(c.name))
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Each row's non-key values as one hashable tuple of strings (NULL kept as None)."""
+    parts = [as_category(frame[c]) for c in columns]
+    return pd.Series(list(zip(*parts, strict=True)), index=frame.index, dtype=object) if parts else pd.Series([], dtype=object)
+
+
+def exact_match(real: pd.DataFrame, synthetic: pd.DataFrame, columns: Sequence[str]) -> tuple[float, float]:
+    """(share of synthetic rows equal to a real row, share of real rows duplicating another)."""
+    r, s = _rows(real, columns), _rows(synthetic, columns)
+    if r.empty or s.empty:
+        return math.nan, math.nan
+    known = set(r)
+    return float(s.map(lambda row: row in known).mean()), float(r.duplicated(keep=False).mean())
+
+
+def verbatim(real: pd.Series, synthetic: pd.Series) -> int:
+    """Distinct non-NULL synthetic values that occur in the real column."""
+    real_values = set(as_category(real.dropna()))
+    return sum(1 for v in set(as_category(synthetic.dropna())) if v in real_values)
+
+
+def _matrix(frames: Sequence[pd.DataFrame], reference: pd.DataFrame, shapes: Mapping[str, Shape]) -> list[np.ndarray]:
+    """Encode frames alike: continuous columns scaled by the reference's spread, categories one-hot.
+
+    Every column then contributes at most about 1 to a Euclidean distance, so no single wide
+    numeric column decides which record is closest.
+    """
+    blocks: list[list[np.ndarray]] = [[] for _ in frames]
+    for name, shape in shapes.items():
+        if shape.continuous:
+            ref = as_numeric(reference[name], shape)
+            low, high = ref.min(), ref.max()
+            span = (high - low) if high > low else 1.0
+            for out, frame in zip(blocks, frames, strict=True):
+                col = ((as_numeric(frame[name], shape) - low) / span).fillna(-1.0)
+                out.append(col.to_numpy(float)[:, None])
+        else:
+            top = as_category(reference[name]).value_counts(dropna=False).index[:30]
+            for out, frame in zip(blocks, frames, strict=True):
+                cat = as_category(frame[name])
+                out.append(np.column_stack([(cat == v).to_numpy(float) for v in top]) / math.sqrt(2))
+    return [np.hstack(b) if b else np.zeros((len(f), 0)) for b, f in zip(blocks, frames, strict=True)]
+
+
+def distance_figures(
+    train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, shapes: Mapping[str, Shape], *, seed: int = 0
+) -> tuple[float, float]:
+    """(DCR share, membership-inference advantage) on equal-sized training and holdout samples."""
+    rng = np.random.default_rng(seed)
+    n = min(len(train), len(holdout), MAX_DISTANCE_ROWS)
+    if n < 2 or synthetic.empty or not shapes:
+        return math.nan, math.nan
+    train = train.iloc[rng.choice(len(train), n, replace=False)]
+    holdout = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
+    synthetic = synthetic.iloc[rng.choice(len(synthetic), min(len(synthetic), MAX_DISTANCE_ROWS), replace=False)]
+    x_train, x_hold, x_syn = _matrix([train, holdout, synthetic], pd.concat([train, holdout]), shapes)
+    d_train = NearestNeighbors(n_neighbors=1).fit(x_train).kneighbors(x_syn)[0][:, 0]
+    d_hold = NearestNeighbors(n_neighbors=1).fit(x_hold).kneighbors(x_syn)[0][:, 0]
+    dcr = float(np.mean(np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))))
+    # The attack: a real record with a synthetic record nearer than the median distance is a member.
+    nn_syn = NearestNeighbors(n_neighbors=1).fit(x_syn)
+    m = nn_syn.kneighbors(x_train)[0][:, 0]
+    h = nn_syn.kneighbors(x_hold)[0][:, 0]
+    threshold = np.median(np.concatenate([m, h]))
+    tpr = float(np.mean(m < threshold) + 0.5 * np.mean(m == threshold))
+    fpr = float(np.mean(h < threshold) + 0.5 * np.mean(h == threshold))
+    return dcr, tpr - fpr
+
+
+def compute_privacy(
+    schema: Schema,
+    real: Mapping[QualifiedName, pd.DataFrame],
+    synthetic: Mapping[QualifiedName, pd.DataFrame],
+    *,
+    holdout: Mapping[QualifiedName, pd.DataFrame] | None = None,
+    identifying_columns: Mapping[QualifiedName, Sequence[str]] | None = None,
+    identifying_values: Mapping[tuple[QualifiedName, str], pd.Series] | None = None,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    seed: int = 0,
+) -> Privacy:
+    """Privacy figures per table. ``real`` holds the source rows (training rows plus any holdout).
+
+    ``identifying_values`` (by table and column: every distinct source value) lets a caller that
+    sampled ``real`` check identifiers against the whole source column.
+    """
+    out = []
+    for index, table in enumerate(schema.tables):
+        if table.name not in real or table.name not in synthetic:
+            continue
+        r, s = real[table.name], synthetic[table.name]
+        shapes = {c: sh for c, sh in modeled_columns(schema, table, r).items() if c in s.columns}
+        # Exact matches look at every non-key column, including free text the metrics skip.
+        keys = key_columns(schema, table)
+        plain = [c.name for c in table.columns if c.name not in keys and c.name in r.columns and c.name in s.columns]
+        match, dup = exact_match(r, s, plain) if plain else (math.nan, math.nan)
+        if identifying_columns is not None:
+            ident = tuple(identifying_columns.get(table.name, ()))
+        else:
+            ident = detect_identifying(table)
+        ident = tuple(c for c in ident if c in r.columns and c in s.columns)
+        found = 0
+        for column in ident:
+            source = identifying_values.get((table.name, column)) if identifying_values else None
+            found += verbatim(source if source is not None else r[column], s[column])
+        dcr = mia = math.nan
+        if holdout is not None and table.name in holdout and len(holdout[table.name]):
+            hold = holdout[table.name]
+            train = _without(r, hold, plain)
+            dcr, mia = distance_figures(train, hold, s, shapes, seed=seed + index)
+        out.append(
+            TablePrivacy(
+                table.name,
+                None if math.isnan(match) else match,
+                None if math.isnan(dup) else dup,
+                found,
+                ident,
+                None if math.isnan(dcr) else dcr,
+                None if math.isnan(mia) else mia,
+            )
+        )
+    return Privacy(tuple(out), epsilon, delta)
+
+
+def _without(real: pd.DataFrame, holdout: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The training rows: source rows that are not in the holdout (compared on ``columns``)."""
+    if not columns:
+        return real
+    held = set(_rows(holdout, columns))
+    keep = ~_rows(real, columns).map(lambda row: row in held)
+    return real[keep.to_numpy()]

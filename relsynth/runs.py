@@ -1,0 +1,209 @@
+"""A trained run on disk: everything needed to generate without access to the source.
+
+Layout of a workspace::
+
+    run.json             format version, config, per-table artifacts (JSON)
+    schema.json          the introspected schema (relsynth.schema.snapshot)
+    plan.json            the generation plan
+    models/<n>/          one TableModel per synthesized table (weights + JSON)
+    copied/<n>.parquet   rows of tables in ``copy`` mode (public reference data by the user's choice)
+
+Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relsynth.config import RelsynthConfig, TableMode, TableOverride
+from relsynth.errors import ArtifactError
+from relsynth.modeling import ModelConfig, TableModel
+from relsynth.planning import GenerationPlan
+from relsynth.roles import ColumnPlan, Role
+from relsynth.schema import snapshot
+from relsynth.schema.elements import QualifiedName, Schema
+from relsynth.values.identifying import IdentifyingKind
+
+RUN_FORMAT = "relsynth.run"
+RUN_VERSION = 1
+
+
+@dataclass
+class TableArtifact:
+    """What was learned about one table, as JSON-serialisable state."""
+
+    table: QualifiedName
+    mode: TableMode
+    source_rows: int
+    columns: tuple[ColumnPlan, ...]
+    model_columns: tuple[str, ...] = ()  # model frame columns, helpers (__children__ ...) included
+    children: dict[int, str] = field(default_factory=dict)  # context FK id -> count column here
+    degrees: dict[int, str] = field(default_factory=dict)  # secondary/deferred FK id -> degree column here
+    refs: dict[int, str] = field(default_factory=dict)  # secondary/deferred FK id -> wanted-cluster column here
+    clusters: dict[str, Any] | None = None  # ParentClusters state, when other tables point here
+    null_context_rows: int = 0  # source rows whose context foreign key is NULL
+    checks: tuple[str, ...] = ()  # CHECK expressions over this table's columns (domains' included)
+    values: dict[str, Any] = field(default_factory=dict)  # generator states: keys, identifying, text, opaque
+    model: TableModel | None = None
+
+    def role_of(self, column: str) -> Role:
+        return next(c.role for c in self.columns if c.name == column)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": {"schema": self.table.schema, "name": self.table.name},
+            "mode": self.mode.value,
+            "source_rows": self.source_rows,
+            "columns": [
+                {
+                    "name": c.name,
+                    "role": c.role.value,
+                    "identifying_kind": c.identifying_kind.value if c.identifying_kind else None,
+                    "unique": c.unique,
+                }
+                for c in self.columns
+            ],
+            "model_columns": list(self.model_columns),
+            "children": {str(k): v for k, v in self.children.items()},
+            "degrees": {str(k): v for k, v in self.degrees.items()},
+            "refs": {str(k): v for k, v in self.refs.items()},
+            "clusters": self.clusters,
+            "null_context_rows": self.null_context_rows,
+            "checks": list(self.checks),
+            "values": self.values,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableArtifact:
+        return cls(
+            table=QualifiedName(data["table"]["schema"], data["table"]["name"]),
+            mode=TableMode(data["mode"]),
+            source_rows=int(data["source_rows"]),
+            columns=tuple(
+                ColumnPlan(
+                    c["name"],
+                    Role(c["role"]),
+                    IdentifyingKind(c["identifying_kind"]) if c["identifying_kind"] else None,
+                    bool(c["unique"]),
+                )
+                for c in data["columns"]
+            ),
+            model_columns=tuple(data["model_columns"]),
+            children={int(k): v for k, v in data["children"].items()},
+            degrees={int(k): v for k, v in data["degrees"].items()},
+            refs={int(k): v for k, v in data["refs"].items()},
+            clusters=data["clusters"],
+            null_context_rows=int(data["null_context_rows"]),
+            checks=tuple(data["checks"]),
+            values=data["values"],
+        )
+
+
+@dataclass
+class Run:
+    """A trained run: the schema, the plan, and one artifact per table, in plan order."""
+
+    schema: Schema
+    plan: GenerationPlan
+    config: RelsynthConfig
+    tables: dict[QualifiedName, TableArtifact]
+    workspace: Path | None = None
+    copied: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
+    training_seconds: dict[str, float] = field(default_factory=dict)
+
+    def fk_id(self, fk: Any) -> int:
+        return self.schema.foreign_keys.index(fk)
+
+
+def _table_dir(index: int) -> str:
+    return f"{index:04d}"
+
+
+def _config_to_dict(config: RelsynthConfig) -> dict[str, Any]:
+    data = asdict(config)
+    data["model"] = config.model.to_dict()
+    data["tables"] = {
+        name: {"mode": o.mode.value, "columns": {c: r.value for c, r in o.columns.items()}}
+        for name, o in config.tables.items()
+    }
+    return data
+
+
+def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
+    from relsynth.config import ColumnRole
+
+    tables = {
+        name: TableOverride(mode=TableMode(o["mode"]), columns={c: ColumnRole(r) for c, r in o["columns"].items()})
+        for name, o in data.pop("tables").items()
+    }
+    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, **data)
+
+
+def save_run(run: Run, workspace: Path) -> None:
+    """Write ``run`` under ``workspace`` (created if needed)."""
+    workspace = Path(workspace)
+    (workspace / "models").mkdir(parents=True, exist_ok=True)
+    (workspace / "schema.json").write_text(snapshot.to_json(run.schema), encoding="utf-8")
+    (workspace / "plan.json").write_text(run.plan.to_json(), encoding="utf-8")
+    artifacts = []
+    for index, (name, artifact) in enumerate(run.tables.items()):
+        entry = artifact.to_dict()
+        if artifact.model is not None:
+            entry["model_dir"] = f"models/{_table_dir(index)}"
+            artifact.model.save(workspace / entry["model_dir"])
+        if name in run.copied:
+            (workspace / "copied").mkdir(exist_ok=True)
+            entry["copied_file"] = f"copied/{_table_dir(index)}.parquet"
+            run.copied[name].to_parquet(workspace / entry["copied_file"], index=False)
+        artifacts.append(entry)
+    document = {
+        "format": RUN_FORMAT,
+        "version": RUN_VERSION,
+        "config": _config_to_dict(run.config),
+        "training_seconds": run.training_seconds,
+        "tables": artifacts,
+    }
+    (workspace / "run.json").write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
+    run.workspace = workspace
+
+
+def load_run(workspace: Path) -> Run:
+    """Read a run written by ``save_run``."""
+    workspace = Path(workspace)
+    path = workspace / "run.json"
+    if not path.exists():
+        raise ArtifactError(f"{workspace} holds no trained run (no run.json); train one with `relsynth train`")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path} is damaged: {exc}") from exc
+    if document.get("format") != RUN_FORMAT or document.get("version") != RUN_VERSION:
+        raise ArtifactError(
+            f"{path} is format {document.get('format')!r} version {document.get('version')!r}; this relsynth "
+            f"reads {RUN_FORMAT} version {RUN_VERSION}: retrain with this version"
+        )
+    schema = snapshot.from_json((workspace / "schema.json").read_text(encoding="utf-8"))
+    plan = GenerationPlan.from_json((workspace / "plan.json").read_text(encoding="utf-8"))
+    tables: dict[QualifiedName, TableArtifact] = {}
+    copied: dict[QualifiedName, pd.DataFrame] = {}
+    for entry in document["tables"]:
+        artifact = TableArtifact.from_dict(entry)
+        if "model_dir" in entry:
+            artifact.model = TableModel.load(workspace / entry["model_dir"])
+        if "copied_file" in entry:
+            copied[artifact.table] = pd.read_parquet(workspace / entry["copied_file"])
+        tables[artifact.table] = artifact
+    return Run(
+        schema=schema,
+        plan=plan,
+        config=_config_from_dict(document["config"]),
+        tables=tables,
+        workspace=workspace,
+        copied=copied,
+        training_seconds=document.get("training_seconds", {}),
+    )
