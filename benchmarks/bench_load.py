@@ -54,7 +54,7 @@ def _table(name: str) -> Table:
     def col(column: str, kind: TypeKind, sql: str, **extra: object) -> Column:
         return Column(column, ColumnType(kind, sql, **extra))  # type: ignore[arg-type]
 
-    numeric = dict(precision=15, scale=2)
+    numeric = {"precision": 15, "scale": 2}
     return Table(
         QualifiedName(None, name),
         (

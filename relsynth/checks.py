@@ -172,7 +172,10 @@ class CompiledCheck:
     evaluate: Evaluator
 
     def violations(self, frame: pd.DataFrame) -> np.ndarray:
-        """A boolean mask of the rows for which the CHECK is FALSE."""
+        """A boolean mask of the rows for which the CHECK is FALSE.
+
+        Raises ``Unsupported`` when the frame lacks a column the CHECK reads.
+        """
         if frame.empty:
             return np.zeros(0, dtype=bool)
         result = _to_bool(self.evaluate(frame))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents
-from relsynth.checks import CompiledCheck, compile_check
+from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
@@ -111,7 +111,26 @@ class Generator:
         for fk in table_plan.secondary_fks:
             self._assign(fk, synthetic, deferred=False)
         self._keep_composite_keys_unique(table, table_plan, synthetic, rng)
+        self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
         return synthetic
+
+    def _whole_row_violations(self, artifact: TableArtifact, rows: pd.DataFrame) -> np.ndarray:
+        """Rows that violate a CHECK reading columns outside the model (keys, fake values)."""
+        bad = np.zeros(len(rows), dtype=bool)
+        for check in _checks(artifact, self.run.schema.dialect):
+            if _applies(check, rows):
+                bad |= check.violations(rows)
+        return bad
+
+    def _drop(self, synthetic: SyntheticTable, mask: np.ndarray, name: QualifiedName, why: str) -> None:
+        if not mask.any():
+            return
+        log.warning("%s: dropped %d generated rows to keep %s", name, int(mask.sum()), why)
+        self.result.dropped_rows[str(name)] = self.result.dropped_rows.get(str(name), 0) + int(mask.sum())
+        synthetic.rows = synthetic.rows[~mask].reset_index(drop=True)
+        synthetic.model = synthetic.model[~mask].reset_index(drop=True)
+        if synthetic.clusters is not None:
+            synthetic.clusters = synthetic.clusters[~mask]
 
     # -- rows and context -------------------------------------------------------------------
 
@@ -131,7 +150,8 @@ class Generator:
                 counts = rng.binomial(counts, min(1.0, self.scale)) if self.scale <= 1 else np.round(counts * self.scale).astype(np.int64)
         else:
             counts = np.zeros(len(parent.rows), dtype=np.int64)
-        counts = np.clip(counts, 0, 1 if table_plan.context_unique else None)
+        target = _scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng)
+        counts = _calibrated(counts, target, rng, unique=table_plan.context_unique)
         parent_index = np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
         context = parent.model.reindex(parent_index).reset_index(drop=True) if len(parent.model.columns) else None
         if context is not None:
@@ -146,7 +166,7 @@ class Generator:
         else:
             frame = artifact.model.sample(n=len(parent_rows), seed=seed)
         frame["__parent_row"] = parent_rows
-        checks = _checks(artifact, self.run.schema.dialect)
+        checks = [c for c in _checks(artifact, self.run.schema.dialect) if _applies(c, frame)]
         if not checks or frame.empty:
             return frame
         for attempt in range(CHECK_ROUNDS + 1):
@@ -283,36 +303,80 @@ class Generator:
         self._copy_parent_keys(fk, child.rows, index)
 
     def _keep_composite_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
-        """Primary and unique keys that include foreign keys must not repeat: reassign, then drop."""
-        fk_columns = {c for fk in table.foreign_keys for c in fk.constrained_columns}
+        """Primary and unique keys not wholly owned by the key generator must not repeat.
+
+        Rows repeating a key that includes a secondary foreign key get another parent (a few
+        rounds); rows still repeating a key are dropped.
+        """
+        artifact = self.run.tables[table.name]
+        owned = {c.name for c in artifact.columns if c.role is Role.KEY}
         key_sets = [table.primary_key.constrained_columns] if table.primary_key else []
         key_sets += [u.columns for u in table.unique_constraints]
-        key_sets = [list(k) for k in key_sets if set(k) & fk_columns and len(k) > 0]
+        key_sets += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
+        key_sets = [list(k) for k in key_sets if k and not set(k) & owned and set(k) <= set(synthetic.rows.columns)]
         if not key_sets:
             return
-        reassignable = [fk for fk in table_plan.secondary_fks if any(set(fk.constrained_columns) & set(k) for k in key_sets)]
-        for _ in range(KEY_ROUNDS):
-            duplicated = np.zeros(len(synthetic.rows), dtype=bool)
+
+        def repeated() -> np.ndarray:
+            mask = np.zeros(len(synthetic.rows), dtype=bool)
             for key in key_sets:
                 present = synthetic.rows[key].notna().all(axis=1)
-                duplicated |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
-            if not duplicated.any() or not reassignable:
+                mask |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
+            return mask
+
+        reassignable = [fk for fk in table_plan.secondary_fks if any(set(fk.constrained_columns) & set(k) for k in key_sets)]
+        for _ in range(KEY_ROUNDS if reassignable else 0):
+            duplicated = repeated()
+            if not duplicated.any():
                 break
             for fk in reassignable:
                 parent = self.made[fk.referred_table].rows
+                if len(parent) == 0:
+                    continue
                 picks = rng.integers(0, len(parent), int(duplicated.sum()))
                 for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
                     synthetic.rows.loc[duplicated, child_column] = parent[parent_column].to_numpy(dtype=object)[picks]
-        duplicated = np.zeros(len(synthetic.rows), dtype=bool)
-        for key in key_sets:
-            present = synthetic.rows[key].notna().all(axis=1)
-            duplicated |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
-        if duplicated.any():
-            self.result.dropped_rows[str(table.name)] = self.result.dropped_rows.get(str(table.name), 0) + int(duplicated.sum())
-            synthetic.rows = synthetic.rows[~duplicated].reset_index(drop=True)
-            synthetic.model = synthetic.model[~duplicated].reset_index(drop=True)
-            if synthetic.clusters is not None:
-                synthetic.clusters = synthetic.clusters[~duplicated]
+        self._drop(synthetic, repeated(), table.name, "a primary or unique key")
+
+
+def _calibrated(counts: np.ndarray, target: int, rng: np.random.Generator, *, unique: bool) -> np.ndarray:
+    """Children per parent rescaled so that their total matches ``target``.
+
+    The learned counts give the shape (which parents have many children, which none); the total
+    is pinned to the source's row count times the scale, so a small parent table whose counts
+    are very skewed (6 languages, one with all 1,000 films) cannot lose or multiply a child table.
+    """
+    counts = np.maximum(counts, 0)
+    if len(counts) == 0 or target == 0:
+        return np.zeros_like(counts)
+    total = counts.sum()
+    if total == 0:
+        weights = np.ones(len(counts))
+    else:
+        weights = counts.astype(float)
+    if unique:
+        target = min(target, len(counts))
+        chosen = rng.choice(len(counts), size=target, replace=False, p=(weights + 1e-9) / (weights + 1e-9).sum())
+        result = np.zeros_like(counts)
+        result[chosen] = 1
+        return result
+    exact = weights * (target / weights.sum())
+    result = np.floor(exact).astype(np.int64)
+    remainder = target - int(result.sum())
+    if remainder > 0:
+        fractions = exact - result
+        extra = rng.choice(len(counts), size=remainder, replace=False, p=fractions / fractions.sum()) if fractions.sum() > 0 else rng.choice(len(counts), size=remainder)
+        np.add.at(result, extra, 1)
+    return result
+
+
+def _applies(check: CompiledCheck, frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` holds every column ``check`` reads (model frames lack keys, say)."""
+    try:
+        check.violations(frame.head(1))
+    except Unsupported:
+        return False
+    return True
 
 
 def _scaled(count: int, scale: float, rng: np.random.Generator, *, at_least_one: bool = False) -> int:

@@ -75,14 +75,21 @@ def _spec(table: Table, column: str, bounds: dict[str, tuple[float | None, float
 
 
 def _key_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    return frame[list(columns)]
+    """Key columns as text, so keys join whatever the driver returned (int, Decimal, all-NULL)."""
+    return pd.DataFrame(
+        {column: frame[column].map(str, na_action="ignore").astype(object) for column in columns},
+        index=frame.index,
+    )
 
 
 def _counts_for(parent: pd.DataFrame, fk: ForeignKey, counts: pd.DataFrame) -> np.ndarray:
     """For each parent row, the number of child rows whose ``fk`` points at it."""
     if parent.empty:
         return np.zeros(0, dtype=np.int64)
-    renamed = counts.rename(columns=dict(zip(fk.constrained_columns, fk.referred_columns, strict=True)))
+    renamed = _key_frame(counts, fk.constrained_columns).rename(
+        columns=dict(zip(fk.constrained_columns, fk.referred_columns, strict=True))
+    )
+    renamed["__count"] = counts["__count"]
     renamed = renamed.dropna(subset=list(fk.referred_columns))
     merged = _key_frame(parent, fk.referred_columns).merge(renamed, how="left", on=list(fk.referred_columns))
     return merged["__count"].fillna(0).to_numpy(dtype=np.int64)

@@ -19,6 +19,9 @@ from relsynth.values.identifying import IdentifyingKind, detect
 # A text column with more distinct values than this share of its rows is free text, not a category.
 FREE_TEXT_DISTINCT_SHARE = 0.5
 FREE_TEXT_MIN_DISTINCT = 30
+# Kinds whose unique values the key generator owns; other key parts (a date in a composite
+# primary key, say) are learned, and repeated keys are redrawn or dropped by the generator.
+KEY_KINDS = (TypeKind.INTEGER, TypeKind.TEXT, TypeKind.UUID)
 
 
 class Role(str, Enum):
@@ -88,13 +91,13 @@ def assign_roles(table: Table, sample: pd.DataFrame, override: TableOverride) ->
             plans.append(ColumnPlan(name, Role.TEXT, unique=is_unique))
         elif requested is ColumnRole.MODEL:
             plans.append(ColumnPlan(name, Role.MODEL))
-        elif name in pk_columns or (is_unique and kind in (TypeKind.INTEGER, TypeKind.UUID)):
+        elif kind in KEY_KINDS and (name in pk_columns and len(pk_columns) == 1 or is_unique and kind is not TypeKind.TEXT):
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
         elif kind in (TypeKind.UUID, TypeKind.BINARY):
             plans.append(ColumnPlan(name, Role.OPAQUE, unique=is_unique))
         elif kind in (TypeKind.TEXT, TypeKind.OTHER) and (detected := detect(name, values, table_name=table.name.name)):
             plans.append(ColumnPlan(name, Role.IDENTIFYING, detected, unique=is_unique))
-        elif is_unique:
+        elif is_unique and kind in KEY_KINDS:
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
         elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values):
             plans.append(ColumnPlan(name, Role.TEXT))

@@ -145,7 +145,7 @@ def _interval_values(series: pd.Series, declared: str) -> list[Any]:
     if _is_numeric_type(declared):
         seconds = deltas.dt.total_seconds()
         if "int" in declared:
-            return [int(round(value)) for value in seconds.tolist()]
+            return [round(value) for value in seconds.tolist()]
         return seconds.tolist()
     return [delta.isoformat() for delta in deltas]
 

@@ -8,6 +8,7 @@ plain COPY of a pre-rendered buffer (see benchmarks/bench_load.py).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -223,7 +224,7 @@ def _array_literal(value: Any, item: ColumnType) -> str:
     for element in value:
         if isinstance(element, list | tuple | np.ndarray):
             parts.append(_array_literal(element, item))
-        elif element is None or (isinstance(element, float) and element != element):
+        elif element is None or (isinstance(element, float) and math.isnan(element)):
             parts.append("NULL")
         else:
             parts.append('"' + _element_text(element, item).translate(_ARRAY_QUOTE) + '"')

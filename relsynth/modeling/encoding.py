@@ -142,7 +142,7 @@ def _timestamp_us(value: Any) -> float:
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is not None:
             value = value.tz_convert("UTC").tz_localize(None)
-        return float(value.as_unit("us").value)
+        return float(value.to_datetime64().astype("datetime64[us]").astype(np.int64))
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -175,7 +175,7 @@ def _time_us(value: Any) -> float:
 
 def _interval_us(value: Any) -> float:
     if isinstance(value, pd.Timedelta):
-        return float(value.value // 1000)
+        return float(value.to_timedelta64().astype("timedelta64[us]").astype(np.int64))
     if isinstance(value, dt.timedelta):
         return float((value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds)
     if isinstance(value, np.timedelta64):
@@ -300,7 +300,8 @@ def _infer_step(values: np.ndarray, spec: ColumnSpec) -> float | None:
         return candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None
     for step in candidates:
         ratio = sample / step
-        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 * np.maximum(1.0, np.abs(ratio)) + 1e-9):
+        # float noise only: 998.9999999 is 999 steps of 0.01, but 2.7e7 + 0.5 is not a whole step
+        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 + 1e-9 * np.abs(ratio)):
             return float(step)
     # integers and temporal values always divide by their finest candidate; decimals may not
     return candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from relsynth.errors import ArtifactError, GenerationError, TrainingError
 from relsynth.modeling.artifacts import read_model, write_model
@@ -289,65 +290,85 @@ def _train(
     started: float,
     on_epoch: Callable[[int, float], None] | None,
 ) -> TrainingSummary:
-    rows = codes.shape[0]
-    if rows == 0 or codes.shape[1] == 0:
+    """Train every column's head; each head stops at, and keeps, its own best epoch."""
+    rows, n_columns = codes.shape
+    if rows == 0 or n_columns == 0:
         reason = "no_rows" if rows == 0 else "no_columns"
         return TrainingSummary(rows, 0, None, time.monotonic() - started, reason)
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(rows, generator=generator)
     n_val = int(rows * config.validation_fraction)
     if n_val < config.min_validation_rows:
-        n_val = 0
+        n_val = 0  # too few to judge: the training loss decides
     val_idx, train_idx = order[:n_val], order[n_val:]
     batch_size = min(config.batch_size, train_idx.numel())
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
     deadline = started + config.max_training_seconds
-    best_loss, best_state, stale = math.inf, copy.deepcopy(network.state_dict()), 0
+    best = [math.inf] * n_columns
+    best_states = [copy.deepcopy(head.state_dict()) for head in network.heads]
+    stale = [0] * n_columns
+    active = list(range(n_columns))
     stopped_by, epoch = "epochs", 0
     for epoch in range(1, config.epochs + 1):
         network.train()
         shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
-        total, seen, out_of_time = 0.0, 0, False
+        totals, seen, out_of_time = torch.zeros(n_columns), 0, False
         for start in range(0, shuffled.numel(), batch_size):
             idx = shuffled[start : start + batch_size]
-            batch_codes = codes[idx]
-            loss = network.loss(network(context_codes[idx], batch_codes), batch_codes).mean()
+            batch, batch_context = codes[idx], context_codes[idx]
+            losses = [
+                nn.functional.cross_entropy(network.head_logits(i, batch_context, batch), batch[:, i])
+                for i in active
+            ]
+            loss = torch.stack(losses).sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.item() * idx.numel()
+            totals[active] += torch.stack(losses).detach() * idx.numel()
             seen += idx.numel()
             if time.monotonic() > deadline:
                 out_of_time = True
                 break
         if n_val:
-            monitored = _mean_loss(network, codes[val_idx], context_codes[val_idx])
+            monitored = _column_losses(network, codes[val_idx], context_codes[val_idx])
         else:
-            monitored = total / max(seen, 1)
+            monitored = (totals / max(seen, 1)).tolist()
+        for i in list(active):
+            if monitored[i] < best[i] - 1e-4:
+                best[i], best_states[i], stale[i] = monitored[i], copy.deepcopy(
+                    network.heads[i].state_dict()
+                ), 0
+            else:
+                stale[i] += 1
+                if stale[i] >= config.early_stopping_patience:
+                    active.remove(i)
         if on_epoch is not None:
-            on_epoch(epoch, monitored)
-        if monitored < best_loss - 1e-4:
-            best_loss, best_state, stale = monitored, copy.deepcopy(network.state_dict()), 0
-        else:
-            stale += 1
+            on_epoch(epoch, float(sum(min(b, m) for b, m in zip(best, monitored, strict=True))))
         if out_of_time:
             stopped_by = "time_limit"
             break
-        if stale >= config.early_stopping_patience:
+        if not active:
             stopped_by = "early_stopping"
             break
-    network.load_state_dict(best_state)
-    best = best_loss if math.isfinite(best_loss) else None
-    return TrainingSummary(rows, epoch, best, time.monotonic() - started, stopped_by)
+    for head, state in zip(network.heads, best_states, strict=True):
+        head.load_state_dict(state)
+    total = sum(best)
+    return TrainingSummary(
+        rows, epoch, total if math.isfinite(total) else None, time.monotonic() - started, stopped_by
+    )
 
 
 @torch.no_grad()
-def _mean_loss(network: TabularNetwork, codes: torch.Tensor, context_codes: torch.Tensor) -> float:
+def _column_losses(
+    network: TabularNetwork, codes: torch.Tensor, context_codes: torch.Tensor
+) -> list[float]:
+    """Mean cross-entropy of each column on held-out rows."""
     network.eval()
-    total = 0.0
+    total = torch.zeros(codes.shape[1], dtype=torch.float64)
     for start in range(0, codes.shape[0], 8192):
         batch = codes[start : start + 8192]
-        total += float(network.loss(network(context_codes[start : start + 8192], batch), batch).sum())
-    return total / codes.shape[0]
+        logits = network(context_codes[start : start + 8192], batch)
+        total += network.column_losses(logits, batch).sum(dim=0).double()
+    return (total / codes.shape[0]).tolist()

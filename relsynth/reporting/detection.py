@@ -101,7 +101,10 @@ def _encode(real: pd.DataFrame, synthetic: pd.DataFrame, shapes: Mapping[str, Sh
         else:  # frequency encoding for high-cardinality labels
             columns.append(values.map(counts).fillna(0).to_numpy(float))
             categorical.append(False)
-    return np.column_stack(columns), np.array(categorical)
+    x, categorical = np.column_stack(columns), np.array(categorical)
+    # Columns with fewer than two distinct values tell nothing apart (and break the binning).
+    informative = np.array([len(np.unique(col[~np.isnan(col)])) > 1 for col in x.T], dtype=bool)
+    return x[:, informative], categorical[informative]
 
 
 def compute_detection(
@@ -128,6 +131,8 @@ def compute_detection(
         r = r.iloc[rng.choice(len(r), n, replace=False)]
         s = s.iloc[rng.choice(len(s), n, replace=False)]
         x, categorical = _encode(r, s, shapes)
+        if x.shape[1] == 0:
+            continue
         y = np.concatenate([np.ones(n), np.zeros(n)])
         model = HistGradientBoostingClassifier(
             max_iter=60, learning_rate=0.1, categorical_features=categorical if categorical.any() else None,

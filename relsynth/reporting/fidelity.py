@@ -223,7 +223,10 @@ def _bin(real: pd.Series, synthetic: pd.Series) -> tuple[pd.Series, pd.Series]:
         values = x.dropna()
         if values.empty:
             return x.astype(object)
-        edges = np.histogram_bin_edges(values, bins=NUM_BINS)
+        try:
+            edges = np.histogram_bin_edges(values, bins=NUM_BINS)
+        except ValueError:  # a range too narrow for float steps (e.g. nanosecond timestamps): one bin
+            edges = np.array([values.min(), values.max()])
         binned = pd.Series(np.digitize(x.fillna(0).to_numpy(float), edges), index=x.index, dtype=object)
         return binned.where(x.notna(), None)
 

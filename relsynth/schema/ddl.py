@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlglot
 import sqlglot.errors
-from sqlglot import exp
-from sqlglot.errors import ErrorLevel
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from relsynth.connections import create_engine, dialect_name, redact
 from relsynth.errors import ConfigurationError, SchemaCreationError, TargetNotEmpty
@@ -351,7 +351,7 @@ class SchemaWriter:
             return None
         raw = match.group(1).replace("''", "'")
         schema, _, name = raw.rpartition(".") if not raw.startswith('"') or raw.count('"') > 2 else ("", "", raw)
-        unquote = lambda s: s[1:-1].replace('""', '"') if s.startswith('"') else s  # noqa: E731
+        unquote = lambda s: s[1:-1].replace('""', '"') if s.startswith('"') else s
         return QualifiedName(unquote(schema) if schema else None, unquote(name))
 
     def _sequence_ownership(self) -> None:

@@ -6,7 +6,12 @@ import pytest
 import sqlalchemy as sa
 
 from relsynth.errors import SchemaCreationError, TargetNotEmpty
-from relsynth.schema.ddl import SchemaWriter, apply_post_data, apply_pre_data, clone_schema
+from relsynth.schema.ddl import (
+    SchemaWriter,
+    apply_post_data,
+    apply_pre_data,
+    clone_schema,
+)
 from relsynth.schema.elements import (
     CheckConstraint,
     Column,

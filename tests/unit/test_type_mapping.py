@@ -4,7 +4,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from relsynth.schema.elements import CheckConstraint, ColumnType, Domain, QualifiedName, TypeKind
+from relsynth.schema.elements import (
+    CheckConstraint,
+    ColumnType,
+    Domain,
+    QualifiedName,
+    TypeKind,
+)
 from relsynth.schema.type_mapping import RawType, map_type
 
 DIALECTS = {"postgresql": postgresql.dialect(), "mysql": mysql.dialect(), "sqlite": sqlite.dialect()}

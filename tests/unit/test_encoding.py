@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+
+from relsynth.errors import ArtifactError, TrainingError
+from relsynth.modeling import ColumnSpec
+from relsynth.modeling.encoding import (
+    NULL_CODE,
+    RARE_CODE,
+    CategoricalEncoder,
+    NumericEncoder,
+    encoder_from_dict,
+    fit_encoder,
+)
+from relsynth.schema.elements import TypeKind
+
+
+def _fit(series: pd.Series, spec: ColumnSpec, *, max_bins: int = 64):
+    return fit_encoder(series, spec, max_bins=max_bins, max_categories=1000, spike_fraction=0.01)
+
+
+def _round_trip(series: pd.Series, spec: ColumnSpec, *, max_bins: int = 64, seed: int = 0):
+    encoder = _fit(series, spec, max_bins=max_bins)
+    return encoder, encoder.decode(encoder.encode(series), np.random.default_rng(seed))
+
+
+def test_float_bimodal_with_spike_and_nulls_survives_binning():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(10, 1, 4000), rng.lognormal(4.5, 0.8, 4000)])
+    values[::10] = np.nan
+    values[1::8] = 0.0  # a spike: 12.5% exact zeros
+    series = pd.Series(values)
+    encoder, out = _round_trip(series, ColumnSpec("x", TypeKind.FLOAT))
+    assert isinstance(encoder, NumericEncoder) and encoder.n_bins > 0
+    assert 0.0 in encoder.values.tolist()
+    assert out.dtype == np.float64
+    assert out.isna().mean() == pytest.approx(series.isna().mean(), abs=1e-9)
+    assert (out == 0.0).mean() == pytest.approx((series == 0.0).mean(), abs=1e-9)
+    assert ks_2samp(out.dropna(), series.dropna(), method="asymp").statistic < 0.02
+    # the heavy tail keeps its shape instead of spreading uniformly over the top bin
+    assert out.quantile(0.99) == pytest.approx(series.quantile(0.99), rel=0.1)
+    assert out.max() <= series.max()
+
+
+def test_integer_keeps_int64_dtype_integrality_and_bounds():
+    rng = np.random.default_rng(2)
+    series = pd.Series(rng.integers(-500, 500, 3000)).astype("Int64")
+    series[5] = pd.NA
+    spec = ColumnSpec("n", TypeKind.INTEGER, low=-100.5, high=250)
+    _, out = _round_trip(series, spec)
+    assert str(out.dtype) == "Int64"
+    assert out.isna().sum() == 1
+    present = out.dropna().astype(np.int64)
+    assert present.min() >= -100 and present.max() <= 250
+    unbounded = _round_trip(series, ColumnSpec("n", TypeKind.INTEGER))[1].dropna().astype(float)
+    assert ks_2samp(unbounded, series.dropna().astype(float), method="asymp").statistic < 0.05
+
+
+def test_few_distinct_values_round_trip_exactly():
+    series = pd.Series([1, 5, 5, 7, None, 1000] * 20, dtype="Int64")
+    encoder, out = _round_trip(series, ColumnSpec("n", TypeKind.INTEGER))
+    assert encoder.n_bins == 0
+    pd.testing.assert_series_equal(out, series.rename("n"))
+
+
+def test_decimal_keeps_scale_and_spike_values():
+    rng = np.random.default_rng(3)
+    prices = [Decimal(f"{v:.2f}") for v in rng.uniform(1, 200, 2000)]
+    prices += [Decimal("9.99")] * 400 + [None] * 50
+    series = pd.Series(prices, dtype=object)
+    _, out = _round_trip(series, ColumnSpec("price", TypeKind.DECIMAL, scale=2))
+    present = out.dropna()
+    assert all(isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in present)
+    assert out.isna().sum() == 50
+    assert (out == Decimal("9.99")).sum() == 400
+    floats = present.astype(float)
+    assert floats.min() >= 1 and floats.max() <= 200
+
+
+def test_dates_are_date_objects_and_survive_year_9999():
+    days = [dt.date(2000, 1, 1) + dt.timedelta(days=7 * k) for k in range(40)]
+    series = pd.Series(days + [dt.date(9999, 12, 31), None], dtype=object)
+    _, out = _round_trip(series, ColumnSpec("d", TypeKind.DATE))
+    assert out.tolist() == series.tolist()  # few distinct values: exact
+    wide = pd.Series([dt.date(1990, 1, 1) + dt.timedelta(days=k) for k in range(5000)])
+    _, out = _round_trip(wide, ColumnSpec("d", TypeKind.DATE))
+    assert all(type(v) is dt.date for v in out)
+    assert min(out) >= dt.date(1990, 1, 1) and max(out) <= wide.max()
+
+
+def test_timestamptz_decodes_to_utc_and_keeps_whole_seconds():
+    rng = np.random.default_rng(4)
+    offsets = pd.to_timedelta(rng.integers(0, 86_400 * 365, 3000), unit="s")
+    start = pd.Timestamp("2021-01-01", tz="Europe/Berlin")
+    local = (start + offsets).to_series().reset_index(drop=True)
+    local[3] = pd.NaT
+    encoder, out = _round_trip(local, ColumnSpec("t", TypeKind.TIMESTAMP, timezone=True))
+    assert str(out.dtype) == "datetime64[us, UTC]"
+    assert encoder.step == 1_000_000
+    assert out.isna().sum() == 1
+    assert (out.dropna().dt.microsecond == 0).all()
+    assert out.min() >= local.min() and out.max() <= local.max()
+    # mixed zones arrive as an object column of aware datetimes (as drivers return them)
+    berlin = dt.datetime(2020, 3, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    utc = pd.Timestamp("2020-03-02", tz="UTC")
+    _, back = _round_trip(pd.Series([berlin, utc], dtype=object), ColumnSpec("t", TypeKind.TIMESTAMP, timezone=True))
+    assert back.tolist() == [pd.Timestamp("2020-03-01 11:00", tz="UTC"), utc]
+
+
+def test_naive_timestamp_time_and_interval_types():
+    stamps = pd.Series(pd.date_range("2020-01-01", periods=100, freq="h"))
+    _, out = _round_trip(stamps, ColumnSpec("t", TypeKind.TIMESTAMP))
+    assert str(out.dtype) == "datetime64[us]"
+    times = pd.Series([dt.time(h, m) for h in range(24) for m in range(0, 60, 5)] + [None])
+    _, out = _round_trip(times, ColumnSpec("tm", TypeKind.TIME))
+    assert all(isinstance(v, dt.time) for v in out.dropna()) and out.isna().sum() == 1
+    assert all(v.second == 0 and v.microsecond == 0 for v in out.dropna())  # whole minutes
+    intervals = pd.Series([dt.timedelta(days=d, hours=2) for d in range(100)] + [None])
+    _, out = _round_trip(intervals, ColumnSpec("iv", TypeKind.INTERVAL))
+    assert str(out.dtype) == "timedelta64[ns]" and out.isna().sum() == 1
+    assert isinstance(out.iloc[0], pd.Timedelta)
+
+
+def test_categorical_null_rate_unseen_values_and_booleans():
+    series = pd.Series(["a"] * 50 + ["b"] * 30 + [None] * 20)
+    encoder, out = _round_trip(series, ColumnSpec("c", TypeKind.TEXT))
+    assert out.tolist() == series.tolist()
+    assert encoder.encode(pd.Series(["zzz"])).tolist() == [RARE_CODE]
+    decoded = encoder.decode(np.array([RARE_CODE] * 100), np.random.default_rng(0))
+    assert set(decoded) <= {"a", "b"}  # a rare code never reveals a value outside the kept ones
+    flags = pd.Series([True, False, None, True])
+    _, out = _round_trip(flags, ColumnSpec("f", TypeKind.BOOLEAN))
+    assert str(out.dtype) == "boolean"
+    assert out.tolist() == [True, False, pd.NA, True]
+
+
+def test_json_and_array_round_trip_to_python_objects():
+    series = pd.Series([{"b": 1, "a": [1, 2]}, {"a": [1, 2], "b": 1}, [1, "x"], None])
+    encoder, out = _round_trip(series, ColumnSpec("j", TypeKind.JSON))
+    assert isinstance(encoder, CategoricalEncoder)
+    assert encoder.n_codes == 4  # NULL, rare, and the two distinct documents
+    assert out.tolist() == [{"a": [1, 2], "b": 1}, {"a": [1, 2], "b": 1}, [1, "x"], None]
+    _, arrays = _round_trip(pd.Series([[1, 2], [3], None]), ColumnSpec("a", TypeKind.ARRAY))
+    assert arrays.tolist() == [[1, 2], [3], None]
+
+
+def test_not_nullable_column_never_allows_null_code():
+    series = pd.Series(["a", None, "b"])
+    encoder = _fit(series, ColumnSpec("c", TypeKind.TEXT, nullable=False))
+    assert not encoder.allowed()[NULL_CODE]
+    assert not encoder.allowed()[RARE_CODE]  # nothing rare was seen
+    assert _fit(series, ColumnSpec("c", TypeKind.TEXT)).allowed()[NULL_CODE]
+
+
+def test_state_survives_json_and_decodes_identically():
+    rng = np.random.default_rng(5)
+    series = pd.Series(np.round(rng.gamma(2.0, 30.0, 2000), 2))
+    for spec in (ColumnSpec("x", TypeKind.DECIMAL, scale=2), ColumnSpec("x", TypeKind.FLOAT)):
+        encoder = _fit(series, spec)
+        clone = encoder_from_dict(json.loads(json.dumps(encoder.to_dict(), allow_nan=False)))
+        codes = encoder.encode(series)
+        assert np.array_equal(clone.encode(series), codes)
+        first = encoder.decode(codes, np.random.default_rng(9))
+        pd.testing.assert_series_equal(clone.decode(codes, np.random.default_rng(9)), first)
+    with pytest.raises(ArtifactError):
+        encoder_from_dict({"type": "mystery"})
+
+
+def test_wrong_kind_and_unsupported_kind_raise_training_error():
+    with pytest.raises(TrainingError, match="declared integer"):
+        _fit(pd.Series(["x", "y"]), ColumnSpec("n", TypeKind.INTEGER))
+    with pytest.raises(TrainingError, match="uuid"):
+        _fit(pd.Series(["x"]), ColumnSpec("u", TypeKind.UUID))
