@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CloneRun, database_url, run_clone, scratch_database, server_url  # noqa: E402
+from _common import CloneRun, database_url, run_clone, scratch_database, server_url, source_rows  # noqa: E402
 
 from relsynth.connections import redact  # noqa: E402
 
@@ -40,6 +40,11 @@ def clone_once(dataset: str, *, scale: float, seed: int, timeout: float) -> Clon
 
 def print_run(run: CloneRun) -> None:
     print(f"\n== {run.dataset} (scale {run.scale:g})")
+    try:
+        expected = round(sum(source_rows(database_url(run.dataset)).values()) * run.scale)
+    except Exception as exc:  # noqa: BLE001 - the count is context, not the measurement
+        expected, reason = None, str(exc).splitlines()[0]
+        print(f"  (cannot count the source's rows: {reason})")
     if not run.ok:
         print(f"  FAILED after {run.process_seconds:.1f} s (peak RSS {run.peak_rss_mb:,.0f} MB):")
         for line in run.error.splitlines():
@@ -48,7 +53,8 @@ def print_run(run: CloneRun) -> None:
     stages = "  ".join(f"{stage} {seconds:.1f}s" for stage, seconds in run.seconds.items())
     print(f"  stages:        {stages}")
     print(f"  wall time:     {run.wall_seconds:.1f} s (clone call); {run.process_seconds:.1f} s with interpreter start and imports")
-    print(f"  rows:          {run.total_rows:,} in {len(run.rows)} tables")
+    wanted = f" (source x scale: {expected:,})" if expected is not None else ""
+    print(f"  rows:          {run.total_rows:,} in {len(run.rows)} tables{wanted}")
     for stage in ("generate", "load"):
         seconds = run.seconds.get(stage)
         if seconds:

@@ -10,7 +10,8 @@ One precedence: command-line flag > config file (TOML) > default. A config file 
     max_training_seconds = 30
 
     [tables."public.country"]
-    mode = "copy"            # synthesize (default) | copy | empty | exclude
+    mode = "copy"            # synthesize | copy | empty | exclude (default: synthesize,
+                             # or copy for small lookup tables, see reference_max_rows)
 
     [tables."public.customer".columns.email]
     role = "identifying"     # model | identifying | text | keep_out
@@ -46,7 +47,7 @@ class ColumnRole(str, Enum):
 
 @dataclass(frozen=True)
 class TableOverride:
-    mode: TableMode = TableMode.SYNTHESIZE
+    mode: TableMode | None = None  # None: synthesize, or copy when the table looks like reference data
     columns: dict[str, ColumnRole] = field(default_factory=dict)
 
 
@@ -56,6 +57,9 @@ class RelsynthConfig:
     scale: float = 1.0  # rows in the clone per row in the source, 0.01 to 100
     locale: str = "en_US"  # locale of generated identifying values
     max_training_rows: int = 200_000  # per table; larger tables are sampled for training
+    # A table with no foreign keys, at most this many rows, only categorical columns and nothing
+    # identifying (genres, media types, languages) is copied as reference data; 0 turns this off.
+    reference_max_rows: int = 100
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
 
@@ -108,7 +112,8 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
         for column, column_spec in spec.get("columns", {}).items():
             _check_keys(f"tables.{name}.columns.{column}", column_spec, {"role"})
             columns[column] = _enum(ColumnRole, column_spec.get("role", "model"), f"tables.{name}.columns.{column}.role")
-        tables[name] = TableOverride(mode=_enum(TableMode, spec.get("mode", "synthesize"), f"tables.{name}.mode"), columns=columns)
+        mode = _enum(TableMode, spec["mode"], f"tables.{name}.mode") if "mode" in spec else None
+        tables[name] = TableOverride(mode=mode, columns=columns)
     try:
         config = RelsynthConfig(model=replace(ModelConfig(), **model_data), tables=tables, **data)
     except TypeError as exc:

@@ -153,9 +153,12 @@ class Generator:
         target = _scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng)
         counts = _calibrated(counts, target, rng, unique=table_plan.context_unique)
         parent_index = np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
-        context = parent.model.reindex(parent_index).reset_index(drop=True) if len(parent.model.columns) else None
-        if context is not None:
-            context[parent_index == NO_PARENT] = np.nan
+        wanted = [spec.name for spec in artifact.model.context_specs]
+        if not wanted:
+            return parent_index, None
+        # Rows without a parent (or under an empty/excluded parent) get an all-NULL context.
+        context = parent.model.reindex(index=parent_index, columns=wanted).reset_index(drop=True)
+        context[parent_index == NO_PARENT] = np.nan
         return parent_index, context
 
     def _sample(self, artifact: TableArtifact, context, rng, parent_rows: np.ndarray) -> pd.DataFrame:

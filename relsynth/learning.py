@@ -126,7 +126,7 @@ def train(
 
 def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress) -> Run:
     fk_ids = {fk: index for index, fk in enumerate(schema.foreign_keys)}
-    modes = {t.name: config.override_for(str(t.name)).mode for t in schema.tables}
+    modes = {t.name: config.override_for(str(t.name)).mode or TableMode.SYNTHESIZE for t in schema.tables}
     frames: dict[QualifiedName, pd.DataFrame] = {}
     artifacts: dict[QualifiedName, TableArtifact] = {}
     copied: dict[QualifiedName, pd.DataFrame] = {}
@@ -148,6 +148,9 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
         frames[table.name] = frame
         columns = assign_roles(table, frame, config.override_for(str(table.name)))
+        if config.override_for(str(table.name)).mode is None and _is_reference(table, columns, rows, config):
+            log.info("%s looks like reference data: copied as it is", table.name)
+            mode = TableMode.COPY
         artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
         progress("read", str(table.name), 1.0)
 
@@ -210,6 +213,17 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
         run.tables[name] = artifact
     return run
+
+
+def _is_reference(table: Table, columns, rows: int, config: RelsynthConfig) -> bool:
+    """A small lookup table: no foreign keys, only keys and categories, nothing identifying."""
+    if table.foreign_keys or not 0 < rows <= config.reference_max_rows:
+        return False
+    categorical = (TypeKind.TEXT, TypeKind.ENUM, TypeKind.BOOLEAN)
+    return all(
+        c.role is Role.KEY or c.role is Role.COMPUTED or (c.role is Role.MODEL and table.column(c.name).type.kind in categorical)
+        for c in columns
+    )
 
 
 def _fit_model(

@@ -128,7 +128,7 @@ def _config_to_dict(config: RelsynthConfig) -> dict[str, Any]:
     data = asdict(config)
     data["model"] = config.model.to_dict()
     data["tables"] = {
-        name: {"mode": o.mode.value, "columns": {c: r.value for c, r in o.columns.items()}}
+        name: {"mode": o.mode.value if o.mode else None, "columns": {c: r.value for c, r in o.columns.items()}}
         for name, o in config.tables.items()
     }
     return data
@@ -138,7 +138,7 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
     from relsynth.config import ColumnRole
 
     tables = {
-        name: TableOverride(mode=TableMode(o["mode"]), columns={c: ColumnRole(r) for c, r in o["columns"].items()})
+        name: TableOverride(mode=TableMode(o["mode"]) if o["mode"] else None, columns={c: ColumnRole(r) for c, r in o["columns"].items()})
         for name, o in data.pop("tables").items()
     }
     return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, **data)

@@ -27,14 +27,18 @@ class StoredModel:
     weights: dict[str, torch.Tensor]
 
 
-def write_model(directory: Path, *, metadata: dict[str, Any], weights: dict[str, torch.Tensor]) -> None:
+def write_model(
+    directory: Path, *, metadata: dict[str, Any], weights: dict[str, torch.Tensor]
+) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     payload = {"format_version": FORMAT_VERSION, **metadata}
     # allow_nan=False: a NaN here would be a bug, and strict JSON readers reject it
     text = json.dumps(payload, indent=1, allow_nan=False, ensure_ascii=False)
     (directory / METADATA_FILE).write_text(text, encoding="utf-8")
-    torch.save({name: tensor.detach().cpu() for name, tensor in weights.items()}, directory / WEIGHTS_FILE)
+    torch.save(
+        {name: tensor.detach().cpu() for name, tensor in weights.items()}, directory / WEIGHTS_FILE
+    )
 
 
 def read_model(directory: Path) -> StoredModel:

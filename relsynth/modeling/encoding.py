@@ -145,7 +145,7 @@ def _timestamp_us(value: Any) -> float:
         return float(value.to_datetime64().astype("datetime64[us]").astype(np.int64))
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return float(np.datetime64(value, "us").astype(np.int64))
     if isinstance(value, dt.date):
         return float((value.toordinal() - _EPOCH_ORDINAL) * _US_PER_DAY)
@@ -190,7 +190,7 @@ def _elementwise(series: pd.Series, convert: Any) -> np.ndarray:
 
 
 def to_numbers(series: pd.Series, kind: TypeKind) -> np.ndarray:
-    """The column as float64 numbers in the encoder's unit (see the module docstring), NaN = NULL."""
+    """The column as float64 numbers in the encoder's unit (module docstring); NaN is NULL."""
     if kind in (TypeKind.INTEGER, TypeKind.FLOAT, TypeKind.DECIMAL):
         if pd.api.types.is_bool_dtype(series.dtype):
             series = series.astype("float64")
@@ -287,7 +287,7 @@ def _places(step: float | None) -> int | None:
 
 
 def _infer_step(values: np.ndarray, spec: ColumnSpec) -> float | None:
-    """The coarsest candidate step that divides every observed value (on a sample)."""
+    """The coarsest candidate step that divides every observed value."""
     if spec.kind is TypeKind.FLOAT:
         return None
     if spec.kind is TypeKind.DECIMAL:
@@ -295,9 +295,11 @@ def _infer_step(values: np.ndarray, spec: ColumnSpec) -> float | None:
         candidates: tuple[float, ...] = tuple(10.0**k for k in range(6, -finest - 1, -1))
     else:
         candidates = _STEPS[spec.kind]
-    sample = values[:10_000]
+    sample = values
     if sample.size == 0:
-        return candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None
+        return (
+            candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None
+        )
     for step in candidates:
         ratio = sample / step
         # float noise only: 998.9999999 is 999 steps of 0.01, but 2.7e7 + 0.5 is not a whole step
@@ -539,9 +541,9 @@ class CategoricalEncoder(Encoder):
         ordered = sorted(freq.items(), key=lambda item: (-item[1], str(item[0])))
         categories = [key for key, _ in ordered[:max_categories]]
         encoder = cls(spec, categories=categories, counts=np.zeros(2 + len(categories)))
-        encoder.counts = np.bincount(
-            encoder._codes(keys), minlength=2 + len(categories)
-        ).astype(np.int64)
+        encoder.counts = np.bincount(encoder._codes(keys), minlength=2 + len(categories)).astype(
+            np.int64
+        )
         return encoder
 
     def _codes(self, keys: list[Any]) -> np.ndarray:
@@ -553,7 +555,9 @@ class CategoricalEncoder(Encoder):
 
     def encode(self, series: pd.Series) -> np.ndarray:
         kind = self.spec.kind
-        return self._codes([None if _is_null(v) else _category_key(v, kind) for v in series.tolist()])
+        return self._codes(
+            [None if _is_null(v) else _category_key(v, kind) for v in series.tolist()]
+        )
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         codes = np.asarray(codes, dtype=np.int64).copy()

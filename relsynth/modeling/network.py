@@ -32,7 +32,9 @@ class ColumnHead(nn.Module):
         super().__init__()
         dims = [min(embedding_dim, n) for n in input_codes]
         self.constant = nn.Embedding(1, embedding_dim)  # lets a head without inputs learn a prior
-        self.embeddings = nn.ModuleList(nn.Embedding(n, d) for n, d in zip(input_codes, dims, strict=True))
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(n, d) for n, d in zip(input_codes, dims, strict=True)
+        )
         self.hidden = nn.Linear(embedding_dim + sum(dims), hidden_dim)
         self.activation = nn.ReLU()
         self.dropout = nn.Dropout(dropout)
@@ -102,7 +104,7 @@ class TabularNetwork(nn.Module):
         allowed: Sequence[torch.Tensor],
         generator: torch.Generator,
     ) -> torch.Tensor:
-        """Draw codes column by column: (batch, n_columns). ``allowed[i]`` masks column i's codes."""
+        """Draw codes column by column: (batch, n_columns); ``allowed[i]`` masks column i."""
         codes = torch.zeros(context.shape[0], len(self.heads), dtype=torch.long)
         for i in range(len(self.heads)):
             logits = self.head_logits(i, context, codes)

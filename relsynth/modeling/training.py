@@ -108,7 +108,7 @@ class TableModel:
         seed: int = 0,
         on_epoch: Callable[[int, float], None] | None = None,
     ) -> TableModel:
-        """Learn ``frame``'s ``specs`` columns, each row conditioned on the same row of ``context``."""
+        """Learn ``frame``'s ``specs`` columns, row i conditioned on row i of ``context``."""
         _check_columns(frame, specs, "table")
         if context_specs and context is None:
             raise TrainingError(
@@ -152,8 +152,13 @@ class TableModel:
                 else torch.zeros(len(frame), 0, dtype=torch.long)
             )
             summary = _train(
-                network, codes, context_codes, config=config, seed=seed,
-                started=started, on_epoch=on_epoch,
+                network,
+                codes,
+                context_codes,
+                config=config,
+                seed=seed,
+                started=started,
+                on_epoch=on_epoch,
             )
         network.eval()
         logger.debug("trained table model: %s", summary)
@@ -271,7 +276,7 @@ class TableModel:
             raise
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ArtifactError(
-                f"table model at {directory} is damaged or inconsistent ({exc!r}); retrain the table"
+                f"table model at {directory} is damaged ({exc!r}); retrain the table"
             ) from exc
         network.eval()
         return model
@@ -319,7 +324,9 @@ def _train(
             idx = shuffled[start : start + batch_size]
             batch, batch_context = codes[idx], context_codes[idx]
             losses = [
-                nn.functional.cross_entropy(network.head_logits(i, batch_context, batch), batch[:, i])
+                nn.functional.cross_entropy(
+                    network.head_logits(i, batch_context, batch), batch[:, i]
+                )
                 for i in active
             ]
             loss = torch.stack(losses).sum()
@@ -337,9 +344,11 @@ def _train(
             monitored = (totals / max(seen, 1)).tolist()
         for i in list(active):
             if monitored[i] < best[i] - 1e-4:
-                best[i], best_states[i], stale[i] = monitored[i], copy.deepcopy(
-                    network.heads[i].state_dict()
-                ), 0
+                best[i], best_states[i], stale[i] = (
+                    monitored[i],
+                    copy.deepcopy(network.heads[i].state_dict()),
+                    0,
+                )
             else:
                 stale[i] += 1
                 if stale[i] >= config.early_stopping_patience:

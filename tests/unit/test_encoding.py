@@ -110,7 +110,9 @@ def test_timestamptz_decodes_to_utc_and_keeps_whole_seconds():
     # mixed zones arrive as an object column of aware datetimes (as drivers return them)
     berlin = dt.datetime(2020, 3, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     utc = pd.Timestamp("2020-03-02", tz="UTC")
-    _, back = _round_trip(pd.Series([berlin, utc], dtype=object), ColumnSpec("t", TypeKind.TIMESTAMP, timezone=True))
+    _, back = _round_trip(
+        pd.Series([berlin, utc], dtype=object), ColumnSpec("t", TypeKind.TIMESTAMP, timezone=True)
+    )
     assert back.tolist() == [pd.Timestamp("2020-03-01 11:00", tz="UTC"), utc]
 
 

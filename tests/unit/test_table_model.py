@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy.stats import ks_2samp
+
+from relsynth.errors import ArtifactError, GenerationError
+from relsynth.modeling import ColumnSpec, ModelConfig, TableModel
+from relsynth.schema.elements import TypeKind
+
+FAST = ModelConfig(max_training_seconds=15.0)
+ROWS = 3000
+
+SPECS = (
+    ColumnSpec("kind", TypeKind.TEXT, nullable=False),
+    ColumnSpec("amount", TypeKind.FLOAT),
+    ColumnSpec("tier", TypeKind.ENUM),
+    ColumnSpec("price", TypeKind.DECIMAL, scale=2),
+    ColumnSpec("count", TypeKind.INTEGER),
+    ColumnSpec("created", TypeKind.TIMESTAMP, timezone=True),
+    ColumnSpec("birthday", TypeKind.DATE),
+    ColumnSpec("active", TypeKind.BOOLEAN),
+)
+CONTEXT_SPECS = (
+    ColumnSpec("segment", TypeKind.TEXT),
+    ColumnSpec("__children__orders", TypeKind.INTEGER),
+)
+
+
+def _data(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A child table whose columns depend on each other and on the parent row (the context)."""
+    rng = np.random.default_rng(seed)
+    segment = rng.choice(["retail", "wholesale"], rows, p=[0.6, 0.4])
+    kind = rng.choice(["A", "B"], rows, p=[0.55, 0.45])
+    amount = np.where(kind == "A", rng.normal(10, 1, rows), rng.normal(100, 8, rows))
+    amount[rng.random(rows) < 0.05] = np.nan
+    tier = np.where(segment == "retail", "bronze", "gold")
+    flip = rng.random(rows) < 0.05
+    tier[flip] = "silver"
+    price = [Decimal(f"{v:.2f}") for v in rng.gamma(2, 20, rows)]
+    created = pd.Timestamp("2023-01-01", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 86_400 * 300, rows), unit="s"
+    )
+    frame = pd.DataFrame(
+        {
+            "kind": kind,
+            "amount": amount,
+            "tier": tier,
+            "price": pd.Series(price, dtype=object),
+            "count": pd.Series(rng.poisson(3, rows)).astype("Int64"),
+            "created": created,
+            "birthday": [
+                dt.date(1950, 1, 1) + dt.timedelta(days=int(d))
+                for d in rng.integers(0, 20_000, rows)
+            ],
+            "active": rng.random(rows) < 0.7,
+        }
+    )
+    context = pd.DataFrame({"segment": segment, "__children__orders": rng.integers(1, 5, rows)})
+    return frame, context
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[TableModel, pd.DataFrame, pd.DataFrame]:
+    frame, context = _data(ROWS)
+    model = TableModel.fit(
+        frame, specs=SPECS, context=context, context_specs=CONTEXT_SPECS, config=FAST, seed=3
+    )
+    return model, frame, context
+
+
+def test_samples_keep_dtypes_and_column_order(trained):
+    model, _, context = trained
+    out = model.sample(context=context.iloc[:50], seed=1)
+    assert list(out.columns) == [s.name for s in SPECS]
+    assert len(out) == 50 and isinstance(out.index, pd.RangeIndex)
+    assert str(out["amount"].dtype) == "float64"
+    assert str(out["count"].dtype) == "Int64"
+    assert str(out["created"].dtype) == "datetime64[us, UTC]"
+    assert str(out["active"].dtype) == "boolean"
+    assert all(
+        isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in out["price"].dropna()
+    )
+    assert all(type(v) is dt.date for v in out["birthday"].dropna())
+    assert out["kind"].notna().all()
+
+
+def test_learns_conditional_structure_and_marginals(trained):
+    model, frame, context = trained
+    out = model.sample(context=context, seed=7)
+    real_means = frame.groupby("kind")["amount"].mean()
+    synth_means = out.groupby("kind")["amount"].mean()
+    for kind in ("A", "B"):
+        assert synth_means[kind] == pytest.approx(real_means[kind], rel=0.15)
+    # the parent's segment decides the child's tier
+    retail = out["tier"][context["segment"] == "retail"]
+    wholesale = out["tier"][context["segment"] == "wholesale"]
+    assert (retail == "bronze").mean() > 0.85
+    assert (wholesale == "gold").mean() > 0.85
+    # bimodal marginal and NULL rate
+    ks = ks_2samp(out["amount"].dropna(), frame["amount"].dropna(), method="asymp").statistic
+    assert ks < 0.1
+    assert out["amount"].isna().mean() == pytest.approx(frame["amount"].isna().mean(), abs=0.03)
+    assert out["active"].mean() == pytest.approx(frame["active"].mean(), abs=0.05)
+
+
+def test_sampling_is_deterministic_per_seed_and_chunked(trained):
+    model, _, context = trained
+    first = model.sample(context=context.iloc[:500], seed=11)
+    pd.testing.assert_frame_equal(first, model.sample(context=context.iloc[:500], seed=11))
+    other = model.sample(context=context.iloc[:500], seed=12)
+    assert not first["amount"].equals(other["amount"])
+    assert len(model.sample(context=context.iloc[:0], seed=1)) == 0
+
+
+def test_save_load_round_trip_gives_identical_samples(trained, tmp_path: Path):
+    model, _, context = trained
+    model.save(tmp_path / "orders")
+    loaded = TableModel.load(tmp_path / "orders")
+    pd.testing.assert_frame_equal(
+        loaded.sample(context=context.iloc[:300], seed=5),
+        model.sample(context=context.iloc[:300], seed=5),
+    )
+    meta = json.loads((tmp_path / "orders" / "model.json").read_text())
+    assert meta["format_version"] == 1 and meta["specs"][0]["name"] == "kind"
+    torch.load(tmp_path / "orders" / "weights.pt", weights_only=True)  # a plain state_dict
+    meta["format_version"] = 999
+    (tmp_path / "orders" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="format version 999"):
+        TableModel.load(tmp_path / "orders")
+    with pytest.raises(ArtifactError, match="missing"):
+        TableModel.load(tmp_path / "nowhere")
+
+
+def test_training_is_deterministic_and_leaves_global_rng_alone():
+    frame, _ = _data(300, seed=2)
+    specs = SPECS[:5]
+    before = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    one = TableModel.fit(frame, specs=specs, config=FAST, seed=4).sample(n=200, seed=0)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert torch.get_num_threads() == threads
+    two = TableModel.fit(frame, specs=specs, config=FAST, seed=4).sample(n=200, seed=0)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_zero_row_table_samples_empty_frames_with_the_columns():
+    frame = pd.DataFrame({s.name: pd.Series([], dtype=object) for s in SPECS})
+    model = TableModel.fit(frame, specs=SPECS, seed=0)
+    out = model.sample(n=0)
+    assert list(out.columns) == [s.name for s in SPECS] and len(out) == 0
+    with pytest.raises(GenerationError, match="0 rows"):
+        model.sample(n=3)  # "kind" is NOT NULL
+    nullable = TableModel.fit(frame[["amount", "count"]], specs=SPECS[1:2] + SPECS[4:5], seed=0)
+    filled = nullable.sample(n=3)
+    assert filled["amount"].isna().all() and str(filled["count"].dtype) == "Int64"
+
+
+def test_one_row_table_reproduces_its_only_row(tmp_path: Path):
+    frame, context = _data(1)
+    model = TableModel.fit(frame, specs=SPECS, context=context, context_specs=CONTEXT_SPECS, seed=0)
+    out = model.sample(context=pd.concat([context] * 4, ignore_index=True), seed=0)
+    assert len(out) == 4
+    assert (out["kind"] == frame["kind"][0]).all()
+    assert (out["birthday"] == frame["birthday"][0]).all()
+    model.save(tmp_path / "one")
+    pd.testing.assert_frame_equal(
+        TableModel.load(tmp_path / "one").sample(context=context, seed=2),
+        model.sample(context=context, seed=2),
+    )
+
+
+def test_not_null_column_never_sampled_null_and_context_is_required():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.choice(["a", "b", None], 400)})
+    model = TableModel.fit(frame, specs=[ColumnSpec("x", TypeKind.TEXT, nullable=False)], seed=0)
+    assert model.sample(n=1000, seed=0)["x"].notna().all()
+    frame, context = _data(100)
+    conditioned = TableModel.fit(
+        frame, specs=SPECS[:2], context=context, context_specs=CONTEXT_SPECS, config=FAST
+    )
+    with pytest.raises(GenerationError, match="context"):
+        conditioned.sample(n=5)
+
+
+# torch warns because the inputs are integer codes that need no gradient; Opacus works regardless
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing:UserWarning")
+def test_network_supports_opacus_per_sample_gradients(trained):
+    opacus = pytest.importorskip("opacus")
+    model, _, _ = trained
+    frame, context = _data(16, seed=9)
+    network = model.network
+    codes = torch.stack([torch.from_numpy(e.encode(frame[e.spec.name])) for e in model.encoders], 1)
+    context_codes = torch.stack(
+        [torch.from_numpy(e.encode(context[e.spec.name])) for e in model.context_encoders], 1
+    )
+    wrapped = opacus.GradSampleModule(network)
+    try:
+        network.train()
+        logits = wrapped(context_codes, codes)
+        network.column_losses(logits, codes).sum().backward()
+        params = [p for p in network.parameters() if p.requires_grad]
+        assert params and all(
+            p.grad_sample is not None and p.grad_sample.shape[0] == 16 for p in params
+        )
+    finally:
+        wrapped._close()
+        network.zero_grad(set_to_none=True)
+        for p in network.parameters():
+            p.grad_sample = None
+        network.eval()
