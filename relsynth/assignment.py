@@ -64,7 +64,8 @@ def assign_parents(
             result[rest[: len(free)]] = free
             used[free] = True
         else:  # more children than slots: extra children go to parents in proportion to degree
-            result[rest] = _weighted_choice(rng, members, degrees[members] + 1, len(rest))
+            weights = degrees[members] if degrees[members].sum() > 0 else np.ones(len(members))
+            result[rest] = _weighted_choice(rng, members, weights, len(rest))
     return result
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-MAX_CLUSTERS = 12
-ROWS_PER_CLUSTER = 20  # fewer clusters for small parents: each must hold enough rows to be learnable
+MAX_CLUSTERS = 12  # about sqrt(rows) clusters, at most this many: enough to carry attributes,
+# few enough that each cluster holds several rows whose children the child model can learn from
 TOP_CATEGORIES = 8
 
 
@@ -91,7 +91,7 @@ def fit_clusters(frame: pd.DataFrame, *, seed: int) -> ParentClusters:
             top = values.astype(str).value_counts().head(TOP_CATEGORIES).index
             if len(top) > 1:
                 categorical[column] = tuple(str(v) for v in top)
-    k = int(max(1, min(MAX_CLUSTERS, len(frame) // ROWS_PER_CLUSTER)))
+    k = int(max(1, min(MAX_CLUSTERS, round(np.sqrt(len(frame))))))
     clusters = ParentClusters(numeric, categorical, centroids=((0.0,),))
     features = clusters._features(frame)
     if k == 1 or len(frame) <= k:

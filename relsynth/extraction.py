@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from relsynth.schema.elements import QualifiedName, Table
+from relsynth.schema.elements import QualifiedName, Table, TypeKind
 
 CHUNK_ROWS = 50_000
 
@@ -40,7 +40,11 @@ def stream_rows(connection: Connection, table: Table, columns: Sequence[str]) ->
         rows = result.fetchmany(CHUNK_ROWS)
         if not rows:
             return
-        yield pd.DataFrame.from_records(rows, columns=list(columns))
+        frame = pd.DataFrame.from_records(rows, columns=list(columns))
+        for column in columns:  # integer columns with NULLs would otherwise become floats
+            if table.column(column).type.kind is TypeKind.INTEGER and frame[column].dtype == float:
+                frame[column] = frame[column].astype("Int64")
+        yield frame
 
 
 def read_table(

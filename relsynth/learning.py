@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -77,9 +78,16 @@ def _spec(table: Table, column: str, bounds: dict[str, tuple[float | None, float
 def _key_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """Key columns as text, so keys join whatever the driver returned (int, Decimal, all-NULL)."""
     return pd.DataFrame(
-        {column: frame[column].map(str, na_action="ignore").astype(object) for column in columns},
+        {column: frame[column].map(_key_text, na_action="ignore").astype(object) for column in columns},
         index=frame.index,
     )
+
+
+def _key_text(value: object) -> str:
+    """One text per key value: 7, 7.0 (an integer column with NULLs) and Decimal('7') agree."""
+    if isinstance(value, (float, Decimal)) and value == int(value):
+        return str(int(value))
+    return str(value)
 
 
 def _counts_for(parent: pd.DataFrame, fk: ForeignKey, counts: pd.DataFrame) -> np.ndarray:

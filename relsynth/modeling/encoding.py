@@ -85,6 +85,9 @@ _STEPS: dict[TypeKind, tuple[float, ...]] = {
     TypeKind.TIME: _TIME_STEPS,
 }
 _MAX_DECIMAL_PLACES = 12
+# A numeric value seen fewer times than this is never stored for exact reproduction: in a small
+# table a birth date or a salary seen once identifies its row. Such values are binned instead.
+MIN_EXACT_COUNT = 3
 
 
 @dataclass(frozen=True)
@@ -384,10 +387,10 @@ class NumericEncoder(Encoder):
         step = _infer_step(present, spec)
         distinct, freq = np.unique(present, return_counts=True)
         edges = fine = np.empty(0)
-        if distinct.size <= max_bins:
+        if distinct.size <= max_bins and (freq.size == 0 or freq.min() >= MIN_EXACT_COUNT):
             values = distinct
         else:
-            is_spike = freq / present.size >= spike_fraction
+            is_spike = (freq / present.size >= spike_fraction) & (freq >= MIN_EXACT_COUNT)
             spikes, spike_freq = distinct[is_spike], freq[is_spike]
             if spikes.size > max_bins // 2:  # keep the most frequent, leave room for bins
                 top = np.argsort(-spike_freq, kind="stable")[: max_bins // 2]

@@ -111,7 +111,12 @@ class TabularNetwork(nn.Module):
             logits = logits.masked_fill(~allowed[i], float("-inf"))
             # inverse-CDF draw: several times faster than torch.multinomial on wide batches
             cdf = torch.cumsum(torch.softmax(logits.double(), dim=1), dim=1)
-            draw = torch.rand(cdf.shape[0], 1, generator=generator, dtype=torch.float64)
+            # Stratified uniforms (one per stratum of [0, 1), strata shuffled across rows): each
+            # row's draw is still exactly uniform, but the batch's histogram no longer carries
+            # i.i.d. sampling noise, which matters for small tables.
+            n = cdf.shape[0]
+            strata = torch.randperm(n, generator=generator, dtype=torch.float64)
+            draw = ((strata + torch.rand(n, generator=generator, dtype=torch.float64)) / max(n, 1))[:, None]
             drawn = torch.searchsorted(cdf, draw * cdf[:, -1:], right=True)[:, 0]
             codes[:, i] = drawn.clamp_(max=cdf.shape[1] - 1)
         return codes

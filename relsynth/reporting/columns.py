@@ -2,6 +2,8 @@
 
 Keys (primary, foreign, referred, identity/serial) are owned by the generator and carry no
 distribution worth comparing, so they are left out, as SDMetrics leaves out ``id`` columns.
+Identifying columns (names, addresses, phones, ...) are replaced by fake values on purpose, so
+they are left out too, as SDMetrics leaves out ``pii`` columns; the privacy section checks them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.schema.elements import Schema, Table, TypeKind
+from relsynth.values.identifying import detect
 
 # A text column whose real values are mostly distinct (names, e-mails, free text) is not a
 # category: its total-variation score says nothing but "different strings".
@@ -67,6 +70,8 @@ def modeled_columns(schema: Schema, table: Table, real: pd.DataFrame) -> dict[st
             continue
         if column.type.kind is TypeKind.TEXT:
             values = real[column.name].dropna()
+            if detect(column.name, real[column.name], table_name=table.name.name) is not None:
+                continue
             if table.is_unique((column.name,)):
                 continue
             if len(values) >= MIN_ROWS_FOR_DISTINCT_RULE and values.nunique() > MAX_DISTINCT_SHARE * len(values):

@@ -86,9 +86,16 @@ def test_decimal_keeps_scale_and_spike_values():
 
 def test_dates_are_date_objects_and_survive_year_9999():
     days = [dt.date(2000, 1, 1) + dt.timedelta(days=7 * k) for k in range(40)]
-    series = pd.Series(days + [dt.date(9999, 12, 31), None], dtype=object)
+    series = pd.Series(3 * (days + [dt.date(9999, 12, 31)]) + [None], dtype=object)
     _, out = _round_trip(series, ColumnSpec("d", TypeKind.DATE))
-    assert out.tolist() == series.tolist()  # few distinct values: exact
+    assert out.tolist() == series.tolist()  # few distinct values, each seen 3 times: exact
+
+
+def test_values_seen_fewer_than_three_times_are_never_stored_exactly():
+    birth_dates = pd.Series([dt.date(1950 + 3 * k, 1 + k % 12, 1 + k) for k in range(8)], dtype=object)
+    encoder, out = _round_trip(birth_dates, ColumnSpec("d", TypeKind.DATE))
+    assert encoder.values.size == 0  # binned, no exact codes
+    assert min(out) >= birth_dates.min() and max(out) <= birth_dates.max()
     wide = pd.Series([dt.date(1990, 1, 1) + dt.timedelta(days=k) for k in range(5000)])
     _, out = _round_trip(wide, ColumnSpec("d", TypeKind.DATE))
     assert all(type(v) is dt.date for v in out)
@@ -111,9 +118,9 @@ def test_timestamptz_decodes_to_utc_and_keeps_whole_seconds():
     berlin = dt.datetime(2020, 3, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     utc = pd.Timestamp("2020-03-02", tz="UTC")
     _, back = _round_trip(
-        pd.Series([berlin, utc], dtype=object), ColumnSpec("t", TypeKind.TIMESTAMP, timezone=True)
+        pd.Series([berlin, utc] * 3, dtype=object), ColumnSpec("t", TypeKind.TIMESTAMP, timezone=True)
     )
-    assert back.tolist() == [pd.Timestamp("2020-03-01 11:00", tz="UTC"), utc]
+    assert back.tolist() == [pd.Timestamp("2020-03-01 11:00", tz="UTC"), utc] * 3
 
 
 def test_naive_timestamp_time_and_interval_types():
