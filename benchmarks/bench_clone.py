@@ -21,9 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CloneRun, database_url, run_clone, scratch_database, server_url, source_rows  # noqa: E402
+from _common import (
+    CloneRun,
+    database_url,
+    run_clone,
+    scratch_database,
+    server_url,
+    source_rows,
+)
 
-from relsynth.connections import redact  # noqa: E402
+from relsynth.connections import redact
 
 TIME_TARGETS = {"chinook": 60.0, "pagila": 120.0}  # seconds for the whole clone at scale 1
 MEMORY_TARGET_MB = 2048.0

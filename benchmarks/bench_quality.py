@@ -32,13 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CloneRun, database_url, run_clone, scratch_database, server_url  # noqa: E402
+import pandas as pd
+from _common import CloneRun, database_url, run_clone, scratch_database, server_url
 
-import pandas as pd  # noqa: E402
-
-from relsynth.connections import create_engine, redact  # noqa: E402
-from relsynth.schema.elements import Schema, Table, TypeKind  # noqa: E402
-from relsynth.schema.introspection import introspect  # noqa: E402
+from relsynth.connections import create_engine, redact
+from relsynth.schema.elements import Schema, Table, TypeKind
+from relsynth.schema.introspection import introspect
 
 QUALITY_BAR = 0.85
 DETECTION_BAR = 0.75
@@ -220,7 +219,13 @@ def sdmetrics_quality(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.Dat
         warnings.simplefilter("ignore")
         report.generate(real, synthetic, meta.as_dict(), verbose=False)
     properties = report.get_properties().set_index("Property")["Score"].to_dict()
+    errors = {}
+    for prop, score in properties.items():
+        if score is None or (isinstance(score, float) and math.isnan(score)):
+            details = report.get_details(prop)
+            errors[prop] = str(details["Error"].dropna().iloc[0]) if "Error" in details and details["Error"].notna().any() else "no pair to score"
     return {
+        "errors": errors,
         "quality": report.get_score(),
         "column_shapes": properties.get("Column Shapes"),
         "pair_trends": properties.get("Column Pair Trends"),
@@ -231,7 +236,8 @@ def sdmetrics_quality(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.Dat
 
 def exact_matches(schema: Schema, real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame]) -> tuple[float, float]:
     """(share of synthetic rows equal to some real row, share of real rows duplicated in the real table),
-    on non-key columns, pooled over the tables (row-weighted)."""
+    on non-key columns, pooled over the tables (row-weighted). Tables with only key columns are
+    skipped; small lookup tables (one unique name per row) match fully by nature."""
     matched = synthetic_total = duplicated = real_total = 0
     for table in schema.tables:
         name = str(table.name)
@@ -290,6 +296,8 @@ def measure(dataset: str, args: argparse.Namespace) -> Figures:
         try:
             scores = sdmetrics_quality(real, synthetic, meta)
             figures.quality, figures.column_shapes = scores["quality"], scores["column_shapes"]
+            figures.notes += [f"SDMetrics left {prop} unscored (quality averages the others); first error: {error}"
+                              for prop, error in scores["errors"].items()]
             figures.pair_trends, figures.cardinality, figures.intertable = (
                 scores["pair_trends"], scores["cardinality"], scores["intertable"])
             if any(as_id.values()):

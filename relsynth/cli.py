@@ -24,6 +24,9 @@ SchemaOption = Annotated[Optional[list[str]], typer.Option("--schema", help="Nam
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (see README).")]
 SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed gives the same clone.")]
 ScaleOption = Annotated[Optional[float], typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
+EpsilonOption = Annotated[Optional[float], typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
+DeltaOption = Annotated[Optional[float], typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
+UnitOption = Annotated[Optional[str], typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
 
 class StageProgress:
@@ -54,6 +57,14 @@ def _config(path: Path | None, **flags):
     from relsynth.config import load_config
 
     return load_config(path, **flags)
+
+
+def _with_privacy(settings, epsilon: float | None, delta: float | None, unit: str | None):
+    """Apply --epsilon/--delta/--privacy-unit over the config file's [privacy] section."""
+    from dataclasses import replace as replaced
+
+    flags = {k: v for k, v in {"epsilon": epsilon, "delta": delta, "unit": unit}.items() if v is not None}
+    return replaced(settings, privacy=replaced(settings.privacy, **flags)) if flags else settings
 
 
 def _summary(result) -> None:
@@ -135,16 +146,19 @@ def clone(
     workspace: Annotated[Optional[Path], typer.Option("--workspace", help="Keep the trained run here.")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report of the clone here.")] = None,
     schema: SchemaOption = None,
+    epsilon: EpsilonOption = None,
+    delta: DeltaOption = None,
+    privacy_unit: UnitOption = None,
 ) -> None:
     """Learn SOURCE and write a synthetic clone into TARGET."""
     from relsynth.api import clone as run_clone
 
-    settings = _config(config, scale=scale, seed=seed)
+    settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
     with StageProgress() as progress:
         result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
     _summary(result)
     if report is not None:
-        _write_report(source, target, html=report, json_path=None, seed=settings.seed)
+        _write_report(source, target, html=report, json_path=None, seed=settings.seed, workspace=workspace)
 
 
 @app.command()
@@ -154,12 +168,16 @@ def train(
     seed: SeedOption = None,
     config: ConfigOption = None,
     schema: SchemaOption = None,
+    epsilon: EpsilonOption = None,
+    delta: DeltaOption = None,
+    privacy_unit: UnitOption = None,
 ) -> None:
     """Learn SOURCE once; generate many times later with `relsynth generate`."""
     from relsynth.api import train as run_train
 
+    settings = _with_privacy(_config(config, seed=seed), epsilon, delta, privacy_unit)
     with StageProgress() as progress:
-        run = run_train(source, workspace=workspace, config=_config(config, seed=seed), schemas=schema, progress=progress)
+        run = run_train(source, workspace=workspace, config=settings, schemas=schema, progress=progress)
     out.print(f"trained {len(run.tables)} tables into {workspace} in {sum(run.training_seconds.values()):.1f}s")
 
 
@@ -191,11 +209,18 @@ def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
 
 
 def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, seed: int = 0,
-                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None) -> None:
+                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
+                  workspace: Path | None = None) -> None:
+    from relsynth.privacy.accountant import describe, read_state
     from relsynth.reporting import build_report, check_thresholds, render_html, render_terminal
 
-    report = build_report(source, target, seed=seed)
+    privacy = read_state(workspace) if workspace is not None else None
+    report = build_report(source, target, seed=seed, epsilon=privacy["epsilon"] if privacy else None,
+                          delta=privacy["delta"] if privacy else None)
     out.print(render_terminal(report))
+    if workspace is not None:
+        for line in describe(privacy):
+            out.print(line, highlight=False)
     if html is not None:
         html.write_text(render_html(report), encoding="utf-8")
         out.print(f"HTML report: {html}")
@@ -217,10 +242,11 @@ def report(
     fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="NAME=VALUE: fail when the figure is lower.")] = None,
     fail_over: Annotated[Optional[list[str]], typer.Option("--fail-over", help="NAME=VALUE: fail when the figure is higher.")] = None,
     seed: SeedOption = None,
+    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="The run that made the clone: shows its epsilon per component.")] = None,
 ) -> None:
     """Measure a clone's integrity, fidelity and privacy against its source."""
     _write_report(
-        source, target, html=html, json_path=json_path, seed=seed or 0,
+        source, target, html=html, json_path=json_path, seed=seed or 0, workspace=workspace,
         fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
     )
 

@@ -94,7 +94,8 @@ def fit_clusters(frame: pd.DataFrame, *, seed: int) -> ParentClusters:
     k = int(max(1, min(MAX_CLUSTERS, round(np.sqrt(len(frame))))))
     clusters = ParentClusters(numeric, categorical, centroids=((0.0,),))
     features = clusters._features(frame)
-    if k == 1 or len(frame) <= k:
+    k = min(k, len(np.unique(features, axis=0)))  # k-means cannot place more centres than points
+    if k <= 1 or len(frame) <= k:
         centroids = features.mean(axis=0, keepdims=True) if len(frame) else np.zeros((1, features.shape[1]))
     else:
         centroids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features).cluster_centers_

@@ -29,6 +29,7 @@ from typing import Any
 
 from relsynth.errors import ConfigurationError
 from relsynth.modeling import ModelConfig
+from relsynth.privacy.config import PrivacyConfig
 
 
 class TableMode(str, Enum):
@@ -62,6 +63,7 @@ class RelsynthConfig:
     reference_max_rows: int = 100
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
 
     def override_for(self, table: str) -> TableOverride:
         """The override for a table given as ``schema.table`` (or its bare name in the default schema)."""
@@ -104,6 +106,7 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
     top = {f.name for f in fields(RelsynthConfig)}
     _check_keys("top level", data, top)
     model_data = data.pop("model", {})
+    privacy = PrivacyConfig.from_dict(data.pop("privacy", {}))
     _check_keys("model", model_data, {f.name for f in fields(ModelConfig)})
     tables: dict[str, TableOverride] = {}
     for name, spec in data.pop("tables", {}).items():
@@ -115,7 +118,7 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
         mode = _enum(TableMode, spec["mode"], f"tables.{name}.mode") if "mode" in spec else None
         tables[name] = TableOverride(mode=mode, columns=columns)
     try:
-        config = RelsynthConfig(model=replace(ModelConfig(), **model_data), tables=tables, **data)
+        config = RelsynthConfig(model=replace(ModelConfig(), **model_data), tables=tables, privacy=privacy, **data)
     except TypeError as exc:
         raise ConfigurationError(f"config file {path}: {exc}") from None
     config = replace(config, **{key: value for key, value in flags.items() if value is not None})

@@ -145,7 +145,7 @@ class Generator:
         parent_artifact = self.run.tables[fk.referred_table]
         count_column = parent_artifact.children.get(self.fk_ids[fk])
         if count_column is not None and count_column in parent.model.columns:
-            counts = parent.model[count_column].fillna(0).to_numpy(dtype=np.int64)
+            counts = _numbers(parent.model[count_column])
             if parent_artifact.mode is TableMode.COPY:  # real counts of reference rows: scale them
                 counts = rng.binomial(counts, min(1.0, self.scale)) if self.scale <= 1 else np.round(counts * self.scale).astype(np.int64)
         else:
@@ -282,7 +282,7 @@ class Generator:
         parent_clusters = parent.clusters if parent.clusters is not None else np.zeros(len(parent.rows), dtype=np.int64)
         degree_column = parent_artifact.degrees.get(fk_id)
         if degree_column is not None and degree_column in parent.model.columns:
-            degrees = parent.model[degree_column].fillna(0).to_numpy(dtype=np.int64)
+            degrees = _numbers(parent.model[degree_column])
         else:
             degrees = np.ones(len(parent.rows), dtype=np.int64)
         rng = np.random.default_rng([self.seeds[fk.table], fk_id])
@@ -340,6 +340,11 @@ class Generator:
                 for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
                     synthetic.rows.loc[duplicated, child_column] = parent[parent_column].to_numpy(dtype=object)[picks]
         self._drop(synthetic, repeated(), table.name, "a primary or unique key")
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A learned count column as integers (NULL as 0)."""
+    return pd.to_numeric(values, errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
 def _calibrated(counts: np.ndarray, target: int, rng: np.random.Generator, *, unique: bool) -> np.ndarray:

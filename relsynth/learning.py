@@ -100,16 +100,19 @@ def _counts_for(parent: pd.DataFrame, fk: ForeignKey, counts: pd.DataFrame) -> n
     renamed["__count"] = counts["__count"]
     renamed = renamed.dropna(subset=list(fk.referred_columns))
     merged = _key_frame(parent, fk.referred_columns).merge(renamed, how="left", on=list(fk.referred_columns))
-    return merged["__count"].fillna(0).to_numpy(dtype=np.int64)
+    return pd.to_numeric(merged["__count"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
 def _parent_lookup(child: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """``values`` (aligned with ``parent``'s rows) looked up for each child row through ``fk``."""
-    keyed = pd.concat([_key_frame(parent, fk.referred_columns).reset_index(drop=True), values.reset_index(drop=True)], axis=1)
-    keyed = keyed.drop_duplicates(subset=list(fk.referred_columns))
-    keyed = keyed.rename(columns=dict(zip(fk.referred_columns, fk.constrained_columns, strict=True)))
-    left = _key_frame(child, fk.constrained_columns).reset_index(drop=True)
-    merged = left.merge(keyed, how="left", on=list(fk.constrained_columns))
+    # Join on internal names: a key column may also be one of ``values``' columns.
+    names = [f"__key{i}" for i in range(len(fk.referred_columns))]
+    parent_keys = _key_frame(parent, fk.referred_columns).reset_index(drop=True)
+    parent_keys.columns = names
+    keyed = pd.concat([parent_keys, values.reset_index(drop=True)], axis=1).drop_duplicates(subset=names)
+    child_keys = _key_frame(child, fk.constrained_columns).reset_index(drop=True)
+    child_keys.columns = names
+    merged = child_keys.merge(keyed, how="left", on=names)
     return merged[list(values.columns)]
 
 
@@ -162,6 +165,9 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
         progress("read", str(table.name), 1.0)
 
+    # Differential privacy: bound each unit's rows, plan the budget (fails here when impossible).
+    dp = _privacy_session(schema, generation_plan, frames, artifacts, config)
+
     # 2. Model frames: each table's model columns plus the relational helpers.
     model_frames: dict[QualifiedName, pd.DataFrame] = {}
     for name, artifact in artifacts.items():
@@ -173,23 +179,30 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     for child, fk in context_fks.items():
         if fk is None:
             continue
-        counts = children_per_parent(connection, child, fk.constrained_columns)
+        counts = _child_counts(connection, dp, frames, child, fk)
         column = CHILDREN.format(fk_ids[fk])
         parent = fk.referred_table
         model_frames[parent][column] = _counts_for(frames[parent], fk, counts)
+        if dp is not None:
+            model_frames[parent][column] = dp.helper_counts(child, parent, model_frames[parent][column].to_numpy())
         artifacts[parent].children[fk_ids[fk]] = column
         null_rows = counts[counts[list(fk.constrained_columns)].isna().any(axis=1)]["__count"].sum()
-        artifacts[child].null_context_rows = int(null_rows)
+        artifacts[child].null_context_rows = int(null_rows) if dp is None else dp.noisy_null_rows(child, int(null_rows))
     clusters: dict[QualifiedName, ParentClusters] = {}
     for fk in assigned_fks:
         parent = fk.referred_table
-        counts = children_per_parent(connection, fk.table, fk.constrained_columns)
+        counts = _child_counts(connection, dp, frames, fk.table, fk)
         column = DEGREE.format(fk_ids[fk])
         model_frames[parent][column] = _counts_for(frames[parent], fk, counts)
+        if dp is not None:
+            model_frames[parent][column] = dp.helper_counts(fk.table, parent, model_frames[parent][column].to_numpy())
         artifacts[parent].degrees[fk_ids[fk]] = column
         if parent not in clusters:
             own = [c.name for c in artifacts[parent].columns if c.role is Role.MODEL]
-            clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent])
+            if dp is not None and dp.is_private(parent):  # one cluster: k-means on private rows is not DP
+                clusters[parent] = ParentClusters({}, {}, centroids=((0.0,),))
+            else:
+                clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent])
             artifacts[parent].clusters = clusters[parent].to_dict()
     parent_cluster_labels = {
         name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(frames[name])]})
@@ -216,11 +229,38 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         artifact = artifacts[name]
         started = time.perf_counter()
         if artifact.mode is TableMode.SYNTHESIZE:
-            _fit_values(artifact, table, frames[name], config, table_seed[name])
-            _fit_model(artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress)
+            private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
+            _fit_values(artifact, table, frames[name].iloc[:0] if private else frames[name], config, table_seed[name])
+            _fit_model(artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress, dp=dp, artifacts=artifacts)
         run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
         run.tables[name] = artifact
+    if dp is not None:
+        run.privacy = dp.summary()
     return run
+
+
+def _privacy_session(schema: Schema, generation_plan: GenerationPlan, frames, artifacts, config: RelsynthConfig):
+    """A PrivacySession when ``config.privacy`` sets an epsilon, else None."""
+    if not config.privacy.enabled:
+        return None
+    from relsynth.privacy.session import PrivacySession
+
+    return PrivacySession(
+        schema=schema,
+        config=config.privacy,
+        frames=frames,
+        artifacts=artifacts,
+        context_fks={tp.table: tp.context_fk for tp in generation_plan.tables},
+        assigned_fks=[fk for tp in generation_plan.tables for fk in tp.secondary_fks] + [d.foreign_key for d in generation_plan.deferred_fks],
+        seed=config.seed,
+        explicit_copy={t.name for t in schema.tables if config.override_for(str(t.name)).mode is TableMode.COPY},
+    )
+
+
+def _child_counts(connection, dp, frames, child: QualifiedName, fk: ForeignKey) -> pd.DataFrame:
+    """Children per parent key: from the bounded rows of a private child, else exact in SQL."""
+    counts = dp.children_counts(frames, child, fk) if dp is not None else None
+    return counts if counts is not None else children_per_parent(connection, child, fk.constrained_columns)
 
 
 def _is_reference(table: Table, columns, rows: int, config: RelsynthConfig) -> bool:
@@ -244,8 +284,11 @@ def _fit_model(
     config: RelsynthConfig,
     seed: int,
     progress: Progress,
+    dp=None,
+    artifacts: dict[QualifiedName, TableArtifact] | None = None,
 ) -> None:
     name = table.name
+    keep = None
     frame = model_frames[name]
     bounds: dict[str, tuple[float | None, float | None]] = {}
     checks = [c.sqltext for c in table.check_constraints]
@@ -278,6 +321,7 @@ def _fit_model(
         parent_found = context.notna().any(axis=1).to_numpy() | (len(parent_model.columns) == 0)
         keep = ~keys_present | parent_found
         frame, context = frame[keep].reset_index(drop=True), context[keep].reset_index(drop=True)
+        parent_artifact = (artifacts or {}).get(parent)
         parent_table = schema.table(parent)
         for column in parent_model.columns:
             if column.startswith("__ref__"):
@@ -298,6 +342,10 @@ def _fit_model(
         config=config.model,
         seed=seed,
         on_epoch=lambda epoch, loss: progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
+        privacy=None if dp is None else dp.component(
+            name, keep, parent_model=None if context is None or parent_artifact is None else parent_artifact.model,
+            parent_frame=None if context is None else model_frames[context_fk.referred_table],
+        ),
     )
     progress("train", str(name), 1.0)
 

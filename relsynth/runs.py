@@ -115,6 +115,7 @@ class Run:
     workspace: Path | None = None
     copied: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
     training_seconds: dict[str, float] = field(default_factory=dict)
+    privacy: dict[str, Any] | None = None  # the DP accountant's state (relsynth.privacy), when trained with DP
 
     def fk_id(self, fk: Any) -> int:
         return self.schema.foreign_keys.index(fk)
@@ -141,7 +142,10 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
         name: TableOverride(mode=TableMode(o["mode"]) if o["mode"] else None, columns={c: ColumnRole(r) for c, r in o["columns"].items()})
         for name, o in data.pop("tables").items()
     }
-    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, **data)
+    from relsynth.privacy.config import PrivacyConfig
+
+    privacy = PrivacyConfig.from_dict(data.pop("privacy", None) or {})
+    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, **data)
 
 
 def save_run(run: Run, workspace: Path) -> None:
@@ -166,6 +170,7 @@ def save_run(run: Run, workspace: Path) -> None:
         "version": RUN_VERSION,
         "config": _config_to_dict(run.config),
         "training_seconds": run.training_seconds,
+        "privacy": run.privacy,
         "tables": artifacts,
     }
     (workspace / "run.json").write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
@@ -206,4 +211,5 @@ def load_run(workspace: Path) -> Run:
         workspace=workspace,
         copied=copied,
         training_seconds=document.get("training_seconds", {}),
+        privacy=document.get("privacy"),
     )

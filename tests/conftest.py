@@ -59,7 +59,7 @@ def _server_url(engine: str) -> Iterator[URL]:
         if IN_CI:
             pytest.fail(message + " - CI=true requires every engine")
         pytest.skip(message)
-    probe = sa.create_engine(url)
+    probe = sa.create_engine(parse_url(url))
     try:
         with probe.connect():
             pass

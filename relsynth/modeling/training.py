@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,8 +108,14 @@ class TableModel:
         config: ModelConfig = ModelConfig(),  # noqa: B008 - frozen, so sharing it is safe
         seed: int = 0,
         on_epoch: Callable[[int, float], None] | None = None,
+        privacy: Any | None = None,
     ) -> TableModel:
-        """Learn ``frame``'s ``specs`` columns, row i conditioned on row i of ``context``."""
+        """Learn ``frame``'s ``specs`` columns, row i conditioned on row i of ``context``.
+
+        ``privacy`` (a ``relsynth.privacy.session.ComponentBudget``), when given, fits the encoders
+        through DP mechanisms, takes the context encoders from the parent and trains with DP-SGD
+        for a fixed number of steps (no early stopping on private data).
+        """
         _check_columns(frame, specs, "table")
         if context_specs and context is None:
             raise TrainingError(
@@ -130,12 +137,16 @@ class TableModel:
             "max_categories": config.max_categories,
             "spike_fraction": config.spike_fraction,
         }
-        encoders = [fit_encoder(frame[s.name], s, **options) for s in specs]
-        context_encoders = (
-            [fit_encoder(context[s.name], s, **options) for s in context_specs]
-            if context is not None
-            else []
-        )
+        fit = fit_encoder if privacy is None else privacy.fit_encoder
+        encoders = [fit(frame[s.name], s, **options) for s in specs]
+        if privacy is not None and context is not None:
+            context_encoders = [privacy.context_encoder(s, **options) for s in context_specs]
+        else:
+            context_encoders = (
+                [fit_encoder(context[s.name], s, **options) for s in context_specs]
+                if context is not None
+                else []
+            )
         with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             network = TabularNetwork(
@@ -151,15 +162,21 @@ class TableModel:
                 if context is not None
                 else torch.zeros(len(frame), 0, dtype=torch.long)
             )
-            summary = _train(
-                network,
-                codes,
-                context_codes,
-                config=config,
-                seed=seed,
-                started=started,
-                on_epoch=on_epoch,
-            )
+            if privacy is None:
+                summary = _train(
+                    network,
+                    codes,
+                    context_codes,
+                    config=config,
+                    seed=seed,
+                    started=started,
+                    on_epoch=on_epoch,
+                )
+            else:  # no validation loss: a figure from private rows would leak
+                epochs, seconds, stopped_by = privacy.train(
+                    network, codes, context_codes, config=config, seed=seed, started=started, on_epoch=on_epoch
+                )
+                summary = TrainingSummary(len(frame), epochs, None, seconds, stopped_by)
         network.eval()
         logger.debug("trained table model: %s", summary)
         return cls(

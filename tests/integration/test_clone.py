@@ -22,7 +22,7 @@ from relsynth.modeling import ModelConfig
 from relsynth.pipeline import clone, generate_into, train
 from relsynth.schema.introspection import introspect
 
-FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0, epochs=30))
+FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
 
 
 def _counts(url: str) -> dict[str, int]:

@@ -1,0 +1,121 @@
+"""DP-SGD for a table model, at the level of privacy units: the only module that imports Opacus.
+
+Each step Poisson-samples *units* (each with probability ``sample_rate``) and takes all their rows.
+Opacus' ghost clipping (GradSampleModuleFastGradientClipping: per-row gradient norms without
+materialising per-row gradients, the fastest memory-safe mode it offers) clips every row's
+gradient to ``max_grad_norm / bound``, where ``bound`` caps one unit's rows in this table; a unit's
+summed gradient therefore has norm <= ``max_grad_norm``, and Gaussian noise of
+``noise_multiplier * max_grad_norm`` is added to the sum. That is the sampled Gaussian mechanism
+over units, so Opacus' RDP accountant with (noise_multiplier, sample_rate, steps) is exact for it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def opacus_epsilon(history: list[tuple[float, float, int]], delta: float) -> float:
+    """Opacus' RDP accountant's epsilon for a history of (noise multiplier, sample rate, steps)."""
+    from opacus.accountants import RDPAccountant
+
+    accountant = RDPAccountant()
+    accountant.history = list(history)
+    with warnings.catch_warnings():  # "optimal order is the largest alpha": the bound stays valid
+        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+        return float(accountant.get_epsilon(delta))
+
+
+@dataclass(frozen=True)
+class DpSgdResult:
+    steps: int
+    epochs: int
+    seconds: float
+    stopped_by: str  # "privacy_budget" (all planned steps) or "time_limit"
+
+
+def train_units(
+    network: torch.nn.Module,
+    codes: torch.Tensor,
+    context_codes: torch.Tensor,
+    units: np.ndarray,
+    *,
+    noise_multiplier: float,
+    sample_rate: float,
+    steps: int,
+    bound: int,
+    max_grad_norm: float,
+    learning_rate: float,
+    seed: int,
+    deadline: float,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> DpSgdResult:
+    """Run at most ``steps`` DP-SGD steps on ``network``'s per-row loss (sum of column losses)."""
+    from opacus.grad_sample import GradSampleModuleFastGradientClipping
+
+    started = time.monotonic()
+    _, unit_index = np.unique(units, return_inverse=True)
+    n_units = int(unit_index.max()) + 1 if unit_index.size else 0
+    order = np.argsort(unit_index, kind="stable")
+    starts = np.searchsorted(unit_index[order], np.arange(n_units + 1))
+    generator = np.random.default_rng(seed)
+    noise_gen = torch.Generator().manual_seed(int(generator.integers(2**62)))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
+        module = GradSampleModuleFastGradientClipping(
+            network, batch_first=True, loss_reduction="sum", max_grad_norm=max_grad_norm / bound, use_ghost_clipping=True
+        )
+    params = [p for p in network.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=learning_rate)
+    expected = max(sample_rate * n_units, 1.0)
+    steps_per_epoch = max(1, round(1 / sample_rate))
+    done, stopped_by, running = 0, "privacy_budget", 0.0
+    try:
+        module.train()
+        for step in range(steps):
+            chosen = np.nonzero(generator.random(n_units) < sample_rate)[0]
+            rows = np.concatenate([order[starts[u] : starts[u + 1]] for u in chosen]) if chosen.size else np.zeros(0, dtype=np.int64)
+            optimizer.zero_grad(set_to_none=True)
+            if rows.size:
+                idx = torch.from_numpy(rows)
+                batch, batch_context = codes[idx], context_codes[idx]
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
+                    logits = module(batch_context, batch)
+                    per_row = network.column_losses(logits, batch).sum(dim=1)
+                    per_row.sum().backward(retain_graph=True)
+                    coefficients = module.get_clipping_coef()
+                    for p in params:
+                        p.grad = None
+                    module.disable_hooks()
+                    (coefficients * per_row).sum().backward()
+                    module.enable_hooks()
+                running = 0.9 * running + 0.1 * float(per_row.mean().detach()) if step else float(per_row.mean().detach())
+            for p in params:  # the noise is added even when no unit was sampled
+                grad = p.grad if p.grad is not None else torch.zeros_like(p)
+                noise = torch.normal(0.0, noise_multiplier * max_grad_norm, size=p.shape, generator=noise_gen)
+                p.grad = (grad + noise) / expected
+            optimizer.step()
+            done = step + 1
+            if on_epoch is not None and done % steps_per_epoch == 0:
+                on_epoch(done // steps_per_epoch, running)
+            if time.monotonic() > deadline:
+                stopped_by = "time_limit" if done < steps else stopped_by
+                break
+    finally:
+        module._close() if hasattr(module, "_close") else module.remove_hooks()
+        for p in params:
+            for attr in ("grad_sample", "_norm_sample", "_forward_counter", "_current_grad_sample"):
+                if hasattr(p, attr):
+                    try:
+                        delattr(p, attr)
+                    except AttributeError:
+                        pass
+    network.eval()
+    return DpSgdResult(done, math.ceil(done / steps_per_epoch), time.monotonic() - started, stopped_by)

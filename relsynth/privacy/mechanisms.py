@@ -1,0 +1,219 @@
+"""Gaussian mechanisms for everything besides DP-SGD: counts, histograms, vocabularies, bins.
+
+Each function takes the per-unit contribution bound ``bound`` (rows one unit can have in the
+table), so the L2 sensitivity of a histogram of one value per row is at most ``bound``; the noise is
+``noise_multiplier * bound`` and the mechanism is recorded in the accountant before it returns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from relsynth.modeling.encoding import (
+    NUMERIC_KINDS,
+    RARE_CODE,
+    CategoricalEncoder,
+    ColumnSpec,
+    Encoder,
+    NumericEncoder,
+    _category_key,
+    _is_null,
+    to_numbers,
+)
+from relsynth.privacy.accountant import PrivacyAccountant
+from relsynth.schema.elements import TypeKind
+
+_LOG_RATIO = 1.05  # resolution of the public log-scale grid that finds numeric bounds
+_FINE_CELLS = 1024
+
+
+@dataclass
+class Noise:
+    """What a mechanism needs: where to record itself, how much noise, its randomness."""
+
+    accountant: PrivacyAccountant
+    component: str
+    noise_multiplier: float
+    selection_delta: float
+    bound: int
+    rng: np.random.Generator
+
+    @property
+    def sigma(self) -> float:
+        return self.noise_multiplier * self.bound
+
+    def record(self, mechanism: str, selection_delta: float = 0.0) -> None:
+        self.accountant.gaussian(self.component, mechanism, sensitivity=self.bound, sigma=self.sigma, selection_delta=selection_delta)
+
+    def add(self, counts: np.ndarray) -> np.ndarray:
+        return np.asarray(counts, dtype=np.float64) + self.rng.normal(0.0, self.sigma, size=np.shape(counts))
+
+
+def noisy_count(n: int, noise: Noise, mechanism: str = "count") -> int:
+    """``n`` plus Gaussian noise, rounded and floored at 0."""
+    noise.record(mechanism)
+    return max(0, int(round(float(noise.add(np.array([n]))[0]))))
+
+
+def noisy_histogram(counts: np.ndarray, noise: Noise, mechanism: str = "histogram") -> np.ndarray:
+    """Counts over a public domain (cells fixed before looking at the data), noised, rounded, >= 0."""
+    noise.record(mechanism)
+    return np.clip(np.round(noise.add(counts)), 0, None).astype(np.int64)
+
+
+def selection_threshold(noise: Noise) -> float:
+    """Noisy count a value unseen elsewhere must pass: one unit adds at most ``bound`` such values
+    of count <= ``bound`` each, so P(any passes) <= bound * P(N(0, sigma) > threshold - bound)."""
+    per_value = noise.selection_delta / max(noise.bound, 1)
+    if per_value <= 0:
+        return math.inf
+    return noise.bound + noise.sigma * NormalDist().inv_cdf(1.0 - per_value)
+
+
+def dp_vocabulary(values: list, noise: Noise, *, max_size: int) -> tuple[list, np.ndarray, int]:
+    """(kept values, most frequent first; their noisy counts; noisy count of the suppressed rest).
+
+    Noisy-threshold partition selection: a value is kept only when its noisy count passes
+    ``selection_threshold``, which spends ``noise.selection_delta`` besides the Gaussian's RDP.
+    """
+    counts = Counter(values)
+    noise.record("vocabulary", selection_delta=noise.selection_delta)
+    threshold = selection_threshold(noise)
+    keys = sorted(counts, key=str)
+    noisy = noise.add(np.array([counts[k] for k in keys], dtype=np.float64)) if keys else np.zeros(0)
+    order = sorted(range(len(keys)), key=lambda i: (-noisy[i], str(keys[i])))
+    kept = [i for i in order if noisy[i] > threshold][:max_size]
+    rest = float(sum(max(noisy[i], 0.0) for i in range(len(keys)) if i not in set(kept)))
+    return [keys[i] for i in kept], np.array([max(1, int(round(noisy[i]))) for i in kept], dtype=np.int64), int(round(rest))
+
+
+def dp_categorical_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_categories: int) -> CategoricalEncoder:
+    """A CategoricalEncoder whose categories and counts come from one DP vocabulary (NULL a value too)."""
+    keys = ["\x00NULL" if _is_null(v) else _category_key(v, spec.kind) for v in series.tolist()]
+    kept, counts, rest = dp_vocabulary(keys, noise, max_size=max_categories + 1)
+    null_count = 0
+    if "\x00NULL" in kept:
+        null_count = int(counts[kept.index("\x00NULL")])
+        counts = np.delete(counts, kept.index("\x00NULL"))
+        kept.remove("\x00NULL")
+    kept, counts = kept[:max_categories], counts[:max_categories]
+    all_counts = np.concatenate([[null_count, rest], counts]).astype(np.int64)
+    return CategoricalEncoder(spec, categories=kept, counts=all_counts)
+
+
+def _log_cell(x: np.ndarray) -> np.ndarray:
+    """Signed log-scale cell of each value: cell 0 holds |x| < 1, cell k ~ 1.05^(k-1) <= |x| < 1.05^k."""
+    magnitude = np.floor(np.log(np.maximum(np.abs(x), 1.0)) / math.log(_LOG_RATIO)).astype(np.int64) + (np.abs(x) >= 1)
+    return np.sign(x).astype(np.int64) * magnitude
+
+
+def _cell_edges(cell: int) -> tuple[float, float]:
+    if cell == 0:
+        return -1.0, 1.0
+    low, high = _LOG_RATIO ** (abs(cell) - 1), _LOG_RATIO ** abs(cell)
+    return (low, high) if cell > 0 else (-high, -low)
+
+
+def _public_step(spec: ColumnSpec) -> float | None:
+    """The decoded step from the declared type only (1 for integers and dates, 10^-scale, 1 s)."""
+    if spec.kind in (TypeKind.INTEGER, TypeKind.DATE):
+        return 1.0
+    if spec.kind is TypeKind.DECIMAL:
+        return 10.0 ** -spec.scale if spec.scale is not None else None
+    if spec.kind in (TypeKind.TIMESTAMP, TypeKind.TIME, TypeKind.INTERVAL):
+        return 1_000_000.0
+    return None
+
+
+def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_bins: int) -> NumericEncoder:
+    """A NumericEncoder from two Gaussian histograms over public cells.
+
+    1. A signed log-scale grid (5% cells, fixed in advance) gives the range: the outermost cells
+       whose noisy count passes a threshold that empty cells miss (post-processing of the noisy counts).
+    2. A uniform grid of the range (or its integers, when few) gives the NULL count and the CDF;
+       quantile bin edges and the fine decoding table are read off it.
+    """
+    numbers = to_numbers(series, spec.kind)
+    present = numbers[~np.isnan(numbers)]
+    step = _public_step(spec)
+    low = high = 0.0
+    if spec.low is not None and spec.high is not None:
+        low, high = float(spec.low), float(spec.high)
+    else:
+        cells = _log_cell(present) if present.size else np.zeros(0, dtype=np.int64)
+        span = int(math.ceil(math.log(1e18) / math.log(_LOG_RATIO))) + 1
+        domain = np.arange(-span, span + 1)
+        counts = np.bincount(np.clip(cells, -span, span) + span, minlength=domain.size)
+        noisy = noise.add(counts)
+        noise.record("bounds")
+        # a threshold that no empty cell of the whole grid passes, but with probability 1%
+        found = np.nonzero(noisy > noise.sigma * NormalDist().inv_cdf(1 - 0.01 / domain.size))[0]
+        if found.size:
+            low, high = _cell_edges(int(domain[found[0]]))[0], _cell_edges(int(domain[found[-1]]))[1]
+            if domain[found[0]] == 0:  # nothing negative passed: the range starts at 0
+                low = 0.0
+            low = max(low, spec.low) if spec.low is not None else low
+            high = min(high, spec.high) if spec.high is not None else high
+    high = max(high, low)
+    if step is not None:
+        low, high = math.floor(low / step) * step, max(math.floor(high / step) * step, math.floor(low / step) * step)
+    clipped = np.clip(present, low, high)
+    exact = step is not None and (high - low) / step + 1 <= max_bins
+    if exact:
+        values = low + step * np.arange(int(round((high - low) / step)) + 1)
+        idx = np.clip(np.round((clipped - low) / step).astype(np.int64), 0, values.size - 1)
+        counts = np.concatenate([[numbers.size - present.size], np.bincount(idx, minlength=values.size)])
+        noisy = noisy_histogram(counts, noise)
+        return NumericEncoder(spec, values=values, edges=np.empty(0), fine=np.empty(0), step=step, counts=noisy)
+    width = (high - low) / _FINE_CELLS if high > low else 1.0
+    idx = np.clip(((clipped - low) / width).astype(np.int64), 0, _FINE_CELLS - 1)
+    counts = np.concatenate([[numbers.size - present.size], np.bincount(idx, minlength=_FINE_CELLS)])
+    noisy = noisy_histogram(counts, noise)
+    grid = np.linspace(low, high, _FINE_CELLS + 1)
+    mass = noisy[1:].astype(np.float64) + 1e-9  # every cell a little mass: a monotone CDF
+    cdf = np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
+    n_bins = max_bins
+    edges = np.unique(np.interp(np.linspace(0, 1, n_bins + 1), cdf, grid))
+    if step is not None:
+        edges = np.unique(np.round(edges / step) * step)
+    if edges.size < 2:
+        edges = np.array([low, high if high > low else low + (step or 1.0)])
+    fine = np.interp(np.linspace(0, 1, 16 * (edges.size - 1) + 1), cdf, grid)
+    encoder = NumericEncoder(spec, values=np.empty(0), edges=edges, fine=fine, step=step, counts=np.zeros(1, dtype=np.int64))
+    # counts per bin: post-processing of the noisy fine histogram (cells split by their centres)
+    centres = grid[:-1] + width / 2
+    bins = np.clip(np.searchsorted(edges, centres, side="right") - 1, 0, edges.size - 2)
+    per_bin = np.bincount(bins, weights=noisy[1:], minlength=edges.size - 1)
+    encoder.counts = np.concatenate([[noisy[0]], np.round(per_bin)]).astype(np.int64)
+    return encoder
+
+
+def dp_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_bins: int, max_categories: int) -> Encoder:
+    if spec.kind in NUMERIC_KINDS:
+        return dp_numeric_encoder(series, spec, noise, max_bins=max_bins)
+    return dp_categorical_encoder(series, spec, noise, max_categories=max_categories)
+
+
+def mechanisms_for(kind: TypeKind) -> int:
+    """How many statistics mechanisms ``dp_encoder`` runs for a column of ``kind`` (at most)."""
+    return 2 if kind in NUMERIC_KINDS else 1
+
+
+__all__ = [
+    "RARE_CODE",
+    "Noise",
+    "dp_categorical_encoder",
+    "dp_encoder",
+    "dp_numeric_encoder",
+    "dp_vocabulary",
+    "mechanisms_for",
+    "noisy_count",
+    "noisy_histogram",
+    "selection_threshold",
+]

@@ -1,0 +1,217 @@
+"""One private training: the unit, contribution bounding, the budget plan and every DP mechanism.
+
+``learning.train`` makes one ``PrivacySession`` after reading the tables and asks it, at each
+place where data would otherwise be used as it is: bounded frames, children counts, clusters of
+private parents, the encoders and the DP-SGD of private tables. Public tables (not below the unit)
+are learned as before, except that counts of private children attached to them are noised.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relsynth.errors import ConfigurationError
+from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder
+from relsynth.privacy.accountant import BudgetPlan, PrivacyAccountant, SgdComponent, plan_budget
+from relsynth.privacy.config import PrivacyConfig
+from relsynth.privacy.mechanisms import Noise, dp_encoder, mechanisms_for, noisy_count
+from relsynth.privacy.units import UnitTree, bound_contributions, propose_unit, resolve_table, unit_tree
+from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, TypeKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ComponentBudget:
+    """The privacy hook that ``TableModel.fit`` takes for one private table."""
+
+    session: PrivacySession
+    table: QualifiedName
+    units: np.ndarray  # unit id of each training row
+    parent_encoders: dict[str, Encoder] = field(default_factory=dict)
+    parent_frame: pd.DataFrame | None = None
+
+    def _noise(self) -> Noise:
+        s = self.session
+        return Noise(s.accountant, f"{self.table}/statistics", s.plan.statistics_noise, s.plan.selection_delta, s.tree.bounds[self.table], s.rng)
+
+    def fit_encoder(self, series: pd.Series, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
+        return dp_encoder(series, spec, self._noise(), max_bins=max_bins, max_categories=max_categories)
+
+    def context_encoder(self, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
+        """The parent's own encoder (already private or public): fitting on the context rows would
+        weigh parents by their private child counts."""
+        if spec.name in self.parent_encoders:
+            return self.parent_encoders[spec.name]
+        assert self.parent_frame is not None  # a copied (public) parent: fit on its own rows
+        return fit_encoder(self.parent_frame[spec.name], spec, max_bins=max_bins, max_categories=max_categories, spike_fraction=spike_fraction)
+
+    def train(self, network, codes, context_codes, *, config, seed: int, started: float, on_epoch) -> tuple[int, float, str]:
+        """DP-SGD for the planned steps; returns (epochs, seconds, stopped_by)."""
+        from relsynth.privacy.dpsgd import train_units
+
+        s = self.session
+        planned = s.sgd.get(self.table)
+        if planned is None or codes.shape[0] == 0 or codes.shape[1] == 0:
+            return 0, time.monotonic() - started, "no_rows" if codes.shape[0] == 0 else "no_columns"
+        p = s.config
+        result = train_units(
+            network, codes, context_codes, self.units,
+            noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=planned.steps,
+            bound=s.tree.bounds[self.table], max_grad_norm=p.max_grad_norm, learning_rate=p.learning_rate,
+            seed=seed, deadline=started + p.time_factor * config.max_training_seconds, on_epoch=on_epoch,
+        )
+        s.accountant.dpsgd(f"{self.table}/model", noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=result.steps)
+        return result.epochs, result.seconds, result.stopped_by
+
+
+class PrivacySession:
+    """Everything private about one ``train`` call; its accountant is saved with the run."""
+
+    def __init__(
+        self,
+        *,
+        schema: Schema,
+        config: PrivacyConfig,
+        frames: dict[QualifiedName, pd.DataFrame],
+        artifacts: dict[QualifiedName, Any],
+        context_fks: dict[QualifiedName, ForeignKey | None],
+        assigned_fks: list[ForeignKey],
+        seed: int,
+        explicit_copy: set[QualifiedName] = frozenset(),
+    ) -> None:
+        from relsynth.config import TableMode
+        from relsynth.roles import Role
+
+        self.schema, self.config = schema, config
+        self.rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EC]))
+        self.accountant = PrivacyAccountant(delta=config.delta, target_epsilon=config.epsilon)
+        rows = {name: int(a.source_rows) for name, a in artifacts.items()}
+        if config.unit is not None:
+            unit = resolve_table(schema, config.unit)
+            self.accountant.notes.append(f"privacy unit {unit} chosen by the user")
+        else:
+            personal = {"first_name", "last_name", "full_name", "email", "username"}
+            identifying = {
+                n for n, a in artifacts.items()
+                if any(c.role is Role.IDENTIFYING and c.identifying_kind is not None and c.identifying_kind.value in personal for c in a.columns)
+            }
+            proposal = propose_unit(schema, rows, identifying=identifying, max_children=config.max_children)
+            unit = proposal.table
+            self.accountant.notes.append(proposal.reason)
+        self.tree: UnitTree = unit_tree(schema, unit, max_children=config.max_children)
+        self.accountant.notes.append(self.tree.explain(schema))
+        log.info("%s", self.tree.explain(schema))
+        for name in self.tree.tables:
+            if artifacts[name].mode is TableMode.COPY:
+                if name in explicit_copy:
+                    raise ConfigurationError(
+                        f"{name} is below the privacy unit {unit} but set to mode copy, which would copy private rows; "
+                        "use synthesize, empty or exclude for it, or choose another unit"
+                    )
+                artifacts[name].mode = TableMode.SYNTHESIZE  # never copy private rows as reference data
+        bounded = bound_contributions({n: frames[n] for n in frames}, self.tree, seed=seed)
+        for name, count in bounded.dropped.items():
+            if count:
+                self.accountant.notes.append(f"{name}: {count} row(s) dropped by contribution bounding")
+        frames.update(bounded.frames)
+        self.units = bounded.units
+        self.private_models = [n for n in self.tree.tables if artifacts[n].mode is TableMode.SYNTHESIZE]
+
+        # Count every statistics mechanism first: their noise is fixed before any runs.
+        n_stats = n_vocab = 0
+        for name in self.private_models:
+            table = schema.table(name)
+            n_stats += 1 + (1 if context_fks.get(name) is not None else 0)  # rows, rows without a parent
+            kinds = [table.column(c.name).type.kind for c in artifacts[name].columns if c.role is Role.MODEL]
+            kinds += [TypeKind.INTEGER for fk in context_fks.values() if fk is not None and fk.referred_table == name]
+            kinds += [TypeKind.INTEGER for fk in assigned_fks if fk.referred_table == name]
+            kinds += [TypeKind.TEXT for fk in assigned_fks if fk.table == name]
+            n_stats += sum(mechanisms_for(k) for k in kinds)
+            n_vocab += sum(1 for k in kinds if mechanisms_for(k) == 1)
+        for fk in [f for f in context_fks.values() if f is not None] + assigned_fks:
+            if self.tree.is_private(fk.table) and not self.tree.is_private(fk.referred_table):
+                n_stats += 1  # noisy children/degree histogram on a public parent
+        self._plan_args = dict(
+            epsilon=config.epsilon, delta=config.delta, statistics_mechanisms=n_stats, vocabulary_mechanisms=n_vocab,
+            statistics_share=config.statistics_share, selection_delta_share=config.selection_delta_share,
+            max_noise_multiplier=config.max_noise_multiplier,
+        )
+        placeholder = [SgdComponent("planning", 0.01, 1)] if self.private_models else []
+        self.plan: BudgetPlan = plan_budget(sgd=placeholder, **self._plan_args)
+
+        # Row counts of private tables: the generator's targets and DP-SGD's sampling rates.
+        self.noisy_rows: dict[QualifiedName, int] = {}
+        for name in self.private_models:
+            noise = self._noise(name)
+            self.noisy_rows[name] = noisy_count(len(frames[name]), noise)
+            artifacts[name].source_rows = self.noisy_rows[name]
+        units = max(self.noisy_rows.get(unit, len(frames[unit])), 1)
+        self.sgd: dict[QualifiedName, SgdComponent] = {}
+        for name in self.private_models:
+            if not [c for c in artifacts[name].columns if c.role is Role.MODEL] and name not in {
+                fk.referred_table for fk in list(context_fks.values()) + assigned_fks if fk is not None
+            } and name not in {fk.table for fk in assigned_fks}:
+                continue  # no model columns at all: nothing to train
+            per_unit = max(self.noisy_rows[name] / units, 1e-3)
+            sample_rate = min(1.0, max(config.batch_rows / per_unit, 1.0) / units)
+            steps = max(1, int(round(config.epochs / sample_rate)))
+            self.sgd[name] = SgdComponent(f"{name}/model", sample_rate, steps)
+        self.plan = plan_budget(sgd=list(self.sgd.values()), **self._plan_args)  # raises when impossible
+        self.accountant.notes.append(
+            f"budget split: statistics {self.plan.shares['statistics']:.0%} of epsilon ({n_stats} Gaussian mechanisms, "
+            f"noise multiplier {self.plan.statistics_noise:.3g}), models the rest (DP-SGD noise multiplier "
+            f"{self.plan.sgd_noise:.3g}, clipping {config.max_grad_norm:g} per unit); planned total epsilon {self.plan.epsilon:.4g}"
+        )
+
+    # -------------------------------------------------------------------------------- hooks
+
+    def _noise(self, name: QualifiedName) -> Noise:
+        return Noise(self.accountant, f"{name}/statistics", self.plan.statistics_noise, self.plan.selection_delta, self.tree.bounds[name], self.rng)
+
+    def is_private(self, name: QualifiedName) -> bool:
+        return self.tree.is_private(name)
+
+    def children_counts(self, frames: dict[QualifiedName, pd.DataFrame], child: QualifiedName, fk: ForeignKey) -> pd.DataFrame | None:
+        """Children per parent key from the bounded rows of a private child; None for a public one."""
+        if not self.is_private(child):
+            return None
+        columns = list(fk.constrained_columns)
+        frame = frames[child]
+        if frame.empty:
+            return pd.DataFrame({**{c: pd.Series(dtype=object) for c in columns}, "__count": pd.Series(dtype=np.int64)})
+        counts = frame.groupby(columns, dropna=False).size().rename("__count").reset_index()
+        counts["__count"] = counts["__count"].astype(np.int64)
+        return counts
+
+    def noisy_null_rows(self, child: QualifiedName, value: int) -> int:
+        return noisy_count(value, self._noise(child), "count") if child in self.private_models else value
+
+    def helper_counts(self, child: QualifiedName, parent: QualifiedName, counts: np.ndarray) -> np.ndarray:
+        """Counts of a private child's rows per row of a public parent: a noisy histogram."""
+        if not self.is_private(child) or self.is_private(parent):
+            return counts
+        noise = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, self.tree.bounds[child], self.rng)
+        noise.record("histogram")
+        return np.clip(np.round(noise.add(counts)), 0, None).astype(np.int64)
+
+    def component(self, name: QualifiedName, keep: np.ndarray | None, *, parent_model, parent_frame: pd.DataFrame | None) -> ComponentBudget | None:
+        if name not in self.private_models:
+            return None
+        units = self.units[name] if keep is None else self.units[name][keep]
+        encoders = {e.spec.name: e for e in parent_model.encoders} if parent_model is not None else {}
+        return ComponentBudget(self, name, units, encoders, parent_frame)
+
+    def summary(self) -> dict[str, Any]:
+        state = self.accountant.to_dict()
+        state["unit"] = str(self.tree.unit)
+        state["bounds"] = {str(t): b for t, b in self.tree.bounds.items()}
+        state["summary"] = self.accountant.summary()
+        return state
+

@@ -1,0 +1,86 @@
+"""A clone under differential privacy, end to end on the demo shop (SQLite).
+
+Unit = customer (with its orders and order lines); categories, products and employees are public.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from relsynth.config import RelsynthConfig
+from relsynth.demo import build_demo_database
+from relsynth.errors import PrivacyBudgetError
+from relsynth.modeling import ModelConfig
+from relsynth.pipeline import clone, train
+from relsynth.privacy import PrivacyConfig
+from relsynth.privacy.accountant import PrivacyAccountant, describe, read_state
+from relsynth.privacy.dpsgd import opacus_epsilon
+from relsynth.runs import load_run
+
+DP = RelsynthConfig(
+    model=ModelConfig(max_training_seconds=2.0),
+    privacy=PrivacyConfig(epsilon=4.0, delta=1e-6, unit="customer", max_children=8, epochs=2),
+)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dp") / "shop.sqlite"
+    build_demo_database(path, customers=120)
+    return path
+
+
+def test_dp_clone_reports_the_epsilon_its_accountant_saved(shop: Path, make_database, tmp_path: Path) -> None:
+    target = make_database("sqlite")
+    result = clone(f"sqlite:///{shop}", target, config=DP, workspace=tmp_path / "run")
+    assert result.rows["customer"] > 0 and result.rows["order"] > 0
+    state = read_state(tmp_path / "run")
+    assert state is not None and state["unit"] == "customer"
+    assert state["bounds"] == {"customer": 1, "order": 8, "order_line": 64}
+    # the saved figure is Opacus' accountant on the saved mechanisms, within the target
+    accountant = PrivacyAccountant.from_dict(state)
+    assert state["epsilon"] == pytest.approx(opacus_epsilon(accountant.history(), accountant.rdp_delta))
+    assert 0 < state["epsilon"] <= 4.0 + 1e-6
+    assert {"customer/model", "order/model", "order_line/model"} <= set(state["summary"]["components"])
+    assert "epsilon" in describe(state)[0]
+    # generating again from the saved run spends nothing more
+    run = load_run(tmp_path / "run")
+    assert run.privacy["entries"] == state["entries"]
+
+
+def test_changing_one_units_rows_changes_only_private_results(shop: Path, tmp_path: Path) -> None:
+    other = tmp_path / "neighbour.sqlite"
+    shutil.copy(shop, other)
+    engine = sa.create_engine(f"sqlite:///{other}")
+    with engine.begin() as connection:  # one customer's rows get other values, counts unchanged
+        connection.exec_driver_sql("UPDATE customer SET segment = 'business', city = 'Nowhere' WHERE customer_id = 5")
+        connection.exec_driver_sql(
+            'UPDATE "order" SET status = \'cancelled\', ordered_on = \'2001-01-01\', shipped_on = NULL WHERE customer_id = 5'
+        )
+    engine.dispose()
+    first = train(f"sqlite:///{shop}", config=DP)
+    second = train(f"sqlite:///{other}", config=DP)
+    entries = lambda run: [(e["component"], e["noise_multiplier"], e["sample_rate"], e["steps"]) for e in run.privacy["entries"]]  # noqa: E731
+    assert entries(first) == entries(second)  # the accounting does not depend on one unit's data
+    for name, artifact in first.tables.items():
+        if str(name) in ("category", "product", "employee") and artifact.model is not None:
+            a, b = artifact.model.network.state_dict(), second.tables[name].model.network.state_dict()
+            assert all((a[k] == b[k]).all() for k in a), f"public table {name} changed"
+
+
+def test_impossible_budget_fails_before_training(shop: Path) -> None:
+    stages: list[str] = []
+    config = RelsynthConfig(privacy=PrivacyConfig(epsilon=1e-4, unit="customer"))
+    with pytest.raises(PrivacyBudgetError, match="cannot pay for training"):
+        train(f"sqlite:///{shop}", config=config, progress=lambda stage, table, fraction: stages.append(stage))
+    assert "train" not in stages
+
+
+def test_without_epsilon_the_report_says_no_guarantee(shop: Path, tmp_path: Path) -> None:
+    run = train(f"sqlite:///{shop}", config=RelsynthConfig(model=ModelConfig(max_training_seconds=1.0)), workspace=tmp_path / "plain")
+    assert run.privacy is None
+    assert "no formal guarantee" in describe(read_state(tmp_path / "plain"))[0]

@@ -1,0 +1,110 @@
+"""The accountant: its epsilon is Opacus' own, budgets are planned before anything runs, mechanisms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from opacus.accountants import RDPAccountant
+
+from relsynth.errors import PrivacyBudgetError
+from relsynth.modeling.encoding import ColumnSpec
+from relsynth.modeling.network import TabularNetwork
+from relsynth.privacy.accountant import PrivacyAccountant, SgdComponent, describe, plan_budget
+from relsynth.privacy.dpsgd import train_units
+from relsynth.privacy.mechanisms import Noise, dp_categorical_encoder, dp_numeric_encoder, dp_vocabulary
+from relsynth.schema.elements import TypeKind
+
+
+def test_total_epsilon_is_opacus_accountant_for_the_same_steps() -> None:
+    accountant = PrivacyAccountant(delta=1e-6)
+    accountant.gaussian("t/statistics", "count", sensitivity=4, sigma=200.0)
+    accountant.gaussian("t/statistics", "histogram", sensitivity=4, sigma=200.0)
+    accountant.dpsgd("t/model", noise_multiplier=1.1, sample_rate=0.01, steps=800)
+    accountant.dpsgd("u/model", noise_multiplier=1.1, sample_rate=0.05, steps=160)
+
+    opacus = RDPAccountant()
+    for _ in range(2):
+        opacus.step(noise_multiplier=50.0, sample_rate=1.0)
+    for _ in range(800):
+        opacus.step(noise_multiplier=1.1, sample_rate=0.01)
+    for _ in range(160):
+        opacus.step(noise_multiplier=1.1, sample_rate=0.05)
+    assert accountant.epsilon() == pytest.approx(opacus.get_epsilon(1e-6), rel=1e-9)
+    parts = accountant.breakdown()
+    assert set(parts) == {"t/statistics", "t/model", "u/model"}
+    assert max(parts.values()) < accountant.epsilon() < sum(parts.values())  # composition beats the sum
+
+
+def test_state_round_trips_and_spends_nothing_more() -> None:
+    accountant = PrivacyAccountant(delta=1e-6, target_epsilon=4.0)
+    accountant.gaussian("a/statistics", "vocabulary", sensitivity=2, sigma=30.0, selection_delta=1e-8)
+    accountant.dpsgd("a/model", noise_multiplier=2.0, sample_rate=0.1, steps=50)
+    again = PrivacyAccountant.from_dict(accountant.to_dict())
+    assert again.epsilon() == accountant.epsilon()
+    assert again.rdp_delta == pytest.approx(1e-6 - 1e-8)
+    assert "epsilon" in describe({**accountant.to_dict(), "summary": accountant.summary(), "unit": "a"})[0]
+    assert "no formal guarantee" in describe(None)[0]
+
+
+def test_plan_meets_the_target_exactly_enough() -> None:
+    sgd = [SgdComponent("a/model", 0.02, 400), SgdComponent("b/model", 0.1, 80)]
+    plan = plan_budget(epsilon=4.0, delta=1e-6, statistics_mechanisms=30, vocabulary_mechanisms=10, sgd=sgd,
+                       statistics_share=0.2, selection_delta_share=0.1, max_noise_multiplier=20.0)
+    assert 3.9 < plan.epsilon <= 4.0 + 1e-9
+    accountant = PrivacyAccountant(delta=1e-6)
+    for _ in range(30):
+        accountant.gaussian("s", "count", sensitivity=1, sigma=plan.statistics_noise, selection_delta=plan.selection_delta / 3)
+    for s in sgd:
+        accountant.dpsgd(s.component, noise_multiplier=plan.sgd_noise, sample_rate=s.sample_rate, steps=s.steps)
+    assert accountant.epsilon() <= 4.0 + 1e-6
+
+
+def test_an_impossible_budget_fails_before_training() -> None:
+    with pytest.raises(PrivacyBudgetError, match="epsilon=0.001.*Raise --epsilon"):
+        plan_budget(epsilon=0.001, delta=1e-6, statistics_mechanisms=10, vocabulary_mechanisms=2,
+                    sgd=[SgdComponent("a/model", 1.0, 2000)], statistics_share=0.2, selection_delta_share=0.1,
+                    max_noise_multiplier=20.0)
+
+
+def _noise(bound: int = 1, z: float = 2.0) -> Noise:
+    return Noise(PrivacyAccountant(delta=1e-6), "t/statistics", z, 1e-8, bound, np.random.default_rng(0))
+
+
+def test_vocabulary_suppresses_rare_values() -> None:
+    values = ["common"] * 500 + ["usual"] * 300 + [f"rare{i}" for i in range(50)]
+    noise = _noise()
+    kept, counts, rest = dp_vocabulary(values, noise, max_size=100)
+    assert kept == ["common", "usual"]
+    assert abs(counts[0] - 500) < 40 and rest >= 0
+    assert noise.accountant.selection_delta == pytest.approx(1e-8)
+    encoder = dp_categorical_encoder(pd.Series(["a"] * 400 + [None] * 100 + ["x"]), ColumnSpec("c", TypeKind.TEXT), _noise(), max_categories=10)
+    assert encoder.categories == ["a"] and encoder.counts[0] > 50  # NULL kept with its rate
+
+
+def test_numeric_bins_come_from_noisy_histograms() -> None:
+    rng = np.random.default_rng(1)
+    values = pd.Series(rng.lognormal(5, 1, 5000))
+    noise = _noise(z=3.0)
+    encoder = dp_numeric_encoder(values, ColumnSpec("amount", TypeKind.FLOAT), noise, max_bins=32)
+    assert 0 <= encoder.edges[0] <= np.quantile(values, 0.01) and encoder.edges[-1] >= np.quantile(values, 0.95)
+    assert encoder.edges[-1] < 10 * values.max()
+    assert len(noise.accountant.entries) == 2  # bounds + histogram, both recorded
+    small = dp_numeric_encoder(pd.Series(rng.integers(0, 5, 2000)), ColumnSpec("k", TypeKind.INTEGER), _noise(), max_bins=32)
+    assert small.values.tolist() == [0, 1, 2, 3, 4] and small.n_bins == 0  # exact codes for a small range
+
+
+def test_dpsgd_runs_the_planned_steps_and_leaves_a_clean_network() -> None:
+    torch.manual_seed(0)
+    network = TabularNetwork(column_codes=[3, 4], context_codes=[], embedding_dim=4, hidden_dim=8, dropout=0.0)
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    codes = torch.randint(0, 3, (300, 2))
+    units = np.repeat(np.arange(100), 3)
+    result = train_units(network, codes, torch.zeros(300, 0, dtype=torch.long), units, noise_multiplier=1.0,
+                         sample_rate=0.2, steps=20, bound=3, max_grad_norm=1.0, learning_rate=0.01, seed=0,
+                         deadline=float("inf"))
+    assert result.steps == 20 and result.stopped_by == "privacy_budget"
+    assert any(not torch.equal(before[k], v) for k, v in network.state_dict().items())
+    assert not any(hasattr(p, "grad_sample") or hasattr(p, "_norm_sample") for p in network.parameters())
+    assert set(network.state_dict()) == set(before)
