@@ -20,7 +20,7 @@ from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
-from relsynth.learning import fingerprint
+from relsynth.learning import _date_text, fingerprint
 from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
@@ -138,6 +138,8 @@ class Generator:
         """(parent row index per child, context frame) or (array of n, None) for a root table."""
         fk = table_plan.context_fk
         null_rows = _scaled(artifact.null_context_rows, self.scale, rng)
+        if fk is not None and not all(self.run.schema.table(fk.table).column(c).nullable for c in fk.constrained_columns):
+            null_rows = 0  # a NOT NULL key has no parentless rows (whatever a noisy count says)
         if fk is None:
             n = _scaled(artifact.source_rows, self.scale, rng, at_least_one=True)
             return np.full(n, NO_PARENT), None
@@ -214,6 +216,8 @@ class Generator:
             name = column.name
             if column.role is Role.MODEL:
                 columns[name] = model[name].reset_index(drop=True)
+                if name in states.get("forbidden", {}):
+                    columns[name] = _moved_off_real_dates(columns[name], set(states["forbidden"][name]), rng)
             elif column.role is Role.KEY:
                 columns[name] = keys.KeyGenerator.from_dict(states["keys"][name]).generate(n)
             elif column.role is Role.IDENTIFYING and fake is not None:
@@ -342,40 +346,56 @@ class Generator:
         self._drop(synthetic, repeated(), table.name, "a primary or unique key")
 
 
+def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random.Generator) -> pd.Series:
+    """Shift every generated date that equals a real one (a birth date, say) by a few days."""
+    values = values.copy()
+    for _ in range(10):
+        hits = values.map(lambda v: v is not None and v == v and fingerprint(_date_text(v)) in forbidden).to_numpy(dtype=bool)
+        if not hits.any():
+            break
+        shifts = pd.to_timedelta(rng.choice([-1, 1], hits.sum()) * rng.integers(1, 15, hits.sum()), unit="D")
+        values[hits] = [v + shift.to_pytimedelta() if hasattr(v, "toordinal") and not isinstance(v, pd.Timestamp) else v + shift
+                        for v, shift in zip(values[hits], shifts, strict=True)]
+    return values
+
+
 def _numbers(values: pd.Series) -> np.ndarray:
     """A learned count column as integers (NULL as 0)."""
     return pd.to_numeric(values, errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
 def _calibrated(counts: np.ndarray, target: int, rng: np.random.Generator, *, unique: bool) -> np.ndarray:
-    """Children per parent rescaled so that their total matches ``target``.
+    """Children per parent adjusted so that their total matches ``target``.
 
     The learned counts give the shape (which parents have many children, which none); the total
     is pinned to the source's row count times the scale, so a small parent table whose counts
     are very skewed (6 languages, one with all 1,000 films) cannot lose or multiply a child table.
+    Missing children go to parents in proportion to their counts; surplus children are taken
+    from parents with more than one first, so a parent that should have a child keeps one.
     """
-    counts = np.maximum(counts, 0)
+    counts = np.maximum(counts, 0).astype(np.int64)
     if len(counts) == 0 or target == 0:
         return np.zeros_like(counts)
-    total = counts.sum()
-    if total == 0:
-        weights = np.ones(len(counts))
-    else:
-        weights = counts.astype(float)
     if unique:
         target = min(target, len(counts))
-        chosen = rng.choice(len(counts), size=target, replace=False, p=(weights + 1e-9) / (weights + 1e-9).sum())
+        weights = counts.astype(float) + 1e-9
+        chosen = rng.choice(len(counts), size=target, replace=False, p=weights / weights.sum())
         result = np.zeros_like(counts)
         result[chosen] = 1
         return result
-    exact = weights * (target / weights.sum())
-    result = np.floor(exact).astype(np.int64)
-    remainder = target - int(result.sum())
-    if remainder > 0:
-        fractions = exact - result
-        extra = rng.choice(len(counts), size=remainder, replace=False, p=fractions / fractions.sum()) if fractions.sum() > 0 else rng.choice(len(counts), size=remainder)
-        np.add.at(result, extra, 1)
-    return result
+    difference = target - int(counts.sum())
+    if difference > 0:
+        weights = counts.astype(float) if counts.sum() > 0 else np.ones(len(counts))
+        return counts + rng.multinomial(difference, weights / weights.sum())
+    if difference < 0:
+        surplus = np.maximum(counts - 1, 0)
+        remove = -difference
+        if surplus.sum() >= remove:
+            return counts - rng.multivariate_hypergeometric(surplus, remove)
+        counts = counts - surplus
+        ones = np.flatnonzero(counts > 0)
+        counts[rng.choice(ones, size=remove - int(surplus.sum()), replace=False)] -= 1
+    return counts
 
 
 def _applies(check: CompiledCheck, frame: pd.DataFrame) -> bool:

@@ -13,6 +13,7 @@ A child table's model is conditioned on its context parent's model row (attribut
 from __future__ import annotations
 
 import hashlib
+import re
 import logging
 import time
 from decimal import Decimal
@@ -39,9 +40,16 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str, float], None]  # (stage, table, fraction done)
 
+_BIRTH_DATE = re.compile(r"(^|_)(birth_?date|date_of_birth|dob|birthday)($|_)", re.IGNORECASE)
+
 CHILDREN = "__children__{}"
 DEGREE = "__degree__{}"
 REF = "__ref__{}"
+
+
+def _date_text(value: object) -> str:
+    """A date or timestamp as its calendar day, whatever type the driver or model used."""
+    return str(pd.Timestamp(value).date())
 
 
 def fingerprint(value: object) -> str:
@@ -377,6 +385,9 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
                 "profile": identifying.ValueProfile.fit(values, column.identifying_kind).to_dict(),
             }
             states["forbidden"][column.name] = sorted({fingerprint(v) for v in present})
+        elif column.role is Role.MODEL and _BIRTH_DATE.search(column.name) and element.type.kind in (TypeKind.DATE, TypeKind.TIMESTAMP):
+            # Learned like any date, but a generated value equal to a real birth date is moved.
+            states["forbidden"][column.name] = sorted({fingerprint(_date_text(v)) for v in values.dropna()})
         elif column.role is Role.TEXT:
             states["text"][column.name] = text.TextModel.fit(values, seed=seed).to_dict()
         elif column.role is Role.OPAQUE:

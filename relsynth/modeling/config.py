@@ -53,7 +53,7 @@ class ModelConfig:
     """Wall-clock cap on one table's training in seconds (>= 0); the best epoch so far is kept."""
     batch_size: int = 256
     """Rows per optimisation step (1-1e6); smaller tables use one batch of all rows."""
-    learning_rate: float = 3e-3
+    learning_rate: float = 1e-2
     """Adam's learning rate (1e-6-1)."""
     weight_decay: float = 0.0
     """Adam's L2 penalty (0-1)."""
@@ -64,7 +64,7 @@ class ModelConfig:
     min_validation_rows: int = 20
     """Below this many held-out rows there is no validation split; the training loss decides
     early stopping instead (>= 1)."""
-    early_stopping_patience: int = 5
+    early_stopping_patience: int = 10
     """Epochs without improvement of the monitored loss before training stops (1-10000)."""
     sample_batch_size: int = 65_536
     """Rows generated per forward pass while sampling, which bounds sampling memory (>= 1)."""

@@ -88,6 +88,7 @@ _MAX_DECIMAL_PLACES = 12
 # A numeric value seen fewer times than this is never stored for exact reproduction: in a small
 # table a birth date or a salary seen once identifies its row. Such values are binned instead.
 MIN_EXACT_COUNT = 3
+MIN_BINS = 8
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,14 @@ class Encoder:
                 mask[NULL_CODE] = False
         return mask
 
+    def positions(self) -> np.ndarray:
+        """Each code's place on the column's own scale, in [0, 1] (0 where there is none).
+
+        The network sees it next to the code's embedding, so a numeric column's neighbouring
+        bins share what is learned about them: small tables then keep their correlations.
+        """
+        return np.zeros(self.n_codes)
+
     def encode(self, series: pd.Series) -> np.ndarray:
         raise NotImplementedError
 
@@ -378,6 +387,16 @@ class NumericEncoder(Encoder):
     def n_bins(self) -> int:
         return max(0, self.edges.size - 1)
 
+    def positions(self) -> np.ndarray:
+        centres = self.values
+        if self.n_bins:
+            centres = np.concatenate([self.values, (self.edges[:-1] + self.edges[1:]) / 2])
+        places = np.zeros(self.n_codes)
+        if centres.size:
+            ranks = np.argsort(np.argsort(centres, kind="stable"), kind="stable")
+            places[1 : 1 + centres.size] = ranks / max(centres.size - 1, 1)
+        return places
+
     @classmethod
     def fit(
         cls, series: pd.Series, spec: ColumnSpec, *, max_bins: int, spike_fraction: float
@@ -397,7 +416,9 @@ class NumericEncoder(Encoder):
                 spikes = np.sort(spikes[top])
             rest = present[~np.isin(present, spikes)]
             if rest.size:
-                n_bins = max_bins - spikes.size
+                # About sqrt(rows) bins: 64 bins over 300 rows leave a handful of rows per code,
+                # too few to learn a correlation from.
+                n_bins = int(min(max_bins - spikes.size, max(MIN_BINS, np.sqrt(rest.size))))
                 # observed values as edges keep decoded values on the column's step
                 levels = np.linspace(0.0, 1.0, n_bins + 1)
                 edges = np.unique(np.quantile(rest, levels, method="inverted_cdf"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -28,6 +29,7 @@ class ColumnHead(nn.Module):
         embedding_dim: int,
         hidden_dim: int,
         dropout: float,
+        input_positions: Sequence[np.ndarray] | None = None,
     ) -> None:
         super().__init__()
         dims = [min(embedding_dim, n) for n in input_codes]
@@ -35,7 +37,11 @@ class ColumnHead(nn.Module):
         self.embeddings = nn.ModuleList(
             nn.Embedding(n, d) for n, d in zip(input_codes, dims, strict=True)
         )
-        self.hidden = nn.Linear(embedding_dim + sum(dims), hidden_dim)
+        # Each input code's place on its column's scale (a fixed buffer, not a parameter).
+        positions = input_positions or [np.zeros(n) for n in input_codes]
+        for j, places in enumerate(positions):
+            self.register_buffer(f"positions_{j}", torch.as_tensor(np.asarray(places), dtype=torch.float32))
+        self.hidden = nn.Linear(embedding_dim + sum(dims) + len(dims), hidden_dim)
         self.activation = nn.ReLU()
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_dim, n_codes)
@@ -45,6 +51,7 @@ class ColumnHead(nn.Module):
         zeros = torch.zeros(inputs.shape[0], dtype=torch.long, device=inputs.device)
         parts = [self.constant(zeros)]
         parts += [emb(inputs[:, j]) for j, emb in enumerate(self.embeddings)]
+        parts += [getattr(self, f"positions_{j}")[inputs[:, j]][:, None] for j in range(len(self.embeddings))]
         return self.out(self.dropout(self.activation(self.hidden(torch.cat(parts, dim=1)))))
 
 
@@ -59,10 +66,14 @@ class TabularNetwork(nn.Module):
         embedding_dim: int,
         hidden_dim: int,
         dropout: float,
+        column_positions: Sequence[np.ndarray] | None = None,
+        context_positions: Sequence[np.ndarray] | None = None,
     ) -> None:
         super().__init__()
         self.column_codes = [int(n) for n in column_codes]
         self.context_codes = [int(n) for n in context_codes]
+        columns = list(column_positions or [np.zeros(n) for n in self.column_codes])
+        context = list(context_positions or [np.zeros(n) for n in self.context_codes])
         self.heads = nn.ModuleList(
             ColumnHead(
                 input_codes=self.context_codes + self.column_codes[:i],
@@ -70,6 +81,7 @@ class TabularNetwork(nn.Module):
                 embedding_dim=embedding_dim,
                 hidden_dim=hidden_dim,
                 dropout=dropout,
+                input_positions=context + columns[:i],
             )
             for i, n in enumerate(self.column_codes)
         )

@@ -155,6 +155,8 @@ class TableModel:
                 embedding_dim=config.embedding_dim,
                 hidden_dim=config.hidden_dim,
                 dropout=config.dropout,
+                column_positions=[e.positions() for e in encoders],
+                context_positions=[e.positions() for e in context_encoders],
             )
             codes = _encode(encoders, frame)
             context_codes = (
@@ -173,10 +175,10 @@ class TableModel:
                     on_epoch=on_epoch,
                 )
             else:  # no validation loss: a figure from private rows would leak
-                epochs, seconds, stopped_by = privacy.train(
+                rows, epochs, seconds, stopped_by = privacy.train(
                     network, codes, context_codes, config=config, seed=seed, started=started, on_epoch=on_epoch
                 )
-                summary = TrainingSummary(len(frame), epochs, None, seconds, stopped_by)
+                summary = TrainingSummary(rows, epochs, None, seconds, stopped_by)
         network.eval()
         logger.debug("trained table model: %s", summary)
         return cls(
@@ -278,6 +280,8 @@ class TableModel:
                 embedding_dim=config.embedding_dim,
                 hidden_dim=config.hidden_dim,
                 dropout=config.dropout,
+                column_positions=[e.positions() for e in encoders],
+                context_positions=[e.positions() for e in context_encoders],
             )
             network.load_state_dict(stored.weights)
             model = cls(

@@ -69,7 +69,8 @@ def train_units(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
         module = GradSampleModuleFastGradientClipping(
-            network, batch_first=True, loss_reduction="sum", max_grad_norm=max_grad_norm / bound, use_ghost_clipping=True
+            network, batch_first=True, loss_reduction="sum", max_grad_norm=max_grad_norm / bound, use_ghost_clipping=True,
+            strict=False,  # fixed buffers (code positions from the DP encoders) are no data of their own
         )
     params = [p for p in network.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=learning_rate)

@@ -29,7 +29,15 @@ from relsynth.modeling.encoding import (
 from relsynth.privacy.accountant import PrivacyAccountant
 from relsynth.schema.elements import TypeKind
 
-_LOG_RATIO = 1.05  # resolution of the public log-scale grid that finds numeric bounds
+_LOG_RATIO = 1.25  # resolution of the public log-scale grid that finds numeric bounds
+_RANGE_CELLS = 4096  # cells of the public range of a temporal kind that finds its bounds
+_DAY_US = 86_400_000_000
+# public ranges of the temporal kinds (as numbers, see encoding.to_numbers): 1900-01-01 .. 2100-01-01
+_PUBLIC_RANGE = {
+    TypeKind.DATE: (-25_567.0, 47_482.0),
+    TypeKind.TIMESTAMP: (-25_567.0 * _DAY_US, 47_482.0 * _DAY_US),
+    TypeKind.TIME: (0.0, float(_DAY_US)),
+}
 _FINE_CELLS = 1024
 
 
@@ -43,13 +51,25 @@ class Noise:
     selection_delta: float
     bound: int
     rng: np.random.Generator
+    weights: np.ndarray | None = None  # per row 1 / (its unit's rows): every unit then weighs 1 in all
+
+    @property
+    def sensitivity(self) -> float:
+        """L2 sensitivity of a histogram with one entry per row: ``bound`` rows, or weight 1 per unit."""
+        return 1.0 if self.weights is not None else float(self.bound)
 
     @property
     def sigma(self) -> float:
-        return self.noise_multiplier * self.bound
+        return self.noise_multiplier * self.sensitivity
 
     def record(self, mechanism: str, selection_delta: float = 0.0) -> None:
-        self.accountant.gaussian(self.component, mechanism, sensitivity=self.bound, sigma=self.sigma, selection_delta=selection_delta)
+        self.accountant.gaussian(self.component, mechanism, sensitivity=self.sensitivity, sigma=self.sigma, selection_delta=selection_delta)
+
+    def bincount(self, cells: np.ndarray, minlength: int) -> np.ndarray:
+        """Rows per cell, or units' weights per cell when weighted."""
+        if self.weights is None:
+            return np.bincount(cells, minlength=minlength).astype(np.float64)
+        return np.bincount(cells, weights=self.weights, minlength=minlength)
 
     def add(self, counts: np.ndarray) -> np.ndarray:
         return np.asarray(counts, dtype=np.float64) + self.rng.normal(0.0, self.sigma, size=np.shape(counts))
@@ -69,11 +89,11 @@ def noisy_histogram(counts: np.ndarray, noise: Noise, mechanism: str = "histogra
 
 def selection_threshold(noise: Noise) -> float:
     """Noisy count a value unseen elsewhere must pass: one unit adds at most ``bound`` such values
-    of count <= ``bound`` each, so P(any passes) <= bound * P(N(0, sigma) > threshold - bound)."""
+    of count <= ``sensitivity`` each, so P(any passes) <= bound * P(N(0, sigma) > threshold - sensitivity)."""
     per_value = noise.selection_delta / max(noise.bound, 1)
     if per_value <= 0:
         return math.inf
-    return noise.bound + noise.sigma * NormalDist().inv_cdf(1.0 - per_value)
+    return noise.sensitivity + noise.sigma * NormalDist().inv_cdf(1.0 - per_value)
 
 
 def dp_vocabulary(values: list, noise: Noise, *, max_size: int) -> tuple[list, np.ndarray, int]:
@@ -82,7 +102,9 @@ def dp_vocabulary(values: list, noise: Noise, *, max_size: int) -> tuple[list, n
     Noisy-threshold partition selection: a value is kept only when its noisy count passes
     ``selection_threshold``, which spends ``noise.selection_delta`` besides the Gaussian's RDP.
     """
-    counts = Counter(values)
+    counts: Counter = Counter()
+    for value, weight in zip(values, noise.weights if noise.weights is not None else np.ones(len(values)), strict=True):
+        counts[value] += float(weight)
     noise.record("vocabulary", selection_delta=noise.selection_delta)
     threshold = selection_threshold(noise)
     keys = sorted(counts, key=str)
@@ -93,9 +115,25 @@ def dp_vocabulary(values: list, noise: Noise, *, max_size: int) -> tuple[list, n
     return [keys[i] for i in kept], np.array([max(1, int(round(noisy[i]))) for i in kept], dtype=np.int64), int(round(rest))
 
 
-def dp_categorical_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_categories: int) -> CategoricalEncoder:
-    """A CategoricalEncoder whose categories and counts come from one DP vocabulary (NULL a value too)."""
+def dp_categorical_encoder(
+    series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_categories: int, domain: list | None = None
+) -> CategoricalEncoder:
+    """A CategoricalEncoder whose categories and counts come from one DP vocabulary (NULL a value too).
+
+    With a public ``domain`` (booleans; cluster labels) it is a plain noisy histogram over it instead.
+    """
     keys = ["\x00NULL" if _is_null(v) else _category_key(v, spec.kind) for v in series.tolist()]
+    if spec.kind is TypeKind.BOOLEAN:
+        domain = [False, True]
+    if domain is not None:  # nothing to select: values outside the domain count as rare
+        index = {value: i for i, value in enumerate(domain)}
+        cells = np.array([0 if k == "\x00NULL" else 2 + index[k] if k in index else 1 for k in keys], dtype=np.int64)
+        noisy = noisy_histogram(noise.bincount(cells, 2 + len(domain)), noise)
+        faint = noisy < 2 * noise.sigma  # post-processing: within noise of 0, never generated
+        if (~faint[2:]).any():
+            noisy[2:][faint[2:]] = 0
+        noisy[1] = 0
+        return CategoricalEncoder(spec, categories=list(domain), counts=noisy)
     kept, counts, rest = dp_vocabulary(keys, noise, max_size=max_categories + 1)
     null_count = 0
     if "\x00NULL" in kept:
@@ -103,6 +141,8 @@ def dp_categorical_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *,
         counts = np.delete(counts, kept.index("\x00NULL"))
         kept.remove("\x00NULL")
     kept, counts = kept[:max_categories], counts[:max_categories]
+    if not kept and not spec.nullable and spec.kind in (TypeKind.TEXT, TypeKind.OTHER):
+        kept, counts = [""], np.array([1], dtype=np.int64)  # all suppressed: a placeholder, never a real value
     all_counts = np.concatenate([[null_count, rest], counts]).astype(np.int64)
     return CategoricalEncoder(spec, categories=kept, counts=all_counts)
 
@@ -134,8 +174,9 @@ def _public_step(spec: ColumnSpec) -> float | None:
 def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_bins: int) -> NumericEncoder:
     """A NumericEncoder from two Gaussian histograms over public cells.
 
-    1. A signed log-scale grid (5% cells, fixed in advance) gives the range: the outermost cells
-       whose noisy count passes a threshold that empty cells miss (post-processing of the noisy counts).
+    1. Unless ``spec`` bounds both sides, a public grid gives the range: 1900-2100 in 4096 cells
+       for dates and timestamps, a signed log-scale grid (25% cells) for numbers; the range runs
+       between the outermost cells whose noisy count passes a threshold that empty cells miss.
     2. A uniform grid of the range (or its integers, when few) gives the NULL count and the CDF;
        quantile bin edges and the fine decoding table are read off it.
     """
@@ -145,21 +186,37 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     low = high = 0.0
     if spec.low is not None and spec.high is not None:
         low, high = float(spec.low), float(spec.high)
+    elif spec.kind in _PUBLIC_RANGE:  # a uniform grid over the kind's public range
+        start, stop = _PUBLIC_RANGE[spec.kind]
+        width = (stop - start) / _RANGE_CELLS
+        cells = np.full(numbers.size, _RANGE_CELLS, dtype=np.int64)
+        cells[~np.isnan(numbers)] = np.clip(((present - start) / width).astype(np.int64), 0, _RANGE_CELLS - 1)
+        noisy = noise.add(noise.bincount(cells, _RANGE_CELLS + 1)[:_RANGE_CELLS])
+        noise.record("bounds")
+        found = np.nonzero(noisy > noise.sigma * NormalDist().inv_cdf(1 - 0.01 / _RANGE_CELLS))[0]
+        if not found.size:  # nothing clear: the fullest noisy cell (still only post-processing)
+            found = np.array([int(np.argmax(noisy))])
+        low, high = start + width * found[0], start + width * (found[-1] + 1)
     else:
-        cells = _log_cell(present) if present.size else np.zeros(0, dtype=np.int64)
         span = int(math.ceil(math.log(1e18) / math.log(_LOG_RATIO))) + 1
         domain = np.arange(-span, span + 1)
-        counts = np.bincount(np.clip(cells, -span, span) + span, minlength=domain.size)
+        cells = np.full(numbers.size, domain.size, dtype=np.int64)  # NULLs: one extra cell, dropped
+        cells[~np.isnan(numbers)] = np.clip(_log_cell(present), -span, span) + span
+        counts = noise.bincount(cells, domain.size + 1)[: domain.size]
         noisy = noise.add(counts)
         noise.record("bounds")
         # a threshold that no empty cell of the whole grid passes, but with probability 1%
         found = np.nonzero(noisy > noise.sigma * NormalDist().inv_cdf(1 - 0.01 / domain.size))[0]
+        if not found.size:
+            found = np.array([int(np.argmax(noisy))])
         if found.size:
             low, high = _cell_edges(int(domain[found[0]]))[0], _cell_edges(int(domain[found[-1]]))[1]
             if domain[found[0]] == 0:  # nothing negative passed: the range starts at 0
                 low = 0.0
-            low = max(low, spec.low) if spec.low is not None else low
-            high = min(high, spec.high) if spec.high is not None else high
+    if spec.low is not None:
+        low = max(low, float(spec.low))
+    if spec.high is not None:
+        high = min(high, float(spec.high))
     high = max(high, low)
     if step is not None:
         low, high = math.floor(low / step) * step, max(math.floor(high / step) * step, math.floor(low / step) * step)
@@ -168,13 +225,19 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     if exact:
         values = low + step * np.arange(int(round((high - low) / step)) + 1)
         idx = np.clip(np.round((clipped - low) / step).astype(np.int64), 0, values.size - 1)
-        counts = np.concatenate([[numbers.size - present.size], np.bincount(idx, minlength=values.size)])
-        noisy = noisy_histogram(counts, noise)
+        cells = np.zeros(numbers.size, dtype=np.int64)
+        cells[~np.isnan(numbers)] = 1 + idx
+        noisy = noisy_histogram(noise.bincount(cells, 1 + values.size), noise)
+        # post-processing: a value whose noisy count is within noise of 0 is never generated
+        faint = noisy < 2 * noise.sigma
+        if (~faint[1:]).any():
+            noisy[1:][faint[1:]] = 0
         return NumericEncoder(spec, values=values, edges=np.empty(0), fine=np.empty(0), step=step, counts=noisy)
     width = (high - low) / _FINE_CELLS if high > low else 1.0
     idx = np.clip(((clipped - low) / width).astype(np.int64), 0, _FINE_CELLS - 1)
-    counts = np.concatenate([[numbers.size - present.size], np.bincount(idx, minlength=_FINE_CELLS)])
-    noisy = noisy_histogram(counts, noise)
+    cells = np.zeros(numbers.size, dtype=np.int64)
+    cells[~np.isnan(numbers)] = 1 + idx
+    noisy = noisy_histogram(noise.bincount(cells, 1 + _FINE_CELLS), noise)
     grid = np.linspace(low, high, _FINE_CELLS + 1)
     mass = noisy[1:].astype(np.float64) + 1e-9  # every cell a little mass: a monotone CDF
     cdf = np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
@@ -194,10 +257,12 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     return encoder
 
 
-def dp_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_bins: int, max_categories: int) -> Encoder:
+def dp_encoder(
+    series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_bins: int, max_categories: int, domain: list | None = None
+) -> Encoder:
     if spec.kind in NUMERIC_KINDS:
         return dp_numeric_encoder(series, spec, noise, max_bins=max_bins)
-    return dp_categorical_encoder(series, spec, noise, max_categories=max_categories)
+    return dp_categorical_encoder(series, spec, noise, max_categories=max_categories, domain=domain)
 
 
 def mechanisms_for(kind: TypeKind) -> int:

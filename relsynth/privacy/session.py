@@ -9,15 +9,17 @@ are learned as before, except that counts of private children attached to them a
 from __future__ import annotations
 
 import logging
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from relsynth.clustering import MAX_CLUSTERS
 from relsynth.errors import ConfigurationError
-from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder
+from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder, to_numbers
 from relsynth.privacy.accountant import BudgetPlan, PrivacyAccountant, SgdComponent, plan_budget
 from relsynth.privacy.config import PrivacyConfig
 from relsynth.privacy.mechanisms import Noise, dp_encoder, mechanisms_for, noisy_count
@@ -39,10 +41,15 @@ class ComponentBudget:
 
     def _noise(self) -> Noise:
         s = self.session
-        return Noise(s.accountant, f"{self.table}/statistics", s.plan.statistics_noise, s.plan.selection_delta, s.tree.bounds[self.table], s.rng)
+        _, inverse, rows = np.unique(self.units, return_inverse=True, return_counts=True)
+        weights = 1.0 / rows[inverse] if self.units.size else np.zeros(0)
+        return Noise(s.accountant, f"{self.table}/statistics", s.plan.statistics_noise, s.plan.selection_delta, s.bounds[self.table], s.rng, weights)
 
     def fit_encoder(self, series: pd.Series, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
-        return dp_encoder(series, spec, self._noise(), max_bins=max_bins, max_categories=max_categories)
+        # cluster labels of a secondary parent: a public domain (c0 .. c<MAX_CLUSTERS - 1>)
+        domain = [f"c{i}" for i in range(MAX_CLUSTERS)] if spec.name.startswith("__ref__") else None
+        spec = self.session.public_bounds(self.table, spec)
+        return dp_encoder(series, spec, self._noise(), max_bins=max_bins, max_categories=max_categories, domain=domain)
 
     def context_encoder(self, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
         """The parent's own encoder (already private or public): fitting on the context rows would
@@ -52,23 +59,24 @@ class ComponentBudget:
         assert self.parent_frame is not None  # a copied (public) parent: fit on its own rows
         return fit_encoder(self.parent_frame[spec.name], spec, max_bins=max_bins, max_categories=max_categories, spike_fraction=spike_fraction)
 
-    def train(self, network, codes, context_codes, *, config, seed: int, started: float, on_epoch) -> tuple[int, float, str]:
-        """DP-SGD for the planned steps; returns (epochs, seconds, stopped_by)."""
+    def train(self, network, codes, context_codes, *, config, seed: int, started: float, on_epoch) -> tuple[int, int, float, str]:
+        """DP-SGD for the planned steps; returns (rows to report: the noisy count, epochs, seconds, stopped_by)."""
         from relsynth.privacy.dpsgd import train_units
 
         s = self.session
         planned = s.sgd.get(self.table)
+        rows = s.noisy_rows.get(self.table, 0) if codes.shape[0] else 0
         if planned is None or codes.shape[0] == 0 or codes.shape[1] == 0:
-            return 0, time.monotonic() - started, "no_rows" if codes.shape[0] == 0 else "no_columns"
+            return rows, 0, time.monotonic() - started, "no_rows" if codes.shape[0] == 0 else "no_columns"
         p = s.config
         result = train_units(
             network, codes, context_codes, self.units,
             noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=planned.steps,
-            bound=s.tree.bounds[self.table], max_grad_norm=p.max_grad_norm, learning_rate=p.learning_rate,
+            bound=s.bounds[self.table], max_grad_norm=p.max_grad_norm, learning_rate=p.learning_rate,
             seed=seed, deadline=started + p.time_factor * config.max_training_seconds, on_epoch=on_epoch,
         )
         s.accountant.dpsgd(f"{self.table}/model", noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=result.steps)
-        return result.epochs, result.seconds, result.stopped_by
+        return max(rows, 1), result.epochs, result.seconds, result.stopped_by
 
 
 class PrivacySession:
@@ -89,7 +97,7 @@ class PrivacySession:
         from relsynth.config import TableMode
         from relsynth.roles import Role
 
-        self.schema, self.config = schema, config
+        self.schema, self.config, self.context_fks = schema, config, context_fks
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EC]))
         self.accountant = PrivacyAccountant(delta=config.delta, target_epsilon=config.epsilon)
         rows = {name: int(a.source_rows) for name, a in artifacts.items()}
@@ -116,25 +124,20 @@ class PrivacySession:
                         "use synthesize, empty or exclude for it, or choose another unit"
                     )
                 artifacts[name].mode = TableMode.SYNTHESIZE  # never copy private rows as reference data
-        bounded = bound_contributions({n: frames[n] for n in frames}, self.tree, seed=seed)
-        for name, count in bounded.dropped.items():
-            if count:
-                self.accountant.notes.append(f"{name}: {count} row(s) dropped by contribution bounding")
-        frames.update(bounded.frames)
-        self.units = bounded.units
         self.private_models = [n for n in self.tree.tables if artifacts[n].mode is TableMode.SYNTHESIZE]
-
         # Count every statistics mechanism first: their noise is fixed before any runs.
-        n_stats = n_vocab = 0
+        n_stats = sum(len(self.tree.foreign_keys[n]) for n in self.tree.tables)  # one cap per private FK
+        n_vocab = 0
         for name in self.private_models:
             table = schema.table(name)
-            n_stats += 1 + (1 if context_fks.get(name) is not None else 0)  # rows, rows without a parent
+            fk = context_fks.get(name)
+            nullable = fk is not None and any(table.column(c).nullable for c in fk.constrained_columns)
+            n_stats += 1 + (1 if nullable else 0)  # rows, rows without a parent
             kinds = [table.column(c.name).type.kind for c in artifacts[name].columns if c.role is Role.MODEL]
             kinds += [TypeKind.INTEGER for fk in context_fks.values() if fk is not None and fk.referred_table == name]
             kinds += [TypeKind.INTEGER for fk in assigned_fks if fk.referred_table == name]
-            kinds += [TypeKind.TEXT for fk in assigned_fks if fk.table == name]
-            n_stats += sum(mechanisms_for(k) for k in kinds)
-            n_vocab += sum(1 for k in kinds if mechanisms_for(k) == 1)
+            n_stats += sum(mechanisms_for(k) for k in kinds) + sum(1 for fk in assigned_fks if fk.table == name)
+            n_vocab += sum(1 for k in kinds if mechanisms_for(k) == 1 and k is not TypeKind.BOOLEAN)
         for fk in [f for f in context_fks.values() if f is not None] + assigned_fks:
             if self.tree.is_private(fk.table) and not self.tree.is_private(fk.referred_table):
                 n_stats += 1  # noisy children/degree histogram on a public parent
@@ -145,6 +148,19 @@ class PrivacySession:
         )
         placeholder = [SgdComponent("planning", 0.01, 1)] if self.private_models else []
         self.plan: BudgetPlan = plan_budget(sgd=placeholder, **self._plan_args)
+
+        bounded = bound_contributions({n: frames[n] for n in frames}, self.tree, seed=seed, choose_cap=self._choose_cap)
+        for name, count in bounded.dropped.items():
+            if count:
+                self.accountant.notes.append(f"{name}: {count} row(s) dropped by contribution bounding")
+        frames.update(bounded.frames)
+        self.units = bounded.units
+
+        self.bounds, self.caps = bounded.bounds, bounded.caps
+        self.accountant.notes.append(
+            "children kept per parent row (chosen by a DP histogram, at most "
+            f"{config.max_children}): " + ", ".join(f"{fk.label}: {cap}" for fk, cap in self.caps.items())
+        )
 
         # Row counts of private tables: the generator's targets and DP-SGD's sampling rates.
         self.noisy_rows: dict[QualifiedName, int] = {}
@@ -173,7 +189,47 @@ class PrivacySession:
     # -------------------------------------------------------------------------------- hooks
 
     def _noise(self, name: QualifiedName) -> Noise:
-        return Noise(self.accountant, f"{name}/statistics", self.plan.statistics_noise, self.plan.selection_delta, self.tree.bounds[name], self.rng)
+        return Noise(self.accountant, f"{name}/statistics", self.plan.statistics_noise, self.plan.selection_delta, self.bounds[name], self.rng)
+
+    def _choose_cap(self, fk: ForeignKey, children: np.ndarray, weights: np.ndarray) -> int:
+        """The 98th percentile of children per parent row, from a noisy histogram over public cells.
+
+        Each parent row weighs 1 / (its unit's rows in the parent table), so one unit changes the
+        histogram by at most 1 in L2."""
+        cells = np.array(sorted({0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}
+                                | {self.config.max_children}))
+        cells = cells[cells <= self.config.max_children]
+        index = np.minimum(np.searchsorted(cells, np.minimum(children, cells[-1]), side="left"), cells.size - 1)
+        noise = Noise(self.accountant, f"{fk.table}/statistics", self.plan.statistics_noise, 0.0, 1, self.rng, weights)
+        noisy = np.clip(noise.add(noise.bincount(index, cells.size)), 0, None)
+        noise.record("cap")
+        total = noisy.sum()
+        if total <= 0:
+            return int(cells[-1])
+        return int(cells[min(np.searchsorted(np.cumsum(noisy) / total, 0.98), cells.size - 1)])
+
+    def public_bounds(self, table: QualifiedName, spec: ColumnSpec) -> ColumnSpec:
+        """``spec`` with the bounds the schema and the caps already fix, so no budget finds them:
+        children/degree counts lie in [0, cap]; a RANGE partition key lies within its partitions."""
+        if spec.name.startswith(("__children__", "__degree__")):
+            fk = self.schema.foreign_keys[int(spec.name.rsplit("__", 1)[1])]
+            if fk in self.caps:
+                return replace(spec, low=0, high=self.caps[fk])
+            return spec
+        parts = self.schema.table(table).partitioning
+        if parts is None or parts.strategy.upper() != "RANGE" or parts.key.strip('"') != spec.name:
+            return spec
+        found = [re.match(r"FOR VALUES FROM \('?([^')]*)'?\) TO \('?([^')]*)'?\)", p.bound) for p in parts.partitions]
+        if not found or any(m is None for m in found):
+            return spec  # a DEFAULT partition (or a bound not understood): no public range
+        try:
+            edges = to_numbers(pd.Series([v for m in found for v in m.groups()]).map(_parse_bound(spec.kind)), spec.kind)
+        except (TypeError, ValueError):
+            return spec
+        if np.isnan(edges).any():
+            return spec
+        step = 1_000_000.0 if spec.kind is TypeKind.TIMESTAMP else 1.0
+        return replace(spec, low=float(edges.min()), high=float(edges.max()) - step)
 
     def is_private(self, name: QualifiedName) -> bool:
         return self.tree.is_private(name)
@@ -191,13 +247,20 @@ class PrivacySession:
         return counts
 
     def noisy_null_rows(self, child: QualifiedName, value: int) -> int:
-        return noisy_count(value, self._noise(child), "count") if child in self.private_models else value
+        """Rows of a private child without a context parent; 0 when the key cannot be NULL."""
+        if child not in self.private_models:
+            return value
+        fk = self.context_fks.get(child)
+        table = self.schema.table(child)
+        if fk is None or not any(table.column(c).nullable for c in fk.constrained_columns):
+            return 0
+        return noisy_count(value, self._noise(child), "count")
 
     def helper_counts(self, child: QualifiedName, parent: QualifiedName, counts: np.ndarray) -> np.ndarray:
         """Counts of a private child's rows per row of a public parent: a noisy histogram."""
         if not self.is_private(child) or self.is_private(parent):
             return counts
-        noise = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, self.tree.bounds[child], self.rng)
+        noise = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, self.bounds[child], self.rng)
         noise.record("histogram")
         return np.clip(np.round(noise.add(counts)), 0, None).astype(np.int64)
 
@@ -211,7 +274,16 @@ class PrivacySession:
     def summary(self) -> dict[str, Any]:
         state = self.accountant.to_dict()
         state["unit"] = str(self.tree.unit)
-        state["bounds"] = {str(t): b for t, b in self.tree.bounds.items()}
+        state["bounds"] = {str(t): b for t, b in self.bounds.items()}
+        state["caps"] = {fk.label: cap for fk, cap in self.caps.items()}
         state["summary"] = self.accountant.summary()
         return state
 
+
+def _parse_bound(kind: TypeKind):
+    """How a partition bound's literal becomes a value of ``kind``."""
+    if kind is TypeKind.TIMESTAMP:
+        return lambda text: pd.Timestamp(text)
+    if kind is TypeKind.DATE:
+        return lambda text: pd.Timestamp(text).date()
+    return float

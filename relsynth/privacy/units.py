@@ -12,6 +12,7 @@ Then one unit has at most ``bound[T]`` rows in table T.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,11 +171,25 @@ class BoundedData:
     frames: dict[QualifiedName, pd.DataFrame]  # private tables bounded, public ones as read
     units: dict[QualifiedName, np.ndarray]  # private table -> unit id of each kept row (int64)
     dropped: dict[QualifiedName, int]  # rows dropped per private table
+    caps: dict[ForeignKey, int]  # children kept per parent row along each private foreign key
+    bounds: dict[QualifiedName, int]  # rows per unit in each private table, from the caps
 
 
-def bound_contributions(frames: dict[QualifiedName, pd.DataFrame], tree: UnitTree, *, seed: int) -> BoundedData:
-    """Drop rows so that each unit has at most ``tree.bounds[T]`` rows in every private table T."""
+# (foreign key, children of each parent row, weight of each parent row = 1 / its unit's rows) -> cap
+CapChooser = Callable[[ForeignKey, np.ndarray, np.ndarray], int]
+
+
+def bound_contributions(
+    frames: dict[QualifiedName, pd.DataFrame], tree: UnitTree, *, seed: int, choose_cap: CapChooser | None = None
+) -> BoundedData:
+    """Drop rows so that each unit has at most ``bounds[T]`` rows in every private table T.
+
+    ``choose_cap`` (a DP mechanism) may pick a cap below ``tree.max_children`` per foreign key from
+    the children-per-parent counts of rows already linked to one unit; the bounds follow the caps.
+    """
     out = dict(frames)
+    caps: dict[ForeignKey, int] = {}
+    bounds: dict[QualifiedName, int] = {tree.unit: 1}
     units: dict[QualifiedName, np.ndarray] = {}
     dropped: dict[QualifiedName, int] = {}
     root = frames[tree.unit].reset_index(drop=True)
@@ -201,11 +216,22 @@ def bound_contributions(frames: dict[QualifiedName, pd.DataFrame], tree: UnitTre
             priority = _priority(frame, seed)
             for fk in tree.foreign_keys[table]:
                 key = _keys(frame, fk.constrained_columns)
+                cap = tree.max_children
+                if choose_cap is not None:
+                    parent = out[fk.referred_table]
+                    per_key = key.value_counts(dropna=True)
+                    children = _keys(parent, fk.referred_columns).map(per_key).fillna(0).to_numpy(dtype=np.int64)
+                    parent_units = units[fk.referred_table]
+                    _, inverse, sizes = np.unique(parent_units, return_inverse=True, return_counts=True)
+                    weights = 1.0 / sizes[inverse] if parent_units.size else np.zeros(0)
+                    cap = max(1, min(tree.max_children, int(choose_cap(fk, children, weights))))
+                caps[fk] = cap
                 ranked = pd.DataFrame({"key": key, "p": priority}, index=frame.index).sort_values(["key", "p"], kind="stable")
                 rank = ranked.groupby("key", dropna=True).cumcount().reindex(frame.index)
-                mask = (key.isna() | (rank < tree.max_children)).to_numpy()
+                mask = (key.isna() | (rank < cap)).to_numpy()
                 frame, owner, priority = frame[mask].reset_index(drop=True), owner[mask].reset_index(drop=True), priority[mask]
             unit_ids = owner.to_numpy(dtype=np.int64)
+            bounds[table] = min(_LARGE, min(caps[fk] * bounds[fk.referred_table] for fk in tree.foreign_keys[table]))
         else:
             unit_ids = units[table]
         for fk in tree.self_references[table]:  # a link to another unit's row cannot stay
@@ -221,4 +247,4 @@ def bound_contributions(frames: dict[QualifiedName, pd.DataFrame], tree: UnitTre
         out[table] = frame
         units[table] = unit_ids
         dropped[table] = before - len(frame)
-    return BoundedData(out, units, dropped)
+    return BoundedData(out, units, dropped, caps, bounds)

@@ -22,15 +22,15 @@ from relsynth.privacy.dpsgd import opacus_epsilon
 from relsynth.runs import load_run
 
 DP = RelsynthConfig(
-    model=ModelConfig(max_training_seconds=2.0),
-    privacy=PrivacyConfig(epsilon=4.0, delta=1e-6, unit="customer", max_children=8, epochs=2),
+    model=ModelConfig(max_training_seconds=1.0, epochs=20),
+    privacy=PrivacyConfig(epsilon=4.0, delta=1e-6, unit="customer", max_children=8, epochs=1, batch_rows=2048),
 )
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dp") / "shop.sqlite"
-    build_demo_database(path, customers=120)
+    build_demo_database(path, customers=400)
     return path
 
 
@@ -40,7 +40,10 @@ def test_dp_clone_reports_the_epsilon_its_accountant_saved(shop: Path, make_data
     assert result.rows["customer"] > 0 and result.rows["order"] > 0
     state = read_state(tmp_path / "run")
     assert state is not None and state["unit"] == "customer"
-    assert state["bounds"] == {"customer": 1, "order": 8, "order_line": 64}
+    bounds, caps = state["bounds"], state["caps"]
+    assert bounds["customer"] == 1 and 1 <= bounds["order"] <= 8  # caps chosen by DP, at most max_children
+    line_cap = next(cap for label, cap in caps.items() if label.startswith("order_line"))
+    assert bounds["order_line"] == line_cap * bounds["order"]
     # the saved figure is Opacus' accountant on the saved mechanisms, within the target
     accountant = PrivacyAccountant.from_dict(state)
     assert state["epsilon"] == pytest.approx(opacus_epsilon(accountant.history(), accountant.rdp_delta))
@@ -81,6 +84,6 @@ def test_impossible_budget_fails_before_training(shop: Path) -> None:
 
 
 def test_without_epsilon_the_report_says_no_guarantee(shop: Path, tmp_path: Path) -> None:
-    run = train(f"sqlite:///{shop}", config=RelsynthConfig(model=ModelConfig(max_training_seconds=1.0)), workspace=tmp_path / "plain")
+    run = train(f"sqlite:///{shop}", config=RelsynthConfig(model=ModelConfig(max_training_seconds=0.5, epochs=5)), workspace=tmp_path / "plain")
     assert run.privacy is None
     assert "no formal guarantee" in describe(read_state(tmp_path / "plain"))[0]

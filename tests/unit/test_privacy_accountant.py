@@ -108,3 +108,14 @@ def test_dpsgd_runs_the_planned_steps_and_leaves_a_clean_network() -> None:
     assert any(not torch.equal(before[k], v) for k, v in network.state_dict().items())
     assert not any(hasattr(p, "grad_sample") or hasattr(p, "_norm_sample") for p in network.parameters())
     assert set(network.state_dict()) == set(before)
+
+
+def test_unit_weights_make_every_histogram_sensitivity_one() -> None:
+    # 3 units with 1, 2 and 40 rows: each unit weighs 1 in total, whatever its number of rows
+    units = np.repeat([0, 1, 2], [1, 2, 40])
+    _, inverse, sizes = np.unique(units, return_inverse=True, return_counts=True)
+    noise = Noise(PrivacyAccountant(delta=1e-6), "t/statistics", 2.0, 1e-8, 40, np.random.default_rng(0), 1.0 / sizes[inverse])
+    assert noise.sensitivity == 1.0 and noise.sigma == 2.0
+    assert noise.bincount(np.zeros(43, dtype=np.int64), 1)[0] == pytest.approx(3.0)
+    dp_vocabulary(["a"] * 43, noise, max_size=5)
+    assert noise.accountant.entries[0].noise_multiplier == pytest.approx(2.0)  # sigma / sensitivity 1
