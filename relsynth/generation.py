@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str, float], None]
 CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK before they are dropped
-KEY_ROUNDS = 5  # reassignments of rows that repeat a composite key before they are dropped
 
 
 @dataclass
@@ -331,19 +330,38 @@ class Generator:
                 mask |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
             return mask
 
-        reassignable = [fk for fk in table_plan.secondary_fks if any(set(fk.constrained_columns) & set(k) for k in key_sets)]
-        for _ in range(KEY_ROUNDS if reassignable else 0):
-            duplicated = repeated()
-            if not duplicated.any():
-                break
-            for fk in reassignable:
-                parent = self.made[fk.referred_table].rows
-                if len(parent) == 0:
-                    continue
-                picks = rng.integers(0, len(parent), int(duplicated.sum()))
-                for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
-                    synthetic.rows.loc[duplicated, child_column] = parent[parent_column].to_numpy(dtype=object)[picks]
+        for fk in table_plan.secondary_fks:
+            for key in key_sets:
+                if set(fk.constrained_columns) <= set(key) and repeated().any():
+                    self._reassign_repeats(synthetic.rows, fk, key, rng)
         self._drop(synthetic, repeated(), table.name, "a primary or unique key")
+
+    def _reassign_repeats(self, rows: pd.DataFrame, fk: ForeignKey, key: list[str], rng: np.random.Generator) -> None:
+        """Give rows that repeat ``key`` a parent through ``fk`` that their group does not use yet.
+
+        A link table's key is (context parent, secondary parent): each playlist lists a track
+        once, so a playlist's repeated tracks are replaced by tracks it does not list.
+        """
+        parent = self.made[fk.referred_table].rows
+        if len(parent) == 0:
+            return
+        fk_columns = list(fk.constrained_columns)
+        group_columns = [c for c in key if c not in fk_columns]
+        positions_of = [rows.columns.get_loc(c) for c in fk_columns]
+        parent_keys = list(map(tuple, parent[list(fk.referred_columns)].to_numpy(dtype=object)))
+        groups = rows.groupby(group_columns, dropna=False, sort=False).indices if group_columns else {(): np.arange(len(rows))}
+        duplicated = (rows[key].duplicated(keep="first") & rows[key].notna().all(axis=1)).to_numpy()
+        for members in groups.values():
+            repeats = members[duplicated[members]]
+            if len(repeats) == 0:
+                continue
+            used = set(map(tuple, rows.iloc[members, positions_of].to_numpy(dtype=object)))
+            free = [k for k in parent_keys if k not in used]
+            picks = rng.permutation(len(free))[: len(repeats)]
+            if len(picks):
+                replacement = np.empty((len(picks), len(fk_columns)), dtype=object)
+                replacement[:] = [free[p] for p in picks]
+                rows.iloc[repeats[: len(picks)], positions_of] = replacement
 
 
 def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random.Generator) -> pd.Series:

@@ -36,6 +36,12 @@ def _rdp_epsilon(history: list[tuple[float, float, int]], delta: float) -> float
     return opacus_epsilon(history, delta) if history else 0.0
 
 
+def _fast_epsilon(history: list[tuple[float, float, int]], delta: float) -> float:
+    from relsynth.privacy.dpsgd import fast_epsilon
+
+    return fast_epsilon(history, delta) if history else 0.0
+
+
 @dataclass
 class PrivacyAccountant:
     """Composes every recorded mechanism into one (epsilon, delta); JSON state via to_dict."""
@@ -134,7 +140,7 @@ class BudgetPlan:
     shares: dict[str, float]
 
 
-def _search(f, low: float, high: float, target: float, iterations: int = 60) -> float:
+def _search(f, low: float, high: float, target: float, iterations: int = 16) -> float:
     """The smallest x in [low, high] with f(x) <= target, f decreasing (bisection)."""
     for _ in range(iterations):
         middle = math.sqrt(low * high)
@@ -171,11 +177,11 @@ def plan_budget(
     stats_noise = 0.0
     stats_history: list[tuple[float, float, int]] = []
     if n:
-        stats_noise = _search(lambda z: _rdp_epsilon([(z, 1.0, n)], rdp_delta), 1e-3, 1e6, stats_target)
+        stats_noise = _search(lambda z: _fast_epsilon([(z, 1.0, n)], rdp_delta), 1e-3, 1e6, stats_target)
         stats_history = [(stats_noise, 1.0, n)]
 
     def total(z: float) -> float:
-        return _rdp_epsilon(stats_history + [(z, s.sample_rate, s.steps) for s in sgd], rdp_delta)
+        return _fast_epsilon(stats_history + [(z, s.sample_rate, s.steps) for s in sgd], rdp_delta)
 
     sgd_noise = 0.0
     if sgd:

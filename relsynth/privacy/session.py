@@ -146,7 +146,7 @@ class PrivacySession:
             statistics_share=config.statistics_share, selection_delta_share=config.selection_delta_share,
             max_noise_multiplier=config.max_noise_multiplier,
         )
-        placeholder = [SgdComponent("planning", 0.01, 1)] if self.private_models else []
+        placeholder = [SgdComponent("planning", 1.0, 1)] if self.private_models else []  # only fixes the statistics noise
         self.plan: BudgetPlan = plan_budget(sgd=placeholder, **self._plan_args)
 
         bounded = bound_contributions({n: frames[n] for n in frames}, self.tree, seed=seed, choose_cap=self._choose_cap)
