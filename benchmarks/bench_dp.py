@@ -138,7 +138,7 @@ def main() -> None:
                 print(json.dumps({k: v for k, v in row.items() if k not in ("components", "notes")}), flush=True)
     print(f"\n{'dataset':8} {'epsilon':>8} {'spent':>7} {'quality':>8} {'detect':>7} {'MIA adv':>8} {'train s':>8}  unit")
     for r in rows:
-        fmt = lambda v, spec: "-" if v is None else format(v, spec)  # noqa: E731
+        fmt = lambda v, spec: "-" if v is None else format(v, spec)
         print(f"{r['dataset']:8} {fmt(r['target_epsilon'], '8g')} {fmt(r['epsilon_spent'], '7.3f')} {fmt(r['quality'], '8.3f')} "
               f"{fmt(r['detection'], '7.3f')} {fmt(r['mia_advantage'], '8.3f')} {fmt(r['train_seconds'], '8.1f')}  {r['unit'] or ''}")
     for dataset in args.datasets:

@@ -158,7 +158,7 @@ def clone(
         result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
     _summary(result)
     if report is not None:
-        _write_report(source, target, html=report, json_path=None, seed=settings.seed, workspace=workspace)
+        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run)
 
 
 @app.command()
@@ -208,28 +208,37 @@ def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
     return thresholds
 
 
-def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, seed: int = 0,
-                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
-                  workspace: Path | None = None) -> None:
-    from relsynth.privacy.accountant import describe, read_state
+def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, settings=None, run=None,
+                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None) -> None:
+    """Build, show and write the report; raise ThresholdFailed when a threshold is not met.
+
+    ``run`` (the trained run) brings its holdout (distance and membership figures) and its DP
+    budget. Thresholds come from the flags, else from the config file's [report] section.
+    """
+    from relsynth.errors import ThresholdFailed
+    from relsynth.privacy.accountant import describe
     from relsynth.reporting import build_report, check_thresholds, render_html, render_terminal
 
-    privacy = read_state(workspace) if workspace is not None else None
-    report = build_report(source, target, seed=seed, epsilon=privacy["epsilon"] if privacy else None,
-                          delta=privacy["delta"] if privacy else None)
-    out.print(render_terminal(report))
-    if workspace is not None:
+    settings = settings or _config(None)
+    privacy = run.privacy if run is not None else None
+    report = build_report(
+        source, target, seed=settings.seed,
+        holdout=run.holdout if run is not None and run.holdout else None,
+        epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
+    )
+    failures = check_thresholds(
+        report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over
+    )
+    out.print(render_terminal(report, failures=failures))
+    if run is not None:
         for line in describe(privacy):
             out.print(line, highlight=False)
     if html is not None:
-        html.write_text(render_html(report), encoding="utf-8")
+        html.write_text(render_html(report, failures=failures), encoding="utf-8")
         out.print(f"HTML report: {html}")
     if json_path is not None:
         json_path.write_text(report.to_json(), encoding="utf-8")
-    failures = check_thresholds(report, fail_under=fail_under or {}, fail_over=fail_over or {})
     if failures:
-        from relsynth.errors import ThresholdFailed
-
         raise ThresholdFailed("report thresholds not met: " + "; ".join(failures))
 
 
@@ -242,11 +251,15 @@ def report(
     fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="NAME=VALUE: fail when the figure is lower.")] = None,
     fail_over: Annotated[Optional[list[str]], typer.Option("--fail-over", help="NAME=VALUE: fail when the figure is higher.")] = None,
     seed: SeedOption = None,
-    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="The run that made the clone: shows its epsilon per component.")] = None,
+    config: ConfigOption = None,
+    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="The run that made the clone: its holdout and its epsilon per component.")] = None,
 ) -> None:
     """Measure a clone's integrity, fidelity and privacy against its source."""
+    from relsynth.runs import load_run
+
     _write_report(
-        source, target, html=html, json_path=json_path, seed=seed or 0, workspace=workspace,
+        source, target, html=html, json_path=json_path, settings=_config(config, seed=seed),
+        run=load_run(workspace) if workspace is not None else None,
         fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
     )
 
@@ -271,7 +284,7 @@ def demo(
         result = run_clone(source, target, config=settings, progress=progress)
     _summary(result)
     _show_rows(source, target, "customer")
-    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", seed=settings.seed)
+    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", settings=settings, run=result.run)
 
 
 def _show_rows(source: str, target: str, table_name: str) -> None:

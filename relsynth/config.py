@@ -16,6 +16,10 @@ One precedence: command-line flag > config file (TOML) > default. A config file 
     [tables."public.customer".columns.email]
     role = "identifying"     # model | identifying | text | keep_out
 
+    [report]
+    fail_under = { quality = 0.85 }
+    fail_over = { detection = 0.7 }
+
 Unknown keys are errors, so a typo never silently does nothing.
 """
 
@@ -61,6 +65,11 @@ class RelsynthConfig:
     # A table with no foreign keys, at most this many rows, only categorical columns and nothing
     # identifying (genres, media types, languages) is copied as reference data; 0 turns this off.
     reference_max_rows: int = 100
+    # Share of each table's rows (tables of 300 rows or more) kept out of training, so that the
+    # report can measure distance to closest record and membership inference; 0 keeps none.
+    holdout_fraction: float = 0.1
+    report_fail_under: dict[str, float] = field(default_factory=dict)  # [report] fail_under = {quality = 0.85}
+    report_fail_over: dict[str, float] = field(default_factory=dict)  # [report] fail_over = {detection = 0.7}
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
@@ -72,6 +81,8 @@ class RelsynthConfig:
     def validated(self) -> RelsynthConfig:
         if not 0.01 <= self.scale <= 100:
             raise ConfigurationError(f"scale {self.scale} is out of range: use a value from 0.01 to 100")
+        if not 0 <= self.holdout_fraction <= 0.5:
+            raise ConfigurationError(f"holdout_fraction {self.holdout_fraction} is out of range: use 0 to 0.5")
         if self.max_training_rows < 1:
             raise ConfigurationError("max_training_rows must be at least 1")
         return self
@@ -103,8 +114,12 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
             raise ConfigurationError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
-    top = {f.name for f in fields(RelsynthConfig)}
+    top = {f.name for f in fields(RelsynthConfig)} - {"report_fail_under", "report_fail_over"} | {"report"}
     _check_keys("top level", data, top)
+    report = data.pop("report", {})
+    _check_keys("report", report, {"fail_under", "fail_over"})
+    data["report_fail_under"] = {k: float(v) for k, v in report.get("fail_under", {}).items()}
+    data["report_fail_over"] = {k: float(v) for k, v in report.get("fail_over", {}).items()}
     model_data = data.pop("model", {})
     privacy = PrivacyConfig.from_dict(data.pop("privacy", {}))
     _check_keys("model", model_data, {f.name for f in fields(ModelConfig)})

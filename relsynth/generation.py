@@ -30,6 +30,7 @@ from relsynth.values import identifying, keys, opaque, text
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str, float], None]
+REDRAW_ROUNDS = 50  # redraws of fake identifying values that happen to equal real ones
 CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK before they are dropped
 
 
@@ -210,7 +211,7 @@ class Generator:
                 null_rates={c: s["null_rate"] for c, s in specs.items()},
                 profiles={c: identifying.ValueProfile.from_dict(s["profile"]) for c, s in specs.items()},
             )
-            fake = self._without_real_values(generator, n, states.get("forbidden", {}))
+            fake = self._without_real_values(generator, n, states.get("forbidden", {}), states.get("forbidden_pairs"))
         for column in artifact.columns:
             name = column.name
             if column.role is Role.MODEL:
@@ -232,20 +233,28 @@ class Generator:
                 columns[name] = pd.Series([None] * n, dtype=object)
         return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
-    def _without_real_values(self, generator, n: int, forbidden: dict[str, list[str]]) -> pd.DataFrame:
-        """Generate identifying values, redrawing any that equals a real one (by fingerprint)."""
+    def _without_real_values(self, generator, n: int, forbidden: dict[str, list[str]], pairs: dict | None) -> pd.DataFrame:
+        """Generate identifying values, redrawing rows with a real value or real (first, last) name."""
         frame = generator.generate(n)
-        for _ in range(10):
+        known = {column: set(prints) for column, prints in forbidden.items() if column in frame.columns and prints}
+        known_pairs = set(pairs["prints"]) if pairs else set()
+        for _ in range(REDRAW_ROUNDS):
             bad = np.zeros(n, dtype=bool)
-            for column, prints in forbidden.items():
-                if column in frame.columns and prints:
-                    known = set(prints)
-                    bad |= frame[column].map(lambda v: v is not None and fingerprint(v) in known).to_numpy(dtype=bool)
+            for column, prints in known.items():
+                bad |= frame[column].map(lambda v: v is not None and fingerprint(v) in prints).to_numpy(dtype=bool)
+            if known_pairs:
+                first, last = pairs["columns"]
+                bad |= np.array(
+                    [fingerprint(f"{a}\x00{b}") in known_pairs for a, b in zip(frame[first], frame[last], strict=True)], dtype=bool
+                )
             if not bad.any():
                 return frame
             redraw = generator.generate(int(bad.sum()))
             frame.loc[bad, list(redraw.columns)] = redraw.to_numpy()
-        return frame
+        raise GenerationError(
+            f"{int(bad.sum())} generated identifying value(s) kept matching real ones after {REDRAW_ROUNDS} redraws; "
+            "set a different locale, or give the column another role in the config"
+        )
 
     def _copied(self, artifact: TableArtifact, table: Table) -> SyntheticTable:
         frame = self.run.copied[artifact.table].reset_index(drop=True)

@@ -42,6 +42,12 @@ Progress = Callable[[str, str, float], None]  # (stage, table, fraction done)
 
 _BIRTH_DATE = re.compile(r"(^|_)(birth_?date|date_of_birth|dob|birthday)($|_)", re.IGNORECASE)
 
+# Identifying kinds whose single values are shared by many people: not forbidden one by one.
+COMMON_VALUE_KINDS = frozenset(
+    {identifying.IdentifyingKind.FIRST_NAME, identifying.IdentifyingKind.LAST_NAME, identifying.IdentifyingKind.CITY}
+)
+HOLDOUT_MIN_ROWS = 300  # smaller tables keep every row for training (a holdout under 30 rows says nothing)
+
 CHILDREN = "__children__{}"
 DEGREE = "__degree__{}"
 REF = "__ref__{}"
@@ -149,6 +155,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     frames: dict[QualifiedName, pd.DataFrame] = {}
     artifacts: dict[QualifiedName, TableArtifact] = {}
     copied: dict[QualifiedName, pd.DataFrame] = {}
+    holdout: dict[QualifiedName, pd.DataFrame] = {}
     seeds = np.random.SeedSequence(config.seed).spawn(len(generation_plan.tables))
     table_seed = {tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)}
 
@@ -229,8 +236,20 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             copied[name] = pd.concat([frames[name].reset_index(drop=True), helpers], axis=1)
             artifact.model_columns = tuple(model_frames[name].columns)
 
+    # Rows kept out of training, for the report's distance and membership figures.
+    holdout_masks: dict[QualifiedName, np.ndarray] = {}
+    for name, artifact in artifacts.items():
+        rows = len(frames[name])
+        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= HOLDOUT_MIN_ROWS:
+            mask = np.zeros(rows, dtype=bool)
+            mask[np.random.default_rng(table_seed[name] + 1).choice(rows, int(rows * config.holdout_fraction), replace=False)] = True
+            holdout_masks[name] = mask
+            plain = [c.name for c in artifact.columns if c.role not in (Role.KEY, Role.FOREIGN_KEY)]
+            held = frames[name].loc[mask, [c for c in plain if c in frames[name].columns]]
+            holdout[name] = held.reset_index(drop=True)
+
     # 3. Train in plan order, each child conditioned on its context parent's model row.
-    run = Run(schema=schema, plan=generation_plan, config=config, tables={}, copied=copied)
+    run = Run(schema=schema, plan=generation_plan, config=config, tables={}, copied=copied, holdout=holdout)
     for table_plan in generation_plan.tables:
         name = table_plan.table
         table = schema.table(name)
@@ -239,7 +258,10 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         if artifact.mode is TableMode.SYNTHESIZE:
             private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
             _fit_values(artifact, table, frames[name].iloc[:0] if private else frames[name], config, table_seed[name])
-            _fit_model(artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress, dp=dp, artifacts=artifacts)
+            _fit_model(
+                artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress,
+                dp=dp, artifacts=artifacts, holdout=holdout_masks.get(name),
+            )
         run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
         run.tables[name] = artifact
     if dp is not None:
@@ -294,10 +316,12 @@ def _fit_model(
     progress: Progress,
     dp=None,
     artifacts: dict[QualifiedName, TableArtifact] | None = None,
+    holdout: np.ndarray | None = None,
 ) -> None:
     name = table.name
     keep = None
     frame = model_frames[name]
+    training = ~holdout if holdout is not None else np.ones(len(frame), dtype=bool)
     bounds: dict[str, tuple[float | None, float | None]] = {}
     checks = [c.sqltext for c in table.check_constraints]
     for sqltext in checks:
@@ -327,7 +351,7 @@ def _fit_model(
         # Child rows whose (non-NULL) parent was not read (sampled away) teach nothing about it.
         keys_present = frames[name][list(context_fk.constrained_columns)].notna().all(axis=1).to_numpy()
         parent_found = context.notna().any(axis=1).to_numpy() | (len(parent_model.columns) == 0)
-        keep = ~keys_present | parent_found
+        keep = (~keys_present | parent_found) & training
         frame, context = frame[keep].reset_index(drop=True), context[keep].reset_index(drop=True)
         parent_artifact = (artifacts or {}).get(parent)
         parent_table = schema.table(parent)
@@ -340,6 +364,9 @@ def _fit_model(
                 context_specs.append(replace(_spec(parent_table, column, {}), nullable=True))
         if not context_specs:
             context = None
+    elif holdout is not None:
+        keep = training
+        frame = frame[keep].reset_index(drop=True)
     artifact.model_columns = tuple(frame.columns)
     progress("train", str(name), 0.0)
     artifact.model = TableModel.fit(
@@ -384,7 +411,8 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
                 "unique": column.unique,
                 "profile": identifying.ValueProfile.fit(values, column.identifying_kind).to_dict(),
             }
-            states["forbidden"][column.name] = sorted({fingerprint(v) for v in present})
+            if column.identifying_kind not in COMMON_VALUE_KINDS:
+                states["forbidden"][column.name] = sorted({fingerprint(v) for v in present})
         elif column.role is Role.MODEL and _BIRTH_DATE.search(column.name) and element.type.kind in (TypeKind.DATE, TypeKind.TIMESTAMP):
             # Learned like any date, but a generated value equal to a real birth date is moved.
             states["forbidden"][column.name] = sorted({fingerprint(_date_text(v)) for v in values.dropna()})
@@ -392,4 +420,13 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
             states["text"][column.name] = text.TextModel.fit(values, seed=seed).to_dict()
         elif column.role is Role.OPAQUE:
             states["opaque"][column.name] = {"kind": element.type.kind.value, "state": _opaque_model(values, element.type.kind, seed).to_dict()}
+    # A first name or a city alone identifies nobody; a real (first, last) pair is never emitted.
+    names = {c.identifying_kind: c.name for c in artifact.columns if c.role is Role.IDENTIFYING}
+    first, last = names.get(identifying.IdentifyingKind.FIRST_NAME), names.get(identifying.IdentifyingKind.LAST_NAME)
+    if first and last and first in frame.columns and last in frame.columns:
+        pairs = frame[[first, last]].dropna()
+        states["forbidden_pairs"] = {
+            "columns": [first, last],
+            "prints": sorted({fingerprint(f"{a}\x00{b}") for a, b in pairs.itertuples(index=False)}),
+        }
     artifact.values = states

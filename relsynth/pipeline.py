@@ -38,6 +38,7 @@ class CloneResult:
     seconds: dict[str, float]  # per stage
     warnings: list[str] = field(default_factory=list)
     workspace: Path | None = None
+    run: Run | None = None  # what was trained (or loaded), for the report's holdout and budget
 
 
 def without_excluded(schema: Schema, config: RelsynthConfig) -> tuple[Schema, list[str]]:
@@ -209,4 +210,6 @@ def _generate_and_load(
     seconds["load"] = round(time.perf_counter() - started, 3)
     warnings += list(run.plan.warnings) + list(result.warnings) + data.warnings
     warnings += [f"{table}: {count} generated row(s) dropped to keep a constraint" for table, count in data.dropped_rows.items()]
-    return CloneResult(rows=result.rows, seconds=seconds, warnings=warnings, workspace=Path(workspace) if workspace else None)
+    return CloneResult(
+        rows=result.rows, seconds=seconds, warnings=warnings, workspace=Path(workspace) if workspace else None, run=run
+    )

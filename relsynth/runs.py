@@ -7,6 +7,8 @@ Layout of a workspace::
     plan.json            the generation plan
     models/<n>/          one TableModel per synthesized table (weights + JSON)
     copied/<n>.parquet   rows of tables in ``copy`` mode (public reference data by the user's choice)
+    holdout/<n>.parquet  real rows kept out of training, for the report's privacy figures; delete
+                         the folder before sharing a run outside the team that owns the source
 
 Nothing is pickled.
 """
@@ -114,6 +116,7 @@ class Run:
     tables: dict[QualifiedName, TableArtifact]
     workspace: Path | None = None
     copied: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
+    holdout: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)  # real rows kept out of training
     training_seconds: dict[str, float] = field(default_factory=dict)
     privacy: dict[str, Any] | None = None  # the DP accountant's state (relsynth.privacy), when trained with DP
 
@@ -148,6 +151,19 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
     return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, **data)
 
 
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every column Parquet cannot type (mixed JSON, say) turned into text."""
+    import pyarrow as pa
+
+    safe = frame.copy()
+    for column in safe.columns:
+        try:
+            pa.array(safe[column], from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError):
+            safe[column] = safe[column].map(lambda v: v if v is None else str(v))
+    return safe
+
+
 def save_run(run: Run, workspace: Path) -> None:
     """Write ``run`` under ``workspace`` (created if needed)."""
     workspace = Path(workspace)
@@ -163,7 +179,11 @@ def save_run(run: Run, workspace: Path) -> None:
         if name in run.copied:
             (workspace / "copied").mkdir(exist_ok=True)
             entry["copied_file"] = f"copied/{_table_dir(index)}.parquet"
-            run.copied[name].to_parquet(workspace / entry["copied_file"], index=False)
+            _parquet_safe(run.copied[name]).to_parquet(workspace / entry["copied_file"], index=False)
+        if name in run.holdout:
+            (workspace / "holdout").mkdir(exist_ok=True)
+            entry["holdout_file"] = f"holdout/{_table_dir(index)}.parquet"
+            _parquet_safe(run.holdout[name]).to_parquet(workspace / entry["holdout_file"], index=False)
         artifacts.append(entry)
     document = {
         "format": RUN_FORMAT,
@@ -196,12 +216,15 @@ def load_run(workspace: Path) -> Run:
     plan = GenerationPlan.from_json((workspace / "plan.json").read_text(encoding="utf-8"))
     tables: dict[QualifiedName, TableArtifact] = {}
     copied: dict[QualifiedName, pd.DataFrame] = {}
+    holdout: dict[QualifiedName, pd.DataFrame] = {}
     for entry in document["tables"]:
         artifact = TableArtifact.from_dict(entry)
         if "model_dir" in entry:
             artifact.model = TableModel.load(workspace / entry["model_dir"])
         if "copied_file" in entry:
             copied[artifact.table] = pd.read_parquet(workspace / entry["copied_file"])
+        if "holdout_file" in entry:
+            holdout[artifact.table] = pd.read_parquet(workspace / entry["holdout_file"])
         tables[artifact.table] = artifact
     return Run(
         schema=schema,
@@ -210,6 +233,7 @@ def load_run(workspace: Path) -> Run:
         tables=tables,
         workspace=workspace,
         copied=copied,
+        holdout=holdout,
         training_seconds=document.get("training_seconds", {}),
         privacy=document.get("privacy"),
     )

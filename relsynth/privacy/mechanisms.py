@@ -30,7 +30,7 @@ from relsynth.privacy.accountant import PrivacyAccountant
 from relsynth.schema.elements import TypeKind
 
 _LOG_RATIO = 1.25  # resolution of the public log-scale grid that finds numeric bounds
-_RANGE_CELLS = 4096  # cells of the public range of a temporal kind that finds its bounds
+_RANGE_CELLS = 512  # cells of the public range of a temporal kind that finds its bounds
 _DAY_US = 86_400_000_000
 # public ranges of the temporal kinds (as numbers, see encoding.to_numbers): 1900-01-01 .. 2100-01-01
 _PUBLIC_RANGE = {
@@ -78,7 +78,7 @@ class Noise:
 def noisy_count(n: int, noise: Noise, mechanism: str = "count") -> int:
     """``n`` plus Gaussian noise, rounded and floored at 0."""
     noise.record(mechanism)
-    return max(0, int(round(float(noise.add(np.array([n]))[0]))))
+    return max(0, int(np.rint(float(noise.add(np.array([n]))[0]))))
 
 
 def noisy_histogram(counts: np.ndarray, noise: Noise, mechanism: str = "histogram") -> np.ndarray:
@@ -112,7 +112,7 @@ def dp_vocabulary(values: list, noise: Noise, *, max_size: int) -> tuple[list, n
     order = sorted(range(len(keys)), key=lambda i: (-noisy[i], str(keys[i])))
     kept = [i for i in order if noisy[i] > threshold][:max_size]
     rest = float(sum(max(noisy[i], 0.0) for i in range(len(keys)) if i not in set(kept)))
-    return [keys[i] for i in kept], np.array([max(1, int(round(noisy[i]))) for i in kept], dtype=np.int64), int(round(rest))
+    return [keys[i] for i in kept], np.array([max(1, int(np.rint(noisy[i]))) for i in kept], dtype=np.int64), int(np.rint(rest))
 
 
 def dp_categorical_encoder(
@@ -174,7 +174,7 @@ def _public_step(spec: ColumnSpec) -> float | None:
 def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max_bins: int) -> NumericEncoder:
     """A NumericEncoder from two Gaussian histograms over public cells.
 
-    1. Unless ``spec`` bounds both sides, a public grid gives the range: 1900-2100 in 4096 cells
+    1. Unless ``spec`` bounds both sides, a public grid gives the range: 1900-2100 in 512 cells
        for dates and timestamps, a signed log-scale grid (25% cells) for numbers; the range runs
        between the outermost cells whose noisy count passes a threshold that empty cells miss.
     2. A uniform grid of the range (or its integers, when few) gives the NULL count and the CDF;
@@ -198,7 +198,7 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
             found = np.array([int(np.argmax(noisy))])
         low, high = start + width * found[0], start + width * (found[-1] + 1)
     else:
-        span = int(math.ceil(math.log(1e18) / math.log(_LOG_RATIO))) + 1
+        span = int(math.ceil(math.log(1e15) / math.log(_LOG_RATIO))) + 1
         domain = np.arange(-span, span + 1)
         cells = np.full(numbers.size, domain.size, dtype=np.int64)  # NULLs: one extra cell, dropped
         cells[~np.isnan(numbers)] = np.clip(_log_cell(present), -span, span) + span
@@ -207,9 +207,9 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
         noise.record("bounds")
         # a threshold that no empty cell of the whole grid passes, but with probability 1%
         found = np.nonzero(noisy > noise.sigma * NormalDist().inv_cdf(1 - 0.01 / domain.size))[0]
-        if not found.size:
-            found = np.array([int(np.argmax(noisy))])
-        if found.size:
+        if not found.size:  # nothing clear above the noise: a data-free guess, [0, 1]
+            low, high = 0.0, 1.0
+        else:
             low, high = _cell_edges(int(domain[found[0]]))[0], _cell_edges(int(domain[found[-1]]))[1]
             if domain[found[0]] == 0:  # nothing negative passed: the range starts at 0
                 low = 0.0
@@ -223,7 +223,7 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     clipped = np.clip(present, low, high)
     exact = step is not None and (high - low) / step + 1 <= max_bins
     if exact:
-        values = low + step * np.arange(int(round((high - low) / step)) + 1)
+        values = low + step * np.arange(int(np.rint((high - low) / step)) + 1)
         idx = np.clip(np.round((clipped - low) / step).astype(np.int64), 0, values.size - 1)
         cells = np.zeros(numbers.size, dtype=np.int64)
         cells[~np.isnan(numbers)] = 1 + idx

@@ -20,10 +20,21 @@ import pandas as pd
 from relsynth.clustering import MAX_CLUSTERS
 from relsynth.errors import ConfigurationError
 from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder, to_numbers
-from relsynth.privacy.accountant import BudgetPlan, PrivacyAccountant, SgdComponent, plan_budget
+from relsynth.privacy.accountant import (
+    BudgetPlan,
+    PrivacyAccountant,
+    SgdComponent,
+    plan_budget,
+)
 from relsynth.privacy.config import PrivacyConfig
 from relsynth.privacy.mechanisms import Noise, dp_encoder, mechanisms_for, noisy_count
-from relsynth.privacy.units import UnitTree, bound_contributions, propose_unit, resolve_table, unit_tree
+from relsynth.privacy.units import (
+    UnitTree,
+    bound_contributions,
+    propose_unit,
+    resolve_table,
+    unit_tree,
+)
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, TypeKind
 
 log = logging.getLogger(__name__)
@@ -38,6 +49,7 @@ class ComponentBudget:
     units: np.ndarray  # unit id of each training row
     parent_encoders: dict[str, Encoder] = field(default_factory=dict)
     parent_frame: pd.DataFrame | None = None
+    parent_private: bool = False
 
     def _noise(self) -> Noise:
         s = self.session
@@ -56,8 +68,10 @@ class ComponentBudget:
         weigh parents by their private child counts."""
         if spec.name in self.parent_encoders:
             return self.parent_encoders[spec.name]
-        assert self.parent_frame is not None  # a copied (public) parent: fit on its own rows
-        return fit_encoder(self.parent_frame[spec.name], spec, max_bins=max_bins, max_categories=max_categories, spike_fraction=spike_fraction)
+        values = self.parent_frame[spec.name] if self.parent_frame is not None else pd.Series(dtype=object)
+        if self.parent_private:  # a private parent without a model (empty): learn nothing from it
+            values = values.iloc[:0]
+        return fit_encoder(values, spec, max_bins=max_bins, max_categories=max_categories, spike_fraction=spike_fraction)
 
     def train(self, network, codes, context_codes, *, config, seed: int, started: float, on_epoch) -> tuple[int, int, float, str]:
         """DP-SGD for the planned steps; returns (rows to report: the noisy count, epochs, seconds, stopped_by)."""
@@ -177,7 +191,7 @@ class PrivacySession:
                 continue  # no model columns at all: nothing to train
             per_unit = max(self.noisy_rows[name] / units, 1e-3)
             sample_rate = min(1.0, max(config.batch_rows / per_unit, 1.0) / units)
-            steps = max(1, int(round(config.epochs / sample_rate)))
+            steps = max(1, int(np.rint(config.epochs / sample_rate)))
             self.sgd[name] = SgdComponent(f"{name}/model", sample_rate, steps)
         self.plan = plan_budget(sgd=list(self.sgd.values()), **self._plan_args)  # raises when impossible
         self.accountant.notes.append(
@@ -269,10 +283,14 @@ class PrivacySession:
             return None
         units = self.units[name] if keep is None else self.units[name][keep]
         encoders = {e.spec.name: e for e in parent_model.encoders} if parent_model is not None else {}
-        return ComponentBudget(self, name, units, encoders, parent_frame)
+        fk = self.context_fks.get(name)
+        parent_private = fk is not None and self.is_private(fk.referred_table)
+        return ComponentBudget(self, name, units, encoders, parent_frame, parent_private)
 
     def summary(self) -> dict[str, Any]:
         state = self.accountant.to_dict()
+        if self.config.epsilon is not None and state["epsilon"] > self.config.epsilon * (1 + 1e-6):
+            log.warning("spent epsilon %.4g exceeds the target %.4g: a mechanism ran unplanned", state["epsilon"], self.config.epsilon)
         state["unit"] = str(self.tree.unit)
         state["bounds"] = {str(t): b for t, b in self.bounds.items()}
         state["caps"] = {fk.label: cap for fk, cap in self.caps.items()}

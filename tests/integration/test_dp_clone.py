@@ -67,7 +67,7 @@ def test_changing_one_units_rows_changes_only_private_results(shop: Path, tmp_pa
     engine.dispose()
     first = train(f"sqlite:///{shop}", config=DP)
     second = train(f"sqlite:///{other}", config=DP)
-    entries = lambda run: [(e["component"], e["noise_multiplier"], e["sample_rate"], e["steps"]) for e in run.privacy["entries"]]  # noqa: E731
+    entries = lambda run: [(e["component"], e["noise_multiplier"], e["sample_rate"], e["steps"]) for e in run.privacy["entries"]]
     assert entries(first) == entries(second)  # the accounting does not depend on one unit's data
     for name, artifact in first.tables.items():
         if str(name) in ("category", "product", "employee") and artifact.model is not None:

@@ -11,9 +11,19 @@ from opacus.accountants import RDPAccountant
 from relsynth.errors import PrivacyBudgetError
 from relsynth.modeling.encoding import ColumnSpec
 from relsynth.modeling.network import TabularNetwork
-from relsynth.privacy.accountant import PrivacyAccountant, SgdComponent, describe, plan_budget
+from relsynth.privacy.accountant import (
+    PrivacyAccountant,
+    SgdComponent,
+    describe,
+    plan_budget,
+)
 from relsynth.privacy.dpsgd import train_units
-from relsynth.privacy.mechanisms import Noise, dp_categorical_encoder, dp_numeric_encoder, dp_vocabulary
+from relsynth.privacy.mechanisms import (
+    Noise,
+    dp_categorical_encoder,
+    dp_numeric_encoder,
+    dp_vocabulary,
+)
 from relsynth.schema.elements import TypeKind
 
 

@@ -7,8 +7,22 @@ import pandas as pd
 import pytest
 
 from relsynth.errors import ConfigurationError
-from relsynth.privacy.units import bound_contributions, propose_unit, resolve_table, unit_tree
-from relsynth.schema.elements import Column, ColumnType, ForeignKey, PrimaryKey, QualifiedName, Schema, Table, TypeKind
+from relsynth.privacy.units import (
+    bound_contributions,
+    propose_unit,
+    resolve_table,
+    unit_tree,
+)
+from relsynth.schema.elements import (
+    Column,
+    ColumnType,
+    ForeignKey,
+    PrimaryKey,
+    QualifiedName,
+    Schema,
+    Table,
+    TypeKind,
+)
 
 INT = ColumnType(kind=TypeKind.INTEGER, sql="integer")
 
