@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,13 +19,13 @@ console = Console(stderr=True)
 out = Console()
 _state = {"debug": False}
 
-SchemaOption = Annotated[Optional[list[str]], typer.Option("--schema", help="Namespace(s) to read; repeat for several.")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (see README).")]
-SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed gives the same clone.")]
-ScaleOption = Annotated[Optional[float], typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
-EpsilonOption = Annotated[Optional[float], typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
-DeltaOption = Annotated[Optional[float], typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
-UnitOption = Annotated[Optional[str], typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
+SchemaOption = Annotated[list[str] | None, typer.Option("--schema", help="Namespace(s) to read; repeat for several.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML config file (see README).")]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Seed: the same seed gives the same clone.")]
+ScaleOption = Annotated[float | None, typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
+EpsilonOption = Annotated[float | None, typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
+DeltaOption = Annotated[float | None, typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
+UnitOption = Annotated[str | None, typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
 
 class StageProgress:
@@ -143,8 +142,8 @@ def clone(
     scale: ScaleOption = None,
     seed: SeedOption = None,
     config: ConfigOption = None,
-    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="Keep the trained run here.")] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report of the clone here.")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace", help="Keep the trained run here.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report of the clone here.")] = None,
     schema: SchemaOption = None,
     epsilon: EpsilonOption = None,
     delta: DeltaOption = None,
@@ -246,13 +245,13 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
 def report(
     source: str,
     target: str,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report.")] = None,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the figures as JSON.")] = None,
-    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="NAME=VALUE: fail when the figure is lower.")] = None,
-    fail_over: Annotated[Optional[list[str]], typer.Option("--fail-over", help="NAME=VALUE: fail when the figure is higher.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the figures as JSON.")] = None,
+    fail_under: Annotated[list[str] | None, typer.Option("--fail-under", help="NAME=VALUE: fail when the figure is lower.")] = None,
+    fail_over: Annotated[list[str] | None, typer.Option("--fail-over", help="NAME=VALUE: fail when the figure is higher.")] = None,
     seed: SeedOption = None,
     config: ConfigOption = None,
-    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="The run that made the clone: its holdout and its epsilon per component.")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace", help="The run that made the clone: its holdout and its epsilon per component.")] = None,
 ) -> None:
     """Measure a clone's integrity, fidelity and privacy against its source."""
     from relsynth.runs import load_run

@@ -20,7 +20,7 @@ from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
-from relsynth.learning import _date_text, fingerprint
+from relsynth.learning import calendar_day, fingerprint
 from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
@@ -241,7 +241,7 @@ class Generator:
         for _ in range(REDRAW_ROUNDS):
             bad = np.zeros(n, dtype=bool)
             for column, prints in known.items():
-                bad |= frame[column].map(lambda v: v is not None and fingerprint(v) in prints).to_numpy(dtype=bool)
+                bad |= frame[column].map(lambda v, p=prints: v is not None and fingerprint(v) in p).to_numpy(dtype=bool)
             if known_pairs:
                 first, last = pairs["columns"]
                 bad |= np.array(
@@ -377,7 +377,7 @@ def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random
     """Shift every generated date that equals a real one (a birth date, say) by a few days."""
     values = values.copy()
     for _ in range(10):
-        hits = values.map(lambda v: v is not None and v == v and fingerprint(_date_text(v)) in forbidden).to_numpy(dtype=bool)
+        hits = values.map(lambda v: v is not None and v == v and fingerprint(calendar_day(v)) in forbidden).to_numpy(dtype=bool)
         if not hits.any():
             break
         shifts = pd.to_timedelta(rng.choice([-1, 1], hits.sum()) * rng.integers(1, 15, hits.sum()), unit="D")

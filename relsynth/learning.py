@@ -13,12 +13,12 @@ A child table's model is conditioned on its context parent's model row (attribut
 from __future__ import annotations
 
 import hashlib
-import re
 import logging
+import re
 import time
-from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ DEGREE = "__degree__{}"
 REF = "__ref__{}"
 
 
-def _date_text(value: object) -> str:
+def calendar_day(value: object) -> str:
     """A date or timestamp as its calendar day, whatever type the driver or model used."""
     return str(pd.Timestamp(value).date())
 
@@ -415,7 +415,7 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
                 states["forbidden"][column.name] = sorted({fingerprint(v) for v in present})
         elif column.role is Role.MODEL and _BIRTH_DATE.search(column.name) and element.type.kind in (TypeKind.DATE, TypeKind.TIMESTAMP):
             # Learned like any date, but a generated value equal to a real birth date is moved.
-            states["forbidden"][column.name] = sorted({fingerprint(_date_text(v)) for v in values.dropna()})
+            states["forbidden"][column.name] = sorted({fingerprint(calendar_day(v)) for v in values.dropna()})
         elif column.role is Role.TEXT:
             states["text"][column.name] = text.TextModel.fit(values, seed=seed).to_dict()
         elif column.role is Role.OPAQUE:

@@ -17,7 +17,7 @@ from relsynth.generation import SyntheticDatabase, generate
 from relsynth.learning import train as learn
 from relsynth.loaders import capabilities_for, load_frame, reset_sequences
 from relsynth.runs import Run, load_run, save_run
-from relsynth.schema.ddl import SchemaWriter, _cleanup, apply_post_data, apply_pre_data, clone_schema
+from relsynth.schema.ddl import SchemaWriter, apply_post_data, apply_pre_data, clone_schema, drop_created
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
 
@@ -123,7 +123,7 @@ def load(
                 except (RelsynthError, sa.exc.SQLAlchemyError):
                     if connection.in_transaction():
                         connection.rollback()
-                    _cleanup(connection, writer)
+                    drop_created(connection, writer)
                     raise
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

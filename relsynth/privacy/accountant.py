@@ -161,6 +161,7 @@ def plan_budget(
     statistics_share: float,
     selection_delta_share: float,
     max_noise_multiplier: float,
+    statistics_only: bool = False,
 ) -> BudgetPlan:
     """Split ``epsilon`` between the statistics and DP-SGD; raise when no split can work.
 
@@ -173,7 +174,7 @@ def plan_budget(
     per_selection = selection / vocabulary_mechanisms if vocabulary_mechanisms else 0.0
     n = max(statistics_mechanisms, 0)
     sgd = [s for s in sgd if s.steps > 0]
-    stats_target = epsilon * (statistics_share if sgd else 1.0)
+    stats_target = epsilon * (statistics_share if sgd else 1.0)  # statistics_only keeps the models' share
     stats_noise = 0.0
     stats_history: list[tuple[float, float, int]] = []
     if n:
@@ -184,6 +185,8 @@ def plan_budget(
         return _fast_epsilon(stats_history + [(z, s.sample_rate, s.steps) for s in sgd], rdp_delta)
 
     sgd_noise = 0.0
+    if sgd and statistics_only:  # the statistics' noise only, as if models would follow
+        sgd = []
     if sgd:
         if total(max_noise_multiplier) > epsilon:
             raise PrivacyBudgetError(

@@ -35,6 +35,8 @@ class PrivacyConfig:
     """Passes over the units in DP-SGD (each pass is 1 / sample_rate Poisson-sampled steps)."""
     batch_rows: int = 1024
     """Expected rows per DP-SGD step; the unit sampling rate follows from it (>= 16)."""
+    max_sample_rate: float = 0.25
+    """Most units sampled per DP-SGD step (0-1]: sampling well below 1 amplifies privacy."""
     learning_rate: float = 1e-2
     """Adam's learning rate under DP-SGD (noisy gradients favour a larger step than without DP)."""
     max_noise_multiplier: float = 20.0
@@ -53,6 +55,7 @@ class PrivacyConfig:
             "epochs": self.epochs >= 1,
             "batch_rows": self.batch_rows >= 16,
             "learning_rate": 0 < self.learning_rate <= 1,
+            "max_sample_rate": 0 < self.max_sample_rate <= 1,
             "max_noise_multiplier": self.max_noise_multiplier > 0,
             "time_factor": self.time_factor > 0,
         }

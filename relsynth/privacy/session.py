@@ -161,7 +161,7 @@ class PrivacySession:
             max_noise_multiplier=config.max_noise_multiplier,
         )
         placeholder = [SgdComponent("planning", 1.0, 1)] if self.private_models else []  # only fixes the statistics noise
-        self.plan: BudgetPlan = plan_budget(sgd=placeholder, **self._plan_args)
+        self.plan: BudgetPlan = plan_budget(sgd=placeholder, statistics_only=True, **self._plan_args)
 
         bounded = bound_contributions({n: frames[n] for n in frames}, self.tree, seed=seed, choose_cap=self._choose_cap)
         for name, count in bounded.dropped.items():
@@ -190,7 +190,7 @@ class PrivacySession:
             } and name not in {fk.table for fk in assigned_fks}:
                 continue  # no model columns at all: nothing to train
             per_unit = max(self.noisy_rows[name] / units, 1e-3)
-            sample_rate = min(1.0, max(config.batch_rows / per_unit, 1.0) / units)
+            sample_rate = min(config.max_sample_rate, max(config.batch_rows / per_unit, 1.0) / units)
             steps = max(1, int(np.rint(config.epochs / sample_rate)))
             self.sgd[name] = SgdComponent(f"{name}/model", sample_rate, steps)
         self.plan = plan_budget(sgd=list(self.sgd.values()), **self._plan_args)  # raises when impossible

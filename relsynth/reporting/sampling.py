@@ -58,7 +58,7 @@ class TableSample:
 def _order_random(connection: Connection, table: sa.TableClause, seed: int):
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        connection.execute(sa.select(sa.func.setseed(((seed % 1000) / 1000.0))))
+        connection.execute(sa.select(sa.func.setseed((seed % 1000) / 1000.0)))
         return sa.func.random()
     if dialect == "mysql":
         return sa.func.rand(seed)

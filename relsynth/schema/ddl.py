@@ -939,7 +939,7 @@ def _execute(connection: Connection, writer: SchemaWriter, statements: list[_Sta
                 writer._warn(f"{what} is not created: {writer.dialect} refused it: {_one_line(exc)}")
                 continue
             if not writer.capabilities.transactional_ddl:
-                _cleanup(connection, writer)
+                drop_created(connection, writer)
             raise SchemaCreationError(
                 f"the target refused `{_short(statement.sql)}`: {_one_line(exc)}; "
                 + (
@@ -952,7 +952,9 @@ def _execute(connection: Connection, writer: SchemaWriter, statements: list[_Sta
     return done
 
 
-def _cleanup(connection: Connection, writer: SchemaWriter) -> None:
+def drop_created(connection: Connection, writer: SchemaWriter) -> None:
+    """Drop everything ``writer`` creates (best effort, reverse order): the clean-up on engines
+    without transactional DDL, after a failure."""
     for statement in writer.drop_statements():
         try:
             connection.exec_driver_sql(statement)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from relsynth.reporting import augment, compute_detection, compute_fidelity
-from relsynth.reporting.fidelity import histogram_ks_complement, count_histogram
+from relsynth.reporting.fidelity import count_histogram, histogram_ks_complement
 from relsynth.schema.elements import (
     Column,
     ColumnType,
