@@ -85,7 +85,7 @@ class Generator:
             self.progress("generate", str(table_plan.table), 1.0)
         for table_plan in self.run.plan.tables:
             for deferred in table_plan.deferred_fks:
-                self._assign(deferred.foreign_key, self.made[table_plan.table], deferred=True)
+                self._assign(deferred.foreign_key, self.made[table_plan.table])
         for table_plan in self.run.plan.tables:
             self.result.tables[table_plan.table] = self.made[table_plan.table].rows
         return self.result
@@ -109,7 +109,7 @@ class Generator:
         if artifact.clusters is not None:
             synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
         for fk in table_plan.secondary_fks:
-            self._assign(fk, synthetic, deferred=False)
+            self._assign(fk, synthetic)
         self._keep_composite_keys_unique(table, table_plan, synthetic, rng)
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
         return synthetic
@@ -275,7 +275,8 @@ class Generator:
                 values[has] = parent[parent_column].to_numpy(dtype=object)[parent_index[has]]
             rows[child_column] = values
 
-    def _assign(self, fk: ForeignKey, child: SyntheticTable, *, deferred: bool) -> None:
+    def _assign(self, fk: ForeignKey, child: SyntheticTable) -> None:
+        """Fill ``fk`` in ``child``: each row gets a parent of the cluster it wants, by learned degree."""
         fk_id = self.fk_ids[fk]
         child_artifact = self.run.tables[fk.table]
         parent = self.made[fk.referred_table]
@@ -320,8 +321,8 @@ class Generator:
     def _keep_composite_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
         """Primary and unique keys not wholly owned by the key generator must not repeat.
 
-        Rows repeating a key that includes a secondary foreign key get another parent (a few
-        rounds); rows still repeating a key are dropped.
+        Rows repeating a key that includes a secondary foreign key get a parent their group does
+        not use yet; rows still repeating a key are dropped (and counted in the warnings).
         """
         artifact = self.run.tables[table.name]
         owned = {c.name for c in artifact.columns if c.role is Role.KEY}
