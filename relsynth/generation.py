@@ -9,7 +9,7 @@ values, then assign the foreign keys. Deferred foreign keys are assigned once ev
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,17 +78,36 @@ class Generator:
 
     # -- the plan ---------------------------------------------------------------------------
 
-    def generate(self) -> SyntheticDatabase:
+    def stream(self) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
+        """Yield (table, rows) in plan order, each table as soon as it is complete.
+
+        Once yielded, a table's rows are dropped: only what its descendants need stays (its
+        model frame, clusters and the key columns that foreign keys refer to). Tables with a
+        deferred foreign key wait until the tables they point at exist.
+        """
+        waiting = {tp.table for tp in self.run.plan.tables if tp.deferred_fks}
         for table_plan in self.run.plan.tables:
-            self.progress("generate", str(table_plan.table), 0.0)
-            self.made[table_plan.table] = self._table(table_plan)
-            self.progress("generate", str(table_plan.table), 1.0)
+            name = table_plan.table
+            self.progress("generate", str(name), 0.0)
+            self.made[name] = self._table(table_plan)
+            self.progress("generate", str(name), 1.0)
+            if name not in waiting:
+                yield name, self._written(name)
         for table_plan in self.run.plan.tables:
             for deferred in table_plan.deferred_fks:
                 self._assign(deferred.foreign_key, self.made[table_plan.table])
         for table_plan in self.run.plan.tables:
-            self.result.tables[table_plan.table] = self.made[table_plan.table].rows
-        return self.result
+            if table_plan.table in waiting:
+                yield table_plan.table, self._written(table_plan.table)
+
+    def _written(self, name: QualifiedName) -> pd.DataFrame:
+        """The rows to load (computed and kept-out columns are the database's); keep only keys."""
+        synthetic = self.made[name]
+        rows = synthetic.rows
+        written = [c.name for c in self.run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
+        referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == name for c in fk.referred_columns}
+        synthetic.rows = rows[[c for c in rows.columns if c in referred]]
+        return rows[[c for c in written if c in rows.columns]]
 
     def _table(self, table_plan: TablePlan) -> SyntheticTable:
         name = table_plan.table
@@ -448,16 +467,26 @@ def _empty(table: Table, artifact: TableArtifact) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=object) for c in artifact.columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)})
 
 
-def generate(run: Run, *, scale: float | None = None, seed: int | None = None, progress: Progress | None = None) -> SyntheticDatabase:
-    """Generate a synthetic database from a trained run."""
+def _checked_scale(run: Run, scale: float | None) -> float:
     scale = run.config.scale if scale is None else scale
-    seed = run.config.seed if seed is None else seed
     if not 0.01 <= scale <= 100:
         raise GenerationError(f"scale {scale} is out of range: use a value from 0.01 to 100")
-    generator = Generator(run, scale=scale, seed=seed, progress=progress)
-    database = generator.generate()
-    for name, frame in database.tables.items():
-        # Only the columns relsynth writes: computed and kept-out columns are left to the database.
-        written = [c.name for c in run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
-        database.tables[name] = frame[[c for c in written if c in frame.columns]]
-    return database
+    return scale
+
+
+def generate_stream(
+    run: Run, *, scale: float | None = None, seed: int | None = None, progress: Progress | None = None
+) -> tuple[Generator, Iterator[tuple[QualifiedName, pd.DataFrame]]]:
+    """The generator (for its warnings once done) and its stream of (table, rows), in plan order."""
+    generator = Generator(
+        run, scale=_checked_scale(run, scale), seed=run.config.seed if seed is None else seed, progress=progress
+    )
+    return generator, generator.stream()
+
+
+def generate(run: Run, *, scale: float | None = None, seed: int | None = None, progress: Progress | None = None) -> SyntheticDatabase:
+    """Generate a synthetic database from a trained run, all in memory (``load`` streams instead)."""
+    generator, tables = generate_stream(run, scale=scale, seed=seed, progress=progress)
+    generated = dict(tables)
+    generator.result.tables = {tp.table: generated[tp.table] for tp in run.plan.tables}
+    return generator.result

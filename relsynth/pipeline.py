@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 
 from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, dialect_name, redact
 from relsynth.errors import LoadError, RelsynthError
-from relsynth.generation import SyntheticDatabase, generate
+from relsynth.generation import SyntheticDatabase, generate_stream
 from relsynth.learning import train as learn
 from relsynth.loaders import capabilities_for, load_frame, reset_sequences
 from relsynth.runs import Run, load_run, save_run
@@ -74,7 +75,7 @@ def train(
 
 
 def load(
-    data: SyntheticDatabase,
+    data: SyntheticDatabase | Iterable[tuple[QualifiedName, pd.DataFrame]],
     target_url: str,
     *,
     schema: Schema,
@@ -82,6 +83,9 @@ def load(
     progress: Progress | None = None,
 ) -> LoadResult:
     """Create the schema in the target and load ``data``: tables, rows, then keys and indexes.
+
+    ``data`` is a generated database, or a stream of (table, rows) that is consumed as it comes,
+    so that only one table's rows are in memory at a time.
 
     On PostgreSQL everything happens in one transaction. Elsewhere a failure drops what was
     created. The target verifies every constraint as it is created (SQLite: ``foreign_key_check``).
@@ -91,9 +95,13 @@ def load(
     caps = capabilities_for(writer.dialect)
     engine = create_engine(target_url)
     rows: dict[str, int] = {}
+    loadable = set(schema.table_names)
 
     def write_rows(connection: sa.Connection) -> None:
-        for name, frame in data.tables.items():
+        tables = data.tables.items() if isinstance(data, SyntheticDatabase) else data
+        for name, frame in tables:
+            if name not in loadable:
+                continue
             progress("load", str(name), 0.0)
             rows[str(name)] = load_frame(connection, schema.table(name), frame, target_name=writer.table_name(name))
             progress("load", str(name), 1.0)
@@ -131,6 +139,25 @@ def load(
     finally:
         engine.dispose()
     return LoadResult(rows=rows, warnings=writer.warnings)
+
+
+class _Stopwatch:
+    """Time spent inside an iterator, so interleaved generation and loading are timed apart."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def timed(self, items: Iterable):
+        iterator = iter(items)
+        while True:
+            started = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                self.seconds += time.perf_counter() - started
+                return
+            self.seconds += time.perf_counter() - started
+            yield item
 
 
 def _target_names(writer: SchemaWriter, schema: Schema) -> dict[QualifiedName, QualifiedName]:
@@ -200,14 +227,14 @@ def _generate_and_load(
     seconds: dict[str, float],
     workspace: Path | str | None,
 ) -> CloneResult:
-    started = time.perf_counter()
-    data = generate(run, scale=scale, seed=seed, progress=progress)
-    seconds["generate"] = round(time.perf_counter() - started, 3)
     schema, warnings = without_excluded(run.schema, run.config)
-    data.tables = {name: frame for name, frame in data.tables.items() if name in schema.table_names}
+    generator, stream = generate_stream(run, scale=scale, seed=seed, progress=progress)
+    generating = _Stopwatch()
     started = time.perf_counter()
-    result = load(data, target_url, schema=schema, replace=replace, progress=progress)
-    seconds["load"] = round(time.perf_counter() - started, 3)
+    result = load(generating.timed(stream), target_url, schema=schema, replace=replace, progress=progress)
+    seconds["generate"] = round(generating.seconds, 3)
+    seconds["load"] = round(time.perf_counter() - started - generating.seconds, 3)
+    data = generator.result
     warnings += list(run.plan.warnings) + list(result.warnings) + data.warnings
     warnings += [f"{table}: {count} generated row(s) dropped to keep a constraint" for table, count in data.dropped_rows.items()]
     return CloneResult(
