@@ -66,8 +66,9 @@ class ModelConfig:
     early stopping instead (>= 1)."""
     early_stopping_patience: int = 10
     """Epochs without improvement of the monitored loss before training stops (1-10000)."""
-    sample_batch_size: int = 65_536
-    """Rows generated per forward pass while sampling, which bounds sampling memory (>= 1)."""
+    sample_batch_size: int = 4_096
+    """Rows generated per forward pass while sampling (>= 1): a pass holds rows x codes x 8 bytes
+    of probabilities, so this bounds memory whatever the number of rows generated."""
     threads: int = 1
     """torch intra-op threads while training and sampling (1-1024); the previous setting is
     restored afterwards. 1 suits these small matrices best and stays fast when several tables
