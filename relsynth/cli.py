@@ -67,6 +67,11 @@ def _with_privacy(settings, epsilon: float | None, delta: float | None, unit: st
 
 
 def _summary(result) -> None:
+    if not result.rows:  # --schema-only
+        out.print("schema created; time per stage: " + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items()))
+        for warning in dict.fromkeys(result.warnings):
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        return
     table = RichTable(title="relsynth clone")
     table.add_column("table")
     table.add_column("rows", justify="right")

@@ -301,6 +301,7 @@ class SchemaWriter:
         for table in self.schema.tables:
             self._pre.append(_Statement(self._compile(sa.schema.CreateTable(self._tables[table.name]))))
             self._partitions(table)
+        self._routines()  # after the tables: a function may return a table's row type
         self._sequence_ownership()
         self._post_data()
         self._drops()
@@ -624,6 +625,30 @@ class SchemaWriter:
                 )
             )
         self._comments()
+        self._triggers()
+
+    def _routines(self) -> None:
+        """User functions and aggregates (views and triggers call them), same engine only."""
+        if not self.schema.routines:
+            return
+        if not self.same_engine:
+            for routine in self.schema.routines:
+                self._warn(f"{routine.kind} {routine.name}{routine.signature} is not carried to {self.dialect}")
+            return
+        # As pg_dump does: a SQL function's body may name tables that do not exist yet.
+        self._pre.append(_Statement("SET LOCAL check_function_bodies = false"))
+        for routine in self.schema.routines:
+            self._pre.append(_Statement(routine.definition.strip().rstrip(";"), label=f"{routine.kind} {routine.name}"))
+
+    def _triggers(self) -> None:
+        """Triggers last, after the data: they must not rewrite the generated rows as they load."""
+        for trigger in self.schema.triggers:
+            if not self.same_engine:
+                self._warn(f"trigger {trigger.name} on {trigger.table} is not carried to {self.dialect}")
+                continue
+            self._post.append(
+                _Statement(trigger.definition, optional=True, label=f"trigger {trigger.name} on {trigger.table}")
+            )
 
     def _index(self, table: Table, index: Index) -> None:
         if self.same_engine and index.definition:
@@ -704,6 +729,10 @@ class SchemaWriter:
             if tables:
                 drops.append(f"DROP TABLE IF EXISTS {', '.join(tables)}")
             if self.same_engine:
+                drops += [
+                    f"DROP {r.kind.upper()} IF EXISTS {self._quote_source(r.name)}{r.signature}"
+                    for r in reversed(self.schema.routines)
+                ]
                 drops += [f"DROP SEQUENCE IF EXISTS {self._quote_source(s.name)}" for s in reversed(self.schema.sequences)]
                 drops += [f"DROP DOMAIN IF EXISTS {self._quote_source(d.name)}" for d in reversed(self.schema.domains)]
                 drops += [f"DROP TYPE IF EXISTS {self._quote_source(e.name)}" for e in reversed(self.schema.enums)]

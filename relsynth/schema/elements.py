@@ -231,6 +231,26 @@ class Sequence:
 
 
 @dataclass(frozen=True)
+class Routine:
+    """A user-defined function, procedure or aggregate, as its engine's own CREATE statement.
+
+    Carried only to the same engine; relsynth never runs it, the target's views and triggers do.
+    """
+
+    name: QualifiedName
+    kind: str  # function, procedure, aggregate
+    signature: str  # the argument types, e.g. ``(text, integer)``: names can be overloaded
+    definition: str  # CREATE OR REPLACE ... as the engine prints it
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    table: QualifiedName
+    definition: str  # CREATE TRIGGER ... as the engine prints it
+
+
+@dataclass(frozen=True)
 class Schema:
     """Everything relsynth knows about a database's structure. Immutable; built by introspection."""
 
@@ -240,6 +260,8 @@ class Schema:
     enums: tuple[EnumType, ...] = ()
     domains: tuple[Domain, ...] = ()
     sequences: tuple[Sequence, ...] = ()
+    routines: tuple[Routine, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
     namespaces: tuple[str, ...] = ()  # the schemas (namespaces) introspected, besides the default
     server_version: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)

@@ -37,8 +37,10 @@ from relsynth.schema.elements import (
     Partitioning,
     PrimaryKey,
     QualifiedName,
+    Routine,
     Schema,
     Table,
+    Trigger,
     TypeKind,
     UniqueConstraint,
     View,
@@ -138,9 +140,17 @@ class _Reader:
         for namespace in self.namespaces:
             tables.extend(self._tables(namespace, pg_state))
             views.extend(self._views(namespace))
-        enums, domains, sequences = (), (), ()
+        enums, domains, sequences, routines, triggers = (), (), (), (), ()
         if pg_state is not None:
             enums, domains, sequences = self._pg_types(pg_state)
+            routines = tuple(
+                Routine(self.qualified(r.nspname, r.proname), r.kind, r.signature, r.definition)
+                for r in pg_catalog.routines(self.connection, self.real_namespaces)
+            )
+            triggers = tuple(
+                Trigger(r.tgname, self.qualified(r.nspname, r.relname), r.definition)
+                for r in pg_catalog.triggers(self.connection, self.real_namespaces)
+            )
             self.warnings.extend(pg_catalog.unsupported_objects(self.connection, self.real_namespaces))
         else:
             self.warnings.extend(self._other_unsupported())
@@ -153,6 +163,8 @@ class _Reader:
             enums=enums,
             domains=domains,
             sequences=sequences,
+            routines=routines,
+            triggers=triggers,
             namespaces=tuple(sorted(s for s in self.namespaces if s is not None)),
             server_version=self._server_version(),
             warnings=tuple(self.warnings),

@@ -9,6 +9,7 @@ namespaces asked for and returns plain rows keyed by ``(namespace, name)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -219,20 +220,60 @@ def domain_base_types(connection: Connection, schemas: list[str]) -> dict[Key, t
     return {(r.nspname, r.typname): (r.base, None) for r in rows}
 
 
+def routines(connection: Connection, schemas: list[str]) -> list[Any]:
+    """User functions, procedures and aggregates (not an extension's), with their definitions.
+
+    Functions come from ``pg_get_functiondef``; an aggregate's CREATE AGGREGATE is assembled from
+    ``pg_aggregate`` (PostgreSQL prints none). Ordered so that aggregates follow their functions.
+    """
+    return _rows(
+        connection,
+        """
+        SELECT n.nspname, p.proname,
+               CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END AS kind,
+               '(' || pg_get_function_identity_arguments(p.oid) || ')' AS signature,
+               CASE WHEN p.prokind = 'a' THEN
+                   format('CREATE OR REPLACE AGGREGATE %I.%I(%s) (SFUNC = %s, STYPE = %s%s%s%s)',
+                          n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
+                          a.aggtransfn::regproc, format_type(a.aggtranstype, NULL),
+                          CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::regproc ELSE '' END,
+                          CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || quote_literal(a.agginitval) ELSE '' END,
+                          CASE WHEN a.aggsortop <> 0 THEN ', SORTOP = ' || a.aggsortop::regoperator ELSE '' END)
+               ELSE pg_get_functiondef(p.oid) END AS definition
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
+        WHERE n.nspname = ANY(:schemas)
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+          AND (p.prokind <> 'a' OR a.aggkind = 'n')
+        ORDER BY p.prokind = 'a', n.nspname, p.proname, 4
+        """,
+        schemas,
+    )
+
+
+def triggers(connection: Connection, schemas: list[str]) -> list[Any]:
+    """User triggers (not constraint triggers, not partition clones) with their definitions."""
+    return _rows(
+        connection,
+        """
+        SELECT n.nspname, c.relname, tg.tgname, pg_get_triggerdef(tg.oid) AS definition
+        FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT tg.tgisinternal AND n.nspname = ANY(:schemas) AND tg.tgparentid = 0
+        ORDER BY n.nspname, c.relname, tg.tgname
+        """,
+        schemas,
+    )
+
+
 def unsupported_objects(connection: Connection, schemas: list[str]) -> list[str]:
-    """One line for each object relsynth sees but does not carry: triggers, functions, exclusions."""
+    """One line for each object relsynth sees but does not carry: exclusion constraints, ordered-set
+    aggregates."""
     rows = _rows(
         connection,
         """
-        SELECT 'trigger' AS kind, format('%I.%I', n.nspname, c.relname) || ': ' || tg.tgname AS what
-        FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT tg.tgisinternal AND n.nspname = ANY(:schemas) AND tg.tgparentid = 0
-        UNION ALL
-        SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-               format('%I.%I', n.nspname, p.proname)
-        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = ANY(:schemas)
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+        SELECT 'aggregate' AS kind, format('%I.%I', n.nspname, p.proname) AS what
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid
+        WHERE n.nspname = ANY(:schemas) AND a.aggkind <> 'n'
         UNION ALL
         SELECT 'exclusion constraint', format('%I.%I', n.nspname, c.relname) || ': ' || k.conname
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -191,8 +191,10 @@ def test_types_zoo(pg_fixture: Callable[..., Schema]) -> None:
     assert [fk.label for fk in log.foreign_keys] == ["event_log(keeper_id) -> keeper(keeper_id)"]
     assert [ix.expressions for ix in log.indexes] == [("keeper_id",)]
     # things seen but not carried
-    assert any("trigger" in w and "zoo_touch" in w for w in schema.warnings)
-    assert any("function public.touch" in w for w in schema.warnings)
+    # PostgreSQL triggers and their functions are carried (to the same engine), not warned about.
+    assert [t.name for t in schema.triggers] == ["zoo_touch"]
+    assert any(r.kind == "function" for r in schema.routines)
+    assert [r.name.name for r in schema.routines] == ["touch"]
     # the snapshot format carries all of it
     assert from_json(to_json(schema)) == schema
 
@@ -359,7 +361,10 @@ def test_pagila_details(load_dataset: Callable[[str], str]) -> None:
     assert [e.name.name for e in schema.enums] == ["mpaa_rating"]
     assert sum(not v.materialized for v in schema.views) == 7  # the profile counts plain views
     assert [v.name.name for v in schema.views if v.materialized] == ["rental_by_category"]
-    assert sum(w.startswith("trigger") for w in schema.warnings) == 15
+    assert len(schema.triggers) == 15
+    assert {r.kind for r in schema.routines} == {"function", "aggregate"} and len(schema.routines) == 10
+    group_concat = next(r for r in schema.routines if r.name.name == "group_concat")
+    assert group_concat.definition.startswith("CREATE OR REPLACE AGGREGATE") and group_concat.signature == "(text)"
 
 
 def test_hr_deferrable_cycle(load_dataset: Callable[[str], str]) -> None:

@@ -56,6 +56,8 @@ def _full_schema() -> el.Schema:
         domains=(el.Domain(Q("sales", "positive_int"), el.ColumnType(el.TypeKind.INTEGER, "integer"), nullable=False,
                            default="1", checks=(el.CheckConstraint("positive", "VALUE > 0"),)),),
         sequences=(el.Sequence(Q(None, "s"), start=100, increment=5, owned_by=(zoo, "serial_no")),),
+        routines=(el.Routine(Q(None, "f"), "function", "(integer)", "CREATE OR REPLACE FUNCTION f(integer) ..."),),
+        triggers=(el.Trigger("t", zoo, "CREATE TRIGGER t BEFORE UPDATE ON zoo ..."),),
         namespaces=("sales",),
         server_version="15.2",
         warnings=("trigger public.zoo: t is not carried to the target",),
