@@ -149,15 +149,7 @@ class TableModel:
             )
         with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            network = TabularNetwork(
-                column_codes=[e.n_codes for e in encoders],
-                context_codes=[e.n_codes for e in context_encoders],
-                embedding_dim=config.embedding_dim,
-                hidden_dim=config.hidden_dim,
-                dropout=config.dropout,
-                column_positions=[e.positions() for e in encoders],
-                context_positions=[e.positions() for e in context_encoders],
-            )
+            network = _network(config, encoders, context_encoders)
             codes = _encode(encoders, frame)
             context_codes = (
                 _encode(context_encoders, context)
@@ -274,15 +266,7 @@ class TableModel:
             config = ModelConfig.from_dict(meta["config"])
             encoders = [encoder_from_dict(d) for d in meta["encoders"]]
             context_encoders = [encoder_from_dict(d) for d in meta["context_encoders"]]
-            network = TabularNetwork(
-                column_codes=[e.n_codes for e in encoders],
-                context_codes=[e.n_codes for e in context_encoders],
-                embedding_dim=config.embedding_dim,
-                hidden_dim=config.hidden_dim,
-                dropout=config.dropout,
-                column_positions=[e.positions() for e in encoders],
-                context_positions=[e.positions() for e in context_encoders],
-            )
+            network = _network(config, encoders, context_encoders)
             network.load_state_dict(stored.weights)
             model = cls(
                 specs=[ColumnSpec.from_dict(d) for d in meta["specs"]],
@@ -402,3 +386,16 @@ def _column_losses(
         logits = network(context_codes[start : start + 8192], batch)
         total += network.column_losses(logits, batch).sum(dim=0).double()
     return (total / codes.shape[0]).tolist()
+
+
+def _network(config: ModelConfig, encoders: Sequence, context_encoders: Sequence) -> TabularNetwork:
+    """The network for these encoders (fresh weights; ``load`` then restores saved ones)."""
+    return TabularNetwork(
+        column_codes=[e.n_codes for e in encoders],
+        context_codes=[e.n_codes for e in context_encoders],
+        embedding_dim=config.embedding_dim,
+        hidden_dim=config.hidden_dim,
+        dropout=config.dropout,
+        column_positions=[e.positions() for e in encoders],
+        context_positions=[e.positions() for e in context_encoders],
+    )

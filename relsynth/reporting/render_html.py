@@ -63,8 +63,7 @@ def render_html(report: Report, *, failures: list[str] | None = None) -> str:
         status = "fail" if key in failing else ("pass" if failures is not None else "")
         out.append(_card(name, value, hint, status))
     out.append("</div>")
-    out.append('<p class="legend">legend:<span style="background:%s"></span>real<span style="background:%s"></span>synthetic</p>'
-               % (svg.REAL, svg.SYNTH))
+    out.append(f'<p class="legend">legend:<span style="background:{svg.REAL}"></span>real<span style="background:{svg.SYNTH}"></span>synthetic</p>')
     out.append("<h2>Tables</h2><table><tr><th>table</th><th>rows source</th><th>rows target</th><th>sampled</th>"
                "<th>shapes</th><th>pairs</th><th>detection</th><th>violations</th><th>exact match</th><th>DCR</th>"
                "<th>MIA</th><th>verbatim ids</th></tr>")

@@ -398,7 +398,7 @@ class ValueProfile:
             shapes = tuple(s for s, _ in counts)
             weights = tuple(c / total for _, c in counts)
         ipv6 = kind is K.IP_ADDRESS and sum(":" in v for v in texts) > 0.5 * max(len(texts), 1)
-        return cls(shapes=shapes, weights=weights, case=_case_of(texts), ipv6=ipv6)
+        return cls(shapes=shapes, weights=weights, case=case_of(texts), ipv6=ipv6)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -418,7 +418,8 @@ class ValueProfile:
         )
 
 
-def _case_of(texts: Sequence[str]) -> str:
+def case_of(texts: Sequence[str]) -> str:
+    """``upper``, ``lower``, ``title`` when 90% of the lettered values are so, else ``mixed``."""
     letters = [v for v in texts if any(ch.isalpha() for ch in v)]
     if not letters:
         return "mixed"
@@ -428,7 +429,7 @@ def _case_of(texts: Sequence[str]) -> str:
     return "mixed"
 
 
-def _apply_case(value: str, case: str) -> str:
+def apply_case(value: str, case: str) -> str:
     if case == "upper":
         return value.upper()
     if case == "lower":
@@ -559,11 +560,11 @@ class IdentifyingGenerator:
         if kind is K.EMAIL:
             return self._email(col, row, attempt)
         if kind is K.USERNAME:
-            return _apply_case(self._username(col, row, attempt), col.profile.case)
+            return apply_case(self._username(col, row, attempt), col.profile.case)
         if kind is K.FULL_NAME:
             if not self._from_parts:  # a fresh person, so that the row's email follows
                 row["__first"], row["__last"] = self._fake("first_name"), self._fake("last_name")
-            return _apply_case(
+            return apply_case(
                 f"{row['__first']} {row['__last']}" if attempt < 3 else self._fake("name"),
                 col.profile.case,
             )
@@ -571,7 +572,7 @@ class IdentifyingGenerator:
             return self._fake("ipv6" if col.profile.ipv6 else "ipv4_public")
         value = self._fake(_FAKER_METHOD[kind])
         if kind in (K.FIRST_NAME, K.LAST_NAME, K.FULL_NAME, K.CITY, K.COMPANY):
-            value = _apply_case(value, col.profile.case)
+            value = apply_case(value, col.profile.case)
         return value
 
     def _pick_shape(self, col: _Column) -> str:
@@ -694,7 +695,7 @@ class IdentifyingGenerator:
                 if value is None:
                     value = self._one(col, row, 0)
                 elif col.kind in (K.FIRST_NAME, K.LAST_NAME, K.FULL_NAME, K.CITY, K.COMPANY):
-                    value = _apply_case(value, col.profile.case)
+                    value = apply_case(value, col.profile.case)
                 value = self._settle(col, value, row)
                 out[col.name][i] = value
                 # Later columns of the row (full name, email, login) follow the settled names.

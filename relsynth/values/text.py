@@ -22,6 +22,7 @@ import pandas as pd
 from faker import Faker
 
 from relsynth.errors import ArtifactError, TrainingError
+from relsynth.values.identifying import apply_case, case_of
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +37,6 @@ def _hash(text: str, salt: str) -> str:
     """A salted hash of ``text`` up to case and spacing, so near-copies count as copies."""
     normal = " ".join(text.casefold().split())
     return hashlib.blake2b(f"{salt}\x00{normal}".encode(), digest_size=10).hexdigest()
-
-
-def _case_of(values: list[str]) -> str:
-    letters = [v for v in values if any(ch.isalpha() for ch in v)]
-    if not letters:
-        return "mixed"
-    for name, test in (("upper", str.isupper), ("lower", str.islower), ("title", str.istitle)):
-        if sum(test(v) for v in letters) >= 0.9 * len(letters):
-            return name
-    return "mixed"
-
-
-def _apply_case(text: str, case: str) -> str:
-    if case == "upper":
-        return text.upper()
-    if case == "lower":
-        return text.lower()
-    if case == "title":
-        return text.title()
-    return text
 
 
 @dataclass(frozen=True)
@@ -96,7 +77,7 @@ class TextModel:
         empty_rate = 1 - len(texts) / len(present) if present else 0.0
         rng = np.random.default_rng(seed)
         salt = f"{int(rng.integers(2**62)):x}"
-        case = _case_of(texts)
+        case = case_of(texts)
         docs = [(v if case == "mixed" else v.lower()).split() for v in texts]
 
         counts = Counter(word for doc in docs for word in doc)
@@ -201,7 +182,7 @@ class TextModel:
         if max_length is not None and len(text) > max_length:
             cut = text[:max_length]
             text = cut.rsplit(" ", 1)[0] if " " in cut[1:] else cut
-        return _apply_case(text, self.case)
+        return apply_case(text, self.case)
 
     def _is_seen(self, text: str) -> bool:
         return _hash(text, self.salt) in self.seen
@@ -246,7 +227,7 @@ class TextModel:
     def _fallback(self, rng: np.random.Generator, max_length: int | None) -> str:
         for _ in range(100):
             word = self.vocabulary[int(rng.integers(len(self.vocabulary)))]
-            text = _apply_case(word if max_length is None else word[:max_length], self.case)
+            text = apply_case(word if max_length is None else word[:max_length], self.case)
             if text and not self._is_seen(text):
                 return text
         letters = "abcdefghijklmnopqrstuvwxyz"
