@@ -381,6 +381,25 @@ class SchemaWriter:
                 _Statement(f"CREATE TABLE {self._quote_source(partition.name)} PARTITION OF {parent} {partition.bound}")
             )
 
+    def _partition_declarations(self, table: Table) -> None:
+        """Foreign keys and indexes that the source declares on single partitions, declared there."""
+        if table.partitioning is None:
+            return
+        parent = self._tables[table.name]
+        metadata = sa.MetaData()  # partitions are not tables of the model: keep them apart
+        for partition in table.partitioning.partitions:
+            if partition.foreign_keys:
+                sa_partition = sa.Table(
+                    partition.name.name, metadata, *(sa.Column(c.name, c.type) for c in parent.columns),
+                    schema=partition.name.schema,
+                )
+                for fk in partition.foreign_keys:
+                    constraint = self._foreign_key(fk)
+                    if constraint is not None:
+                        sa_partition.append_constraint(constraint)
+                        self._post.append(_Statement(self._compile(sa.schema.AddConstraint(constraint))))
+            self._post += [_Statement(index.definition) for index in partition.indexes if index.definition]
+
     def _partition_names(self) -> tuple[QualifiedName, ...]:
         if not (self.capabilities.partitioning and self.same_engine):
             return ()
@@ -595,11 +614,15 @@ class SchemaWriter:
             for table in tables:
                 for check in self._checks(table) + self._deferred_column_checks.get(table.name, []):
                     self._add(table, check, optional=optional)
+        partitions_carried = caps.partitioning and self.same_engine
         for table in tables:
             for index in table.indexes:
-                self._index(table, index)
+                if not (index.on_partitions and partitions_carried):
+                    self._index(table, index)
         for table in tables:
             for fk in table.foreign_keys:
+                if fk.on_partitions and partitions_carried:
+                    continue  # declared on each partition below, as in the source
                 constraint = self._foreign_key(fk)
                 if constraint is None:
                     continue
@@ -609,6 +632,9 @@ class SchemaWriter:
                 else:
                     # SQLite: foreign keys live in CREATE TABLE; rebuild that statement.
                     self._tables[table.name].append_constraint(constraint)
+        if partitions_carried:
+            for table in tables:
+                self._partition_declarations(table)
         if not caps.alter_add_constraint:
             self._pre = [s for s in self._pre if not s.sql.startswith("CREATE TABLE")] + [
                 _Statement(self._compile(sa.schema.CreateTable(self._tables[t.name]))) for t in tables
@@ -624,6 +650,11 @@ class SchemaWriter:
                     label=f"view {view.name}",
                 )
             )
+            self._post += [
+                _Statement(ix.definition, optional=True, label=f"index {ix.name} on {view.name}")
+                for ix in view.indexes
+                if ix.definition
+            ]
         self._comments()
         self._triggers()
 

@@ -114,6 +114,7 @@ class Index:
     method: str | None = None  # btree, gin, gist, ... (PostgreSQL)
     where: str | None = None  # predicate of a partial index
     definition: str | None = None  # the engine's full CREATE INDEX statement, for same-engine clones
+    on_partitions: bool = False  # declared on each partition in the source, not on the parent
 
 
 class Deferrability(str, Enum):
@@ -136,6 +137,7 @@ class ForeignKey:
     on_update: str | None = None
     match: str | None = None  # FULL / PARTIAL / SIMPLE when declared
     validated: bool = True  # False for PostgreSQL's NOT VALID: source rows may violate it
+    on_partitions: bool = False  # declared on each partition in the source (lifted to the parent)
 
     @property
     def is_self_reference(self) -> bool:
@@ -156,6 +158,8 @@ class Partition:
 
     name: QualifiedName
     bound: str  # ``FOR VALUES FROM (...) TO (...)``, ``DEFAULT``, ...
+    foreign_keys: tuple[ForeignKey, ...] = ()  # declared on this partition alone
+    indexes: tuple[Index, ...] = ()  # declared on this partition alone
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,7 @@ class View:
     definition: str  # the SELECT, as the source engine prints it
     materialized: bool = False
     comment: str | None = None
+    indexes: tuple[Index, ...] = ()  # a materialized view's indexes
 
 
 @dataclass(frozen=True)

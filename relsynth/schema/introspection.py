@@ -230,11 +230,24 @@ class _Reader:
             )
             index_list = self._indexes(real_ns, indexes.get(key, []), unique_list, pg)
             if lifted_ix.get(name):
-                index_list = _merge_lifted_indexes(index_list, self._indexes(real_ns, lifted_ix[name], [], pg, lifted=True))
+                lifted_list = self._indexes(real_ns, lifted_ix[name], [], pg, lifted=True)
+                index_list = _merge_lifted_indexes(index_list, [replace(ix, on_partitions=True) for ix in lifted_list])
             fk_list = [self._foreign_key(qname, real_ns, name, fk, pg) for fk in fks.get(key, [])]
             for fk in lifted_fks.get(name, []):
-                fk_list.append(self._foreign_key(qname, real_ns, fk["_on"], fk, pg))
+                fk_list.append(replace(self._foreign_key(qname, real_ns, fk["_on"], fk, pg), on_partitions=True))
             partitioning = pg.partitioning(real_ns, name, self) if pg is not None else None
+            if partitioning is not None:
+                # Each partition keeps what it declares itself, so the clone can declare it there too.
+                parts = []
+                for part in partitioning.partitions:
+                    part_key = (part.name.schema, part.name.name)
+                    own_fks = [self._foreign_key(part.name, real_ns, part.name.name, fk, pg) for fk in fks.get(part_key, [])]
+                    own_ix = [
+                        ix for ix in self._indexes(real_ns, indexes.get(part_key, []), [], pg)
+                        if not pg.indexes[(real_ns, ix.name)].is_partition
+                    ]
+                    parts.append(replace(part, foreign_keys=tuple(own_fks), indexes=tuple(sorted(own_ix, key=lambda i: i.name))))
+                partitioning = replace(partitioning, partitions=tuple(parts))
             tables.append(
                 Table(
                     name=qname,
@@ -449,7 +462,17 @@ class _Reader:
             if not self.pg:
                 # MySQL and SQLite return the whole CREATE VIEW statement; keep only its query.
                 definition = re.sub(r"^CREATE\b.*?\bVIEW\b.*?\bAS\s+", "", definition, count=1, flags=re.I | re.S)
-            result.append(View(self.qualified(namespace, name), definition, materialized=materialized))
+            indexes: tuple[Index, ...] = ()
+            if materialized:
+                real_ns = namespace or self.default
+                rows = self.connection.execute(
+                    sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :s AND tablename = :t ORDER BY 1"),
+                    {"s": real_ns, "t": name},
+                )
+                indexes = tuple(
+                    Index(r.indexname, (), unique=r.indexdef.startswith("CREATE UNIQUE"), definition=r.indexdef) for r in rows
+                )
+            result.append(View(self.qualified(namespace, name), definition, materialized=materialized, indexes=indexes))
         return result
 
     # -- PostgreSQL types ----------------------------------------------------------------------
