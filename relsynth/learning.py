@@ -240,7 +240,9 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     holdout_masks: dict[QualifiedName, np.ndarray] = {}
     for name, artifact in artifacts.items():
         rows = len(frames[name])
-        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= HOLDOUT_MIN_ROWS:
+        # Under differential privacy the run may be shared, so it holds no real rows.
+        private = config.privacy.epsilon is not None
+        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= HOLDOUT_MIN_ROWS and not private:
             mask = np.zeros(rows, dtype=bool)
             mask[np.random.default_rng(table_seed[name] + 1).choice(rows, int(rows * config.holdout_fraction), replace=False)] = True
             holdout_masks[name] = mask
