@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.clustering import MAX_CLUSTERS
-from relsynth.errors import ConfigurationError
+from relsynth.errors import ConfigurationError, PrivacyBudgetError
 from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder, to_numbers
 from relsynth.privacy.accountant import (
     BudgetPlan,
@@ -119,14 +119,18 @@ class PrivacySession:
             unit = resolve_table(schema, config.unit)
             self.accountant.notes.append(f"privacy unit {unit} chosen by the user")
         else:
+            # The proposal reads row counts: made part of the private run it would escape the
+            # accountant. So it is only proposed, and the user's choice is what the run uses.
             personal = {"first_name", "last_name", "full_name", "email", "username"}
             identifying = {
                 n for n, a in artifacts.items()
                 if any(c.role is Role.IDENTIFYING and c.identifying_kind is not None and c.identifying_kind.value in personal for c in a.columns)
             }
             proposal = propose_unit(schema, rows, identifying=identifying, max_children=config.max_children)
-            unit = proposal.table
-            self.accountant.notes.append(proposal.reason)
+            raise PrivacyBudgetError(
+                f"differential privacy needs a privacy unit: pass --privacy-unit {proposal.table} "
+                f"(or [privacy] unit); {proposal.reason}"
+            )
         self.tree: UnitTree = unit_tree(schema, unit, max_children=config.max_children)
         self.accountant.notes.append(self.tree.explain(schema))
         log.info("%s", self.tree.explain(schema))
