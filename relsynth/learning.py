@@ -173,8 +173,12 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             limit = None if mode is TableMode.COPY else config.max_training_rows
             frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
         frames[table.name] = frame
-        columns = assign_roles(table, frame, config.override_for(str(table.name)))
-        if config.override_for(str(table.name)).mode is None and _is_reference(table, columns, rows, config):
+        # Under differential privacy roles come from the schema and column names alone: a choice
+        # made by looking at the values would escape the accountant.
+        sample = pd.DataFrame() if config.privacy.epsilon is not None else frame
+        columns = assign_roles(table, sample, config.override_for(str(table.name)))
+        automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
+        if automatic and _is_reference(table, columns, rows, config):  # row counts: not under DP
             log.info("%s looks like reference data: copied as it is", table.name)
             mode = TableMode.COPY
         artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
