@@ -186,7 +186,7 @@ class Generator:
         """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold."""
         seed = int(rng.integers(2**31))
         if context is not None:
-            frame = artifact.model.sample(context=context, seed=seed)
+            frame = _with_copies(artifact.model.sample(context=context, seed=seed), context, artifact.derived)
         else:
             frame = artifact.model.sample(n=len(parent_rows), seed=seed)
         frame["__parent_row"] = parent_rows
@@ -203,7 +203,8 @@ class Generator:
                 break
             seed = int(rng.integers(2**31))
             if context is not None:
-                redraw = artifact.model.sample(context=context[bad].reset_index(drop=True), seed=seed)
+                again = context[bad].reset_index(drop=True)
+                redraw = _with_copies(artifact.model.sample(context=again, seed=seed), again, artifact.derived)
             else:
                 redraw = artifact.model.sample(n=int(bad.sum()), seed=seed)
             for column in redraw.columns:
@@ -404,6 +405,16 @@ def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random
         values[hits] = [v + shift.to_pytimedelta() if hasattr(v, "toordinal") and not isinstance(v, pd.Timestamp) else v + shift
                         for v, shift in zip(values[hits], shifts, strict=True)]
     return values
+
+
+def _with_copies(frame: pd.DataFrame, context: pd.DataFrame, derived: dict[str, str]) -> pd.DataFrame:
+    """Columns that copy their parent's value take the synthetic parent's (rows with a parent)."""
+    has_parent = context.notna().any(axis=1).to_numpy()
+    for column, parent_column in derived.items():
+        values = frame[column].astype(object)
+        values[has_parent] = context[parent_column].astype(object).to_numpy()[has_parent]
+        frame[column] = values
+    return frame
 
 
 def _numbers(values: pd.Series) -> np.ndarray:

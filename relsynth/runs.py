@@ -50,6 +50,7 @@ class TableArtifact:
     clusters: dict[str, Any] | None = None  # ParentClusters state, when other tables point here
     null_context_rows: int = 0  # source rows whose context foreign key is NULL
     checks: tuple[str, ...] = ()  # CHECK expressions over this table's columns (domains' included)
+    derived: dict[str, str] = field(default_factory=dict)  # column -> context column it copies (denormalised)
     values: dict[str, Any] = field(default_factory=dict)  # generator states: keys, identifying, text, opaque
     model: TableModel | None = None
 
@@ -77,6 +78,7 @@ class TableArtifact:
             "clusters": self.clusters,
             "null_context_rows": self.null_context_rows,
             "checks": list(self.checks),
+            "derived": self.derived,
             "values": self.values,
         }
 
@@ -102,6 +104,7 @@ class TableArtifact:
             clusters=data["clusters"],
             null_context_rows=int(data["null_context_rows"]),
             checks=tuple(data["checks"]),
+            derived=dict(data.get("derived", {})),
             values=data["values"],
         )
 

@@ -118,17 +118,40 @@ class TabularNetwork(nn.Module):
     ) -> torch.Tensor:
         """Draw codes column by column: (batch, n_columns); ``allowed[i]`` masks column i."""
         codes = torch.zeros(context.shape[0], len(self.heads), dtype=torch.long)
+        # Rows with the same context (the children of one parent) share their strata.
+        if context.shape[1]:
+            groups = torch.unique(context, dim=0, return_inverse=True)[1]
+        else:
+            groups = torch.zeros(context.shape[0], dtype=torch.long)
         for i in range(len(self.heads)):
             logits = self.head_logits(i, context, codes)
             logits = logits.masked_fill(~allowed[i], float("-inf"))
             # inverse-CDF draw: several times faster than torch.multinomial on wide batches
             cdf = torch.cumsum(torch.softmax(logits.double(), dim=1), dim=1)
-            # Stratified uniforms (one per stratum of [0, 1), strata shuffled across rows): each
-            # row's draw is still exactly uniform, but the batch's histogram no longer carries
-            # i.i.d. sampling noise, which matters for small tables.
-            n = cdf.shape[0]
-            strata = torch.randperm(n, generator=generator, dtype=torch.float64)
-            draw = ((strata + torch.rand(n, generator=generator, dtype=torch.float64)) / max(n, 1))[:, None]
+            draw = _stratified_uniforms(groups, generator)[:, None]
             drawn = torch.searchsorted(cdf, draw * cdf[:, -1:], right=True)[:, 0]
             codes[:, i] = drawn.clamp_(max=cdf.shape[1] - 1)
         return codes
+
+
+def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One uniform draw per row, stratified within each group of rows.
+
+    A group of n rows gets one draw in each of the n strata of [0, 1), in random order: each
+    row's draw is still exactly uniform, so every row keeps its own conditional distribution,
+    but a group's histogram loses most of its i.i.d. sampling noise (it matters for small
+    tables, and for the children of one parent).
+    """
+    n = groups.shape[0]
+    if n == 0:
+        return torch.zeros(0, dtype=torch.float64)
+    shuffle = torch.randperm(n, generator=generator)
+    order = shuffle[torch.argsort(groups[shuffle], stable=True)]  # by group, random within
+    sorted_groups = groups[order]
+    first = torch.searchsorted(sorted_groups, sorted_groups, right=False)
+    rank = torch.arange(n) - first
+    sizes = torch.bincount(groups)[sorted_groups]
+    jitter = torch.rand(n, generator=generator, dtype=torch.float64)
+    draws = torch.empty(n, dtype=torch.float64)
+    draws[order] = (rank.double() + jitter) / sizes.double()
+    return draws
