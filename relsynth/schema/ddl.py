@@ -39,6 +39,7 @@ from relsynth.errors import ConfigurationError, SchemaCreationError, TargetNotEm
 from relsynth.schema.elements import (
     Column,
     Deferrability,
+    Identity,
     Domain,
     ForeignKey,
     Index,
@@ -485,6 +486,11 @@ class SchemaWriter:
         elif column.identity is not None and self.same_engine and self.dialect == "postgresql":
             identity = column.identity
             args.append(sa.Identity(always=identity.always, start=identity.start, increment=identity.increment))
+        elif serial and not self.same_engine and self.dialect == "postgresql" and column.type.kind is TypeKind.INTEGER:
+            # MySQL AUTO_INCREMENT and SQLite's rowid key become an identity on PostgreSQL.
+            identity = column.identity or Identity()
+            args.append(sa.Identity(always=False, start=identity.start, increment=identity.increment))
+            default = None
         elif serial and not self.same_engine:
             eligible = (
                 column.type.kind is TypeKind.INTEGER and pk_columns == (column.name,) and caps.primary_key_at_create
@@ -507,7 +513,7 @@ class SchemaWriter:
             *args,
             nullable=column.nullable and not mapped.not_null,
             server_default=server_default,
-            autoincrement=autoincrement,
+            autoincrement=True if any(isinstance(a, sa.Identity) for a in args) else autoincrement,
             comment=comment,
         )
         checks: list[sa.CheckConstraint] = []

@@ -209,3 +209,17 @@ def test_clone_is_reproducible_byte_for_byte(demo_source: str, make_database) ->
     for table in ("customer", "order", "order_line", "employee", "product"):
         query = f'SELECT * FROM "{table}" ORDER BY 1, 2'
         assert _frame(first, query).equals(_frame(second, query)), table
+
+
+def test_sqlite_to_postgres_turns_rowid_keys_into_identities(demo_source: str, make_database) -> None:
+    target = make_database("postgresql")
+    clone(demo_source, target, config=FAST)
+    engine = create_engine(target)
+    with engine.begin() as connection:
+        largest = connection.exec_driver_sql("SELECT max(customer_id) FROM customer").scalar_one()
+        new_id = connection.exec_driver_sql(
+            "INSERT INTO customer (first_name, last_name, email, segment) "
+            "VALUES ('A', 'B', 'a.b@example.com', 'consumer') RETURNING customer_id"
+        ).scalar_one()
+    engine.dispose()
+    assert new_id == largest + 1  # an identity, set past the largest generated key
