@@ -46,7 +46,9 @@ class ParentClusters:
             return np.zeros(0, dtype=np.int64)
         features = self._features(frame)
         centroids = np.asarray(self.centroids)
-        distances = ((features[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+        # |x - c|^2 = |x|^2 - 2 x.c + |c|^2, without the (rows x clusters x features) array;
+        # |x|^2 is the same for every cluster, so it does not change the nearest one.
+        distances = (centroids**2).sum(axis=1)[None, :] - 2.0 * features @ centroids.T
         return distances.argmin(axis=1)
 
     def to_dict(self) -> dict:

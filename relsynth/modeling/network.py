@@ -127,7 +127,7 @@ class TabularNetwork(nn.Module):
             logits = self.head_logits(i, context, codes)
             logits = logits.masked_fill(~allowed[i], float("-inf"))
             # inverse-CDF draw: several times faster than torch.multinomial on wide batches
-            cdf = torch.cumsum(torch.softmax(logits.double(), dim=1), dim=1)
+            cdf = torch.cumsum(torch.softmax(logits, dim=1), dim=1)  # float32: half the memory of a pass
             draw = _stratified_uniforms(groups, generator)[:, None]
             drawn = torch.searchsorted(cdf, draw * cdf[:, -1:], right=True)[:, 0]
             codes[:, i] = drawn.clamp_(max=cdf.shape[1] - 1)
@@ -152,6 +152,6 @@ def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> to
     rank = torch.arange(n) - first
     sizes = torch.bincount(groups)[sorted_groups]
     jitter = torch.rand(n, generator=generator, dtype=torch.float64)
-    draws = torch.empty(n, dtype=torch.float64)
-    draws[order] = (rank.double() + jitter) / sizes.double()
-    return draws
+    draws = torch.empty(n, dtype=torch.float32)
+    draws[order] = ((rank.double() + jitter) / sizes.double()).float()
+    return draws.clamp_(max=1.0 - 2.0**-24)  # float32 must not round up to 1: it would pick past the last code
