@@ -39,9 +39,9 @@ from relsynth.errors import ConfigurationError, SchemaCreationError, TargetNotEm
 from relsynth.schema.elements import (
     Column,
     Deferrability,
-    Identity,
     Domain,
     ForeignKey,
+    Identity,
     Index,
     QualifiedName,
     Schema,
