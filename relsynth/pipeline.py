@@ -16,7 +16,7 @@ from relsynth.connections import create_engine, dialect_name, redact
 from relsynth.errors import LoadError, RelsynthError
 from relsynth.generation import SyntheticDatabase, generate_stream
 from relsynth.learning import train as learn
-from relsynth.loaders import capabilities_for, load_frame, reset_sequences
+from relsynth.loaders import load_frame, reset_sequences
 from relsynth.runs import Run, load_run, save_run
 from relsynth.schema.ddl import SchemaWriter, apply_post_data, apply_pre_data, clone_schema, drop_created
 from relsynth.schema.elements import QualifiedName, Schema
@@ -92,7 +92,7 @@ def load(
     """
     progress = progress or (lambda stage, table, fraction: None)
     writer = SchemaWriter(schema, dialect_name(target_url))
-    caps = capabilities_for(writer.dialect)
+    caps = writer.capabilities
     engine = create_engine(target_url)
     rows: dict[str, int] = {}
     loadable = set(schema.table_names)

@@ -14,7 +14,7 @@ import time
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from relsynth.loaders.capabilities import Capabilities, SequenceReset, capabilities_for
+from relsynth.engines import Capabilities, SequenceReset, capabilities_for
 from relsynth.loaders.generic import insert_frame, writable_columns
 from relsynth.loaders.postgres import copy_frame
 from relsynth.loaders.sequences import reset_sequences

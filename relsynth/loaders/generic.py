@@ -21,8 +21,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.engines import Capabilities
 from relsynth.errors import LoadError
-from relsynth.loaders.capabilities import Capabilities
 from relsynth.schema.elements import Column, QualifiedName, TypeKind
 
 # Rows per executemany call; fewer when the columns would exceed the engine's bind-parameter limit.

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.engines import SequenceReset, capabilities_for
 from relsynth.errors import LoadError
-from relsynth.loaders.capabilities import SequenceReset, capabilities_for
 from relsynth.loaders.generic import driver_message, quote_name
 from relsynth.schema.elements import Column, QualifiedName, Schema, Table, TypeKind
 

@@ -35,6 +35,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from relsynth.connections import create_engine, dialect_name, redact
+from relsynth.engines import capabilities_for
 from relsynth.errors import ConfigurationError, SchemaCreationError, TargetNotEmpty
 from relsynth.schema.elements import (
     Column,
@@ -52,7 +53,6 @@ from relsynth.schema.elements import (
 from relsynth.schema.type_mapping import DIALECTS, TargetType, map_type
 
 __all__ = [
-    "Capabilities",
     "CloneSchemaResult",
     "SchemaWriter",
     "apply_post_data",
@@ -65,69 +65,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a target engine's DDL can do; the writer asks these, never the engine's name."""
-
-    transactional_ddl: bool
-    alter_add_constraint: bool  # False: every constraint goes into CREATE TABLE (SQLite)
-    primary_key_at_create: bool  # MySQL: AUTO_INCREMENT needs its key in CREATE TABLE
-    deferrable_constraints: bool
-    fk_match: bool  # MySQL refuses MATCH together with ON DELETE/UPDATE
-    named_types: bool  # CREATE TYPE / DOMAIN / SEQUENCE
-    namespaces: bool  # schemas inside one database
-    partitioning: bool  # declarative PARTITION OF
-    comment_statements: bool  # COMMENT ON ...
-    inline_comments: bool  # COMMENT '...' inside CREATE TABLE
-    max_identifier_length: int
-    sqlglot_dialect: str
-
-
-CAPABILITIES = {
-    "postgresql": Capabilities(
-        transactional_ddl=True,
-        alter_add_constraint=True,
-        primary_key_at_create=False,
-        deferrable_constraints=True,
-        fk_match=True,
-        named_types=True,
-        namespaces=True,
-        partitioning=True,
-        comment_statements=True,
-        inline_comments=False,
-        max_identifier_length=63,
-        sqlglot_dialect="postgres",
-    ),
-    "mysql": Capabilities(
-        transactional_ddl=False,
-        alter_add_constraint=True,
-        primary_key_at_create=True,
-        deferrable_constraints=False,
-        fk_match=False,
-        named_types=False,
-        namespaces=False,
-        partitioning=False,
-        comment_statements=False,
-        inline_comments=True,
-        max_identifier_length=64,
-        sqlglot_dialect="mysql",
-    ),
-    "sqlite": Capabilities(
-        transactional_ddl=False,
-        alter_add_constraint=False,
-        primary_key_at_create=True,
-        deferrable_constraints=True,
-        fk_match=True,
-        named_types=False,
-        namespaces=False,
-        partitioning=False,
-        comment_statements=False,
-        inline_comments=False,
-        max_identifier_length=1024,
-        sqlglot_dialect="sqlite",
-    ),
-}
 
 _DEFAULT_NAMESPACE = {"postgresql": "public"}
 _TIMESTAMP_DEFAULT = re.compile(
@@ -180,7 +117,7 @@ class SchemaWriter:
             )
         self.schema = schema
         self.dialect = dialect
-        self.capabilities = CAPABILITIES[dialect]
+        self.capabilities = capabilities_for(dialect)
         self.same_engine = schema.dialect == dialect
         self.validate_not_valid = validate_not_valid
         self._sa_dialect = _compile_dialect(dialect)
@@ -546,7 +483,7 @@ class SchemaWriter:
         """``sql`` in the target's syntax, or None (with a warning) when it cannot be translated."""
         if self.same_engine:
             return sql
-        source = CAPABILITIES[self.schema.dialect].sqlglot_dialect
+        source = capabilities_for(self.schema.dialect).sqlglot_dialect
         try:
             tree = sqlglot.parse_one(sql, read=source).transform(_any_array_to_in)
             translated = tree.sql(dialect=self.capabilities.sqlglot_dialect, unsupported_level=ErrorLevel.RAISE)

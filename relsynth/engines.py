@@ -1,7 +1,8 @@
-"""What each target engine can do, declared once.
+"""What each engine can do, declared once.
 
-Loaders and DDL ask these flags; nothing else in relsynth compares dialect names. Adding an engine
-means adding one ``Capabilities`` here, not hunting for ``if dialect == ...`` branches.
+The DDL writer, the loaders and the pipeline ask these flags; nothing else in relsynth compares
+dialect names. Adding an engine means adding one ``Capabilities`` here, not hunting for
+``if dialect == ...`` branches.
 """
 
 from __future__ import annotations
@@ -23,9 +24,19 @@ class SequenceReset(str, Enum):
 @dataclass(frozen=True)
 class Capabilities:
     copy: bool  # bulk COPY FROM STDIN (through psycopg 3)
-    transactional_ddl: bool  # CREATE/ALTER can be rolled back with the transaction
+    # CREATE/ALTER roll back with the transaction. SQLite could, but its Python driver commits
+    # DDL on its own, so relsynth cleans up explicitly there.
+    transactional_ddl: bool
     deferrable_constraints: bool  # DEFERRABLE INITIALLY DEFERRED foreign keys
     alter_add_constraint: bool  # ALTER TABLE ... ADD CONSTRAINT (FOREIGN KEY / CHECK) after the data
+    primary_key_at_create: bool  # the primary key goes into CREATE TABLE (MySQL's AUTO_INCREMENT needs it)
+    fk_match: bool  # MATCH FULL / PARTIAL on foreign keys (MySQL refuses it with ON DELETE/UPDATE)
+    named_types: bool  # CREATE TYPE / DOMAIN / SEQUENCE
+    namespaces: bool  # several schemas inside one database (MySQL's "schemas" are databases)
+    partitioning: bool  # declarative PARTITION OF
+    comment_statements: bool  # COMMENT ON ...
+    inline_comments: bool  # COMMENT '...' inside CREATE TABLE
+    sqlglot_dialect: str  # the dialect name sqlglot uses to parse and write this engine's SQL
     max_identifier_length: int
     max_bind_parameters: int  # bind parameters one statement may carry
     native_arrays: bool  # ARRAY columns exist (elsewhere they are JSON text)
@@ -44,6 +55,14 @@ _POSTGRESQL = Capabilities(
     transactional_ddl=True,
     deferrable_constraints=True,
     alter_add_constraint=True,
+    primary_key_at_create=False,
+    fk_match=True,
+    named_types=True,
+    namespaces=True,
+    partitioning=True,
+    comment_statements=True,
+    inline_comments=False,
+    sqlglot_dialect="postgres",
     max_identifier_length=63,
     max_bind_parameters=65535,
     native_arrays=True,
@@ -62,6 +81,14 @@ _MYSQL = Capabilities(
     transactional_ddl=False,
     deferrable_constraints=False,
     alter_add_constraint=True,
+    primary_key_at_create=True,
+    fk_match=False,
+    named_types=False,
+    namespaces=False,
+    partitioning=False,
+    comment_statements=False,
+    inline_comments=True,
+    sqlglot_dialect="mysql",
     max_identifier_length=64,
     max_bind_parameters=65535,
     native_arrays=False,
@@ -77,9 +104,17 @@ _MYSQL = Capabilities(
 
 _SQLITE = Capabilities(
     copy=False,
-    transactional_ddl=True,
+    transactional_ddl=False,
     deferrable_constraints=True,
     alter_add_constraint=False,  # constraints must be declared in CREATE TABLE
+    primary_key_at_create=True,
+    fk_match=True,
+    named_types=False,
+    namespaces=False,
+    partitioning=False,
+    comment_statements=False,
+    inline_comments=False,
+    sqlglot_dialect="sqlite",
     max_identifier_length=1024,  # no real limit; keep names sane
     max_bind_parameters=32766,  # SQLITE_MAX_VARIABLE_NUMBER since 3.32
     native_arrays=False,
