@@ -97,6 +97,7 @@ class CloneRun:
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    copied_tables: list[str] = field(default_factory=list)  # copied as reference data, not synthesized
     peak_rss_mb: float = 0.0  # the child's RSS high-water mark
     baseline_rss_mb: float = 0.0  # the child's RSS after importing relsynth and torch, before cloning
     error: str = ""  # the last lines of the traceback when not ok
@@ -152,6 +153,7 @@ def run_clone(
         seconds=result.get("seconds", {}),
         rows=result.get("rows", {}),
         warnings=result.get("warnings", []),
+        copied_tables=result.get("copied_tables", []),
         peak_rss_mb=usage.ru_maxrss / 1024,  # Linux: kilobytes
         baseline_rss_mb=result["baseline_rss_kb"] / 1024,
         error=result.get("error", ""),
@@ -174,7 +176,8 @@ def _worker(spec_json: str, out: str) -> None:
     result: dict[str, Any] = {"baseline_rss_kb": baseline}
     try:
         clone_result = relsynth.clone(spec["source"], spec["target"], config=config, replace=True, progress=None)
-        result.update(ok=True, seconds=clone_result.seconds, rows=clone_result.rows, warnings=list(clone_result.warnings))
+        result.update(ok=True, seconds=clone_result.seconds, rows=clone_result.rows, warnings=list(clone_result.warnings),
+                      copied_tables=[str(name) for name in clone_result.run.copied])
     except BaseException:  # noqa: BLE001 - the benchmark reports every failure and goes on
         lines = traceback.format_exc().strip().splitlines()
         result.update(ok=False, error="\n".join(lines[-12:]))

@@ -5,15 +5,18 @@ database without a holdout: 20% of the privacy unit's rows and everything descen
 (units: pagila customer, berka account -- relsynth's own proposals -- or --unit TABLE). Then clone
 the training copy at scale 1 into a scratch database (all created and dropped here) without DP and
 with DP at each epsilon (delta 1e-6), and record relsynth's report (relsynth.reporting.build_report,
-against the full source with the held-out units as the membership-inference holdout):
+against the full source with the held-out units, and every row descending from them, as the
+membership-inference holdout of each private table):
 quality, mean detection accuracy of the real-vs-synthetic classifier (0.5 = indistinguishable),
 membership-inference advantage, and the epsilon spent (from the accountant saved with the run),
-plus training seconds.
+plus training seconds. --json also writes where the quality goes (every property, per table,
+column and foreign key) and each table's attack advantage.
 
 Bar: at epsilon 8, quality within 0.1 of the non-private clone; the membership-inference
 advantage lower with DP than without.
 
 Usage: python benchmarks/bench_dp.py [berka pagila] [--epsilons 1 4 8] [--seed 0] [--json OUT]
+       [--set statistics_share=0.1 epochs=4 ...] [--no-baseline]
 Server: RELSYNTH_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/postgres.
 """
 
@@ -83,16 +86,43 @@ def make_training_copy(source: str, target: str, unit: str, *, seed: int) -> dic
             wanted = set(map(tuple, keys[list(fk.referred_columns)].astype(str).to_numpy()))
             gone |= frame[list(fk.constrained_columns)].astype(str).apply(tuple, axis=1).isin(wanted)
         removed[name], frames[name] = frame[gone], frame[~gone]
+    for name in tree.tables[1:]:  # every private table's held-out rows: the attack runs on each
+        holdout[name] = removed[name].reset_index(drop=True)
     load(SyntheticDatabase(tables=frames), target, schema=schema)
     return holdout
 
 
+def _details(report) -> dict:
+    """Where the quality goes: every property, per table and per foreign key, and per-table privacy."""
+    fidelity = report.fidelity
+    tables = sorted({s.table for s in fidelity.column_shapes}, key=str)
+    return {
+        "properties": {k: None if v is None else round(v, 4) for k, v in fidelity.property_scores.items()},
+        "shapes": {str(t): round(fidelity.shapes_score(t), 4) for t in tables},
+        "pairs": {str(t): round(v, 4) for t in tables if (v := fidelity.pairs_score(t)) is not None},
+        "columns": {f"{s.table}.{s.column}": round(s.score, 3) for s in fidelity.column_shapes},
+        "cardinality": {c.foreign_key: round(c.score, 4) for c in fidelity.cardinality},
+        "intertable": {f"{t.foreign_key}:{t.parent_column}~{t.child_column}": round(t.score, 3) for t in fidelity.intertable_trends},
+        "mia": {str(t.table): None if t.mia_advantage is None else round(t.mia_advantage, 4) for t in report.privacy.tables},
+        "dcr": {str(t.table): None if t.dcr_share is None else round(t.dcr_share, 4) for t in report.privacy.tables},
+    }
+
+
+def _overrides(pairs: list[str]) -> dict:
+    """``key=value`` PrivacyConfig settings (numbers parsed) from the command line."""
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+    return out
+
+
 def measure(dataset: str, epsilon: float | None, *, seed: int, unit: str, delta: float, train_source: str,
-            holdout: dict[QualifiedName, pd.DataFrame]) -> dict:
+            holdout: dict[QualifiedName, pd.DataFrame], settings: dict | None = None) -> dict:
     source = database_url(dataset)
     config = RelsynthConfig(seed=seed)
     if epsilon is not None:
-        config = replace(config, privacy=PrivacyConfig(epsilon=epsilon, delta=delta, unit=unit))
+        config = replace(config, privacy=PrivacyConfig(epsilon=epsilon, delta=delta, unit=unit, **(settings or {})))
     with tempfile.TemporaryDirectory() as workspace, scratch_database("rs_dp") as target:
         started = time.perf_counter()
         result = clone(train_source, target, config=config, workspace=Path(workspace))
@@ -113,6 +143,7 @@ def measure(dataset: str, epsilon: float | None, *, seed: int, unit: str, delta:
         "clone_seconds": round(seconds, 1),
         "components": state["summary"]["components"] if state else None,
         "notes": state["notes"] if state else None,
+        "details": _details(report),
     }
 
 
@@ -123,7 +154,9 @@ def main() -> None:
     parser.add_argument("--delta", type=float, default=1e-6)
     parser.add_argument("--unit", default=None, help="privacy unit table (default: pagila customer, berka account)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=None, help="write every row as JSON here")
+    parser.add_argument("--json", type=Path, default=None, help="write every row as JSON here (with per-table details)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="PrivacyConfig settings for the DP runs")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the clone without DP (no quality gap then)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
@@ -132,17 +165,20 @@ def main() -> None:
         unit = args.unit or UNITS.get(dataset)
         with scratch_database("rs_dp_train") as train_source:
             holdout = make_training_copy(database_url(dataset), train_source, unit, seed=args.seed)
-            for epsilon in [None, *args.epsilons]:
-                row = measure(dataset, epsilon, seed=args.seed, unit=unit, delta=args.delta, train_source=train_source, holdout=holdout)
+            for epsilon in ([] if args.no_baseline else [None]) + list(args.epsilons):
+                row = measure(dataset, epsilon, seed=args.seed, unit=unit, delta=args.delta, train_source=train_source,
+                              holdout=holdout, settings=_overrides(args.set))
                 rows.append(row)
-                print(json.dumps({k: v for k, v in row.items() if k not in ("components", "notes")}), flush=True)
+                print(json.dumps({k: v for k, v in row.items() if k not in ("components", "notes", "details")}), flush=True)
     print(f"\n{'dataset':8} {'epsilon':>8} {'spent':>7} {'quality':>8} {'detect':>7} {'MIA adv':>8} {'train s':>8}  unit")
     for r in rows:
         fmt = lambda v, spec: "-" if v is None else format(v, spec)
         print(f"{r['dataset']:8} {fmt(r['target_epsilon'], '8g')} {fmt(r['epsilon_spent'], '7.3f')} {fmt(r['quality'], '8.3f')} "
               f"{fmt(r['detection'], '7.3f')} {fmt(r['mia_advantage'], '8.3f')} {fmt(r['train_seconds'], '8.1f')}  {r['unit'] or ''}")
     for dataset in args.datasets:
-        base = next(r for r in rows if r["dataset"] == dataset and r["target_epsilon"] is None)
+        base = next((r for r in rows if r["dataset"] == dataset and r["target_epsilon"] is None), None)
+        if base is None:
+            continue
         for r in rows:
             if r["dataset"] == dataset and r["target_epsilon"] == 8.0 and base["quality"] is not None and r["quality"] is not None:
                 gap = base["quality"] - r["quality"]

@@ -228,6 +228,7 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
     report = build_report(
         source, target, seed=settings.seed,
         holdout=run.holdout if run is not None and run.holdout else None,
+        copied=tuple(run.copied) if run is not None else (),
         epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
     )
     failures = check_thresholds(

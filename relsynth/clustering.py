@@ -2,12 +2,15 @@
 
 A child row's model learns which *cluster* of parent rows it points to (``__ref__`` column); the
 generator then picks a concrete synthetic parent from that cluster. The clustering is k-means over
-standardised numeric columns and one-hot top categories; its state is plain JSON.
+standardised numeric columns and one-hot top categories, each weighted by how strongly it goes
+with its children's columns (a product's price decides an order line's price; its stock does
+not), so the clusters split the parent rows where it matters to the children. Its state is plain
+JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,9 +23,10 @@ TOP_CATEGORIES = 8
 
 @dataclass(frozen=True)
 class ParentClusters:
-    numeric: dict[str, tuple[float, float]]  # column -> (mean, std)
+    numeric: dict[str, tuple[float, float]]  # column -> (mean, std / weight)
     categorical: dict[str, tuple[str, ...]]  # column -> top categories (one-hot)
     centroids: tuple[tuple[float, ...], ...]
+    weights: dict[str, float] = field(default_factory=dict)  # categorical column -> one-hot weight
 
     @property
     def size(self) -> int:
@@ -35,7 +39,8 @@ class ParentClusters:
             parts.append(((values.to_numpy(dtype=float) - mean) / std)[:, None])
         for column, categories in self.categorical.items():
             values = frame[column].astype(str).to_numpy() if column in frame.columns else np.full(len(frame), "")
-            parts.append(np.stack([values == category for category in categories], axis=1).astype(float))
+            one_hot = np.stack([values == category for category in categories], axis=1).astype(float)
+            parts.append(one_hot * self.weights.get(column, 1.0))
         if not parts:
             return np.zeros((len(frame), 1))
         return np.nan_to_num(np.concatenate(parts, axis=1), nan=0.0)
@@ -56,6 +61,7 @@ class ParentClusters:
             "numeric": {k: list(v) for k, v in self.numeric.items()},
             "categorical": {k: list(v) for k, v in self.categorical.items()},
             "centroids": [list(c) for c in self.centroids],
+            "weights": dict(self.weights),
         }
 
     @classmethod
@@ -64,6 +70,7 @@ class ParentClusters:
             numeric={k: (float(v[0]), float(v[1])) for k, v in data["numeric"].items()},
             categorical={k: tuple(v) for k, v in data["categorical"].items()},
             centroids=tuple(tuple(float(x) for x in c) for c in data["centroids"]),
+            weights={k: float(v) for k, v in data.get("weights", {}).items()},
         )
 
 
@@ -73,12 +80,34 @@ def _as_number(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.astype(float)
     if values.dtype == object and len(values.dropna()) and hasattr(values.dropna().iloc[0], "toordinal"):
-        return values.map(lambda v: np.nan if v is None else float(v.toordinal()))
+        return values.map(lambda v: np.nan if pd.isna(v) else float(v.toordinal()))
     return pd.to_numeric(values, errors="coerce").astype(float)
 
 
-def fit_clusters(frame: pd.DataFrame, *, seed: int) -> ParentClusters:
-    """Cluster the parent rows in ``frame`` (its model columns)."""
+def child_weights(parent: pd.DataFrame, children: list[pd.DataFrame]) -> dict[str, float]:
+    """A weight per parent column: 1 plus 3 times its strongest rank correlation with a column of
+    a child row (``children``: one frame per foreign key, each child row's columns next to its
+    parent's, named ``__parent__<column>``). Numbers and dates only; categories keep weight 1."""
+    weights = {column: 1.0 for column in parent.columns}
+    for joined in children:
+        ranks = {c: _as_number(joined[c]).rank() for c in joined.columns}
+        usable = {c: r for c, r in ranks.items() if r.notna().sum() >= 10 and r.nunique() > 1}
+        for column in parent.columns:
+            mine = usable.get(f"__parent__{column}")
+            if mine is None:
+                continue
+            for other, theirs in usable.items():
+                if other.startswith("__parent__"):
+                    continue
+                rho = mine.corr(theirs)
+                if np.isfinite(rho):
+                    weights[column] = max(weights[column], 1.0 + 3.0 * abs(float(rho)))
+    return weights
+
+
+def fit_clusters(frame: pd.DataFrame, *, seed: int, weights: dict[str, float] | None = None) -> ParentClusters:
+    """Cluster the parent rows in ``frame`` (its model columns), columns weighted by ``weights``."""
+    weights = weights or {}
     numeric: dict[str, tuple[float, float]] = {}
     categorical: dict[str, tuple[str, ...]] = {}
     for column in frame.columns:
@@ -88,17 +117,18 @@ def fit_clusters(frame: pd.DataFrame, *, seed: int) -> ParentClusters:
         ).all() else None
         if as_number is not None and as_number.notna().any() and as_number.nunique() > TOP_CATEGORIES:
             std = float(as_number.std()) or 1.0
-            numeric[column] = (float(as_number.mean()), std if np.isfinite(std) else 1.0)
+            numeric[column] = (float(as_number.mean()), (std if np.isfinite(std) else 1.0) / weights.get(column, 1.0))
         else:
             top = values.astype(str).value_counts().head(TOP_CATEGORIES).index
             if len(top) > 1:
                 categorical[column] = tuple(str(v) for v in top)
     k = int(max(1, min(MAX_CLUSTERS, round(np.sqrt(len(frame))))))
-    clusters = ParentClusters(numeric, categorical, centroids=((0.0,),))
+    one_hot_weights = {c: weights.get(c, 1.0) for c in categorical}
+    clusters = ParentClusters(numeric, categorical, centroids=((0.0,),), weights=one_hot_weights)
     features = clusters._features(frame)
     k = min(k, len(np.unique(features, axis=0)))  # k-means cannot place more centres than points
     if k <= 1 or len(frame) <= k:
         centroids = features.mean(axis=0, keepdims=True) if len(frame) else np.zeros((1, features.shape[1]))
     else:
         centroids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features).cluster_centers_
-    return ParentClusters(numeric, categorical, centroids=tuple(tuple(map(float, c)) for c in centroids))
+    return ParentClusters(numeric, categorical, centroids=tuple(tuple(map(float, c)) for c in centroids), weights=one_hot_weights)

@@ -20,7 +20,7 @@ from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
-from relsynth.learning import calendar_day, fingerprint
+from relsynth.learning import calendar_day, fingerprint, row_fingerprints
 from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, str, float], None]
 REDRAW_ROUNDS = 50  # redraws of fake identifying values that happen to equal real ones
 CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK before they are dropped
+# Redraws of a row that repeats a rare source combination. One halves such copies' odds; more
+# would push the rows away from every common combination too and bend the distribution.
+RARE_REDRAWS = 1
 
 
 @dataclass
@@ -183,7 +186,12 @@ class Generator:
         return parent_index, context
 
     def _sample(self, artifact: TableArtifact, context, rng, parent_rows: np.ndarray) -> pd.DataFrame:
-        """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold."""
+        """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold.
+
+        A row that repeats a value combination seen fewer than MIN_EXACT_COUNT times in the source
+        (a record that stands out) is redrawn RARE_REDRAWS times, then kept: in a table of a few
+        unique names there is nothing else to draw.
+        """
         seed = int(rng.integers(2**31))
         if context is not None:
             frame = _with_copies(artifact.model.sample(context=context, seed=seed), context, artifact.derived)
@@ -191,15 +199,21 @@ class Generator:
             frame = artifact.model.sample(n=len(parent_rows), seed=seed)
         frame["__parent_row"] = parent_rows
         checks = [c for c in _checks(artifact, self.run.schema.dialect) if _applies(c, frame)]
-        if not checks or frame.empty:
+        rare = artifact.values.get("rare_rows") or {}
+        rare_prints = set(rare.get("prints", ()))
+        rare_columns = [c for c in rare.get("columns", ()) if c in frame.columns]
+        if not (checks or (rare_prints and rare_columns)) or frame.empty:
             return frame
         for attempt in range(CHECK_ROUNDS + 1):
-            bad = np.zeros(len(frame), dtype=bool)
+            violating = np.zeros(len(frame), dtype=bool)
             for check in checks:
-                bad |= check.violations(frame)
-            if not bad.any():
-                return frame
-            if attempt == CHECK_ROUNDS:
+                violating |= check.violations(frame)
+            copying = np.zeros(len(frame), dtype=bool)
+            if rare_prints and rare_columns:
+                prints = row_fingerprints(frame, rare_columns)
+                copying = np.fromiter((p in rare_prints for p in prints), dtype=bool, count=len(frame))
+            bad = violating | (copying if attempt < RARE_REDRAWS else False)
+            if not bad.any() or attempt == CHECK_ROUNDS:
                 break
             seed = int(rng.integers(2**31))
             if context is not None:
@@ -209,9 +223,13 @@ class Generator:
                 redraw = artifact.model.sample(n=int(bad.sum()), seed=seed)
             for column in redraw.columns:
                 frame.loc[bad, column] = redraw[column].to_numpy()
-        self.result.dropped_rows[str(artifact.table)] = int(bad.sum())
-        log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(bad.sum()))
-        return frame[~bad].reset_index(drop=True)
+        if copying.any():
+            log.info("%s: %d rows repeat a rare source combination after %d redraw(s)", artifact.table, int(copying.sum()), RARE_REDRAWS)
+        if not violating.any():
+            return frame
+        self.result.dropped_rows[str(artifact.table)] = int(violating.sum())
+        log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(violating.sum()))
+        return frame[~violating].reset_index(drop=True)
 
     def _values(self, table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         n = len(model)

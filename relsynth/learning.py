@@ -12,6 +12,7 @@ A child table's model is conditioned on its context parent's model row (attribut
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import re
@@ -24,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from relsynth.checks import column_bounds
-from relsynth.clustering import ParentClusters, fit_clusters
+from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
 from relsynth.extraction import children_per_parent, count_rows, read_table
 from relsynth.modeling import ColumnSpec, TableModel
+from relsynth.modeling.encoding import MIN_EXACT_COUNT
 from relsynth.planning import GenerationPlan, plan
 from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
@@ -61,6 +63,38 @@ def calendar_day(value: object) -> str:
 def fingerprint(value: object) -> str:
     """A short hash of a real value, so a run can refuse to emit it without storing it."""
     return hashlib.sha256(str(value).casefold().encode("utf-8")).hexdigest()[:16]
+
+
+def _canonical(value: object) -> str:
+    """One text form per value, whether it came from the driver or from the model."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return "\x00"
+    if isinstance(value, (bool, np.bool_)):
+        return "t" if value else "f"
+    if isinstance(value, (int, float, Decimal, np.number)):
+        return format(float(value), ".12g")
+    if isinstance(value, (datetime.date, datetime.datetime, pd.Timestamp)):
+        stamp = pd.Timestamp(value)
+        return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).isoformat()
+    if isinstance(value, (datetime.timedelta, pd.Timedelta)):
+        return pd.Timedelta(value).isoformat()
+    return str(value)
+
+
+def row_fingerprints(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """A short hash of each row's values in ``columns``."""
+    rows = zip(*(frame[c].tolist() for c in columns), strict=True)
+    return [fingerprint("\x1f".join(_canonical(v) for v in row)) for row in rows]
+
+
+def _rare_rows(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Fingerprints of the value combinations seen fewer than MIN_EXACT_COUNT times: a generated
+    row equal to one of them would copy a record that stands out in the source, so it is redrawn.
+    Combinations shared by several rows are safe to repeat (and a faithful model must)."""
+    if not columns or frame.empty:
+        return []
+    counts = pd.Series(row_fingerprints(frame, columns)).value_counts()
+    return sorted(counts.index[counts < MIN_EXACT_COUNT])
 
 
 def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
@@ -130,6 +164,15 @@ def _parent_lookup(child: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, va
     return merged[list(values.columns)]
 
 
+def _joined_with_parent(frames, artifacts, fk: ForeignKey, parent_columns: list[str]) -> pd.DataFrame:
+    """The child's model columns, each row next to its parent's ``parent_columns`` (``__parent__*``)."""
+    child = frames[fk.table]
+    mine = [c.name for c in artifacts[fk.table].columns if c.role is Role.MODEL]
+    parent = _parent_lookup(child, fk, frames[fk.referred_table], frames[fk.referred_table][parent_columns])
+    parent.columns = [f"__parent__{c}" for c in parent_columns]
+    return pd.concat([child[mine].reset_index(drop=True), parent.reset_index(drop=True)], axis=1)
+
+
 def train(
     source_url: str,
     *,
@@ -178,7 +221,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         sample = pd.DataFrame() if config.privacy.epsilon is not None else frame
         columns = assign_roles(table, sample, config.override_for(str(table.name)))
         automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
-        if automatic and _is_reference(table, columns, rows, config):  # row counts: not under DP
+        copied_tables = {n for n, a in artifacts.items() if a.mode is TableMode.COPY}
+        if automatic and _is_reference(table, columns, rows, config, copied_tables):  # row counts: not under DP
             log.info("%s looks like reference data: copied as it is", table.name)
             mode = TableMode.COPY
         artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
@@ -221,7 +265,9 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             if dp is not None and dp.is_private(parent):  # one cluster: k-means on private rows is not DP
                 clusters[parent] = ParentClusters({}, {}, centroids=((0.0,),))
             else:
-                clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent])
+                joined = [_joined_with_parent(frames, artifacts, f, own) for f in assigned_fks if f.referred_table == parent]
+                weights = child_weights(frames[parent][own], joined)
+                clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent], weights=weights)
             artifacts[parent].clusters = clusters[parent].to_dict()
     parent_cluster_labels = {
         name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(frames[name])]})
@@ -326,15 +372,28 @@ def _copied_from_context(frame: pd.DataFrame, context: pd.DataFrame) -> dict[str
     return derived
 
 
-def _is_reference(table: Table, columns, rows: int, config: RelsynthConfig) -> bool:
-    """A small lookup table: no foreign keys, only keys and categories, nothing identifying."""
-    if table.foreign_keys or not 0 < rows <= config.reference_max_rows:
+_AUDIT_COLUMN = re.compile(r"(^|_)(last_?update|updated|modified|created)(_at|_on|_date|_time)?$", re.IGNORECASE)
+
+
+def _is_reference(table: Table, columns, rows: int, config: RelsynthConfig, copied: set[QualifiedName]) -> bool:
+    """A small lookup table: only keys, categories, names and audit dates (``last_update``: any
+    other date could be an event of a person), nothing identifying, and foreign keys (if any) only to tables that are
+    copied as reference data too (countries under regions)."""
+    if not 0 < rows <= config.reference_max_rows:
+        return False
+    if any(fk.referred_table not in copied for fk in table.foreign_keys):
         return False
     categorical = (TypeKind.TEXT, TypeKind.ENUM, TypeKind.BOOLEAN)
-    return all(
-        c.role is Role.KEY or c.role is Role.COMPUTED or (c.role is Role.MODEL and table.column(c.name).type.kind in categorical)
-        for c in columns
-    )
+    dates = (TypeKind.DATE, TypeKind.TIMESTAMP)
+
+    def is_lookup(c) -> bool:
+        kind = table.column(c.name).type.kind
+        return (
+            c.role in (Role.KEY, Role.COMPUTED, Role.FOREIGN_KEY, Role.TEXT)
+            or c.role is Role.MODEL and (kind in categorical or kind in dates and _AUDIT_COLUMN.search(c.name) is not None)
+        )
+
+    return all(is_lookup(c) for c in columns)
 
 
 def _fit_model(
@@ -464,4 +523,6 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
             "columns": [first, last],
             "prints": sorted({fingerprint(f"{a}\x00{b}") for a, b in pairs.itertuples(index=False)}),
         }
+    own = [c.name for c in artifact.columns if c.role is Role.MODEL and c.name in frame.columns]
+    states["rare_rows"] = {"columns": own, "prints": _rare_rows(frame, own)}
     artifact.values = states

@@ -19,6 +19,9 @@ from relsynth.values.identifying import IdentifyingKind, detect
 # A text column with more distinct values than this share of its rows is free text, not a category.
 FREE_TEXT_DISTINCT_SHARE = 0.5
 FREE_TEXT_MIN_DISTINCT = 30
+# ... and so is a small table's column of names seen once each (a department's or a job's title):
+# as a category every value would be copied, and each one points at its row.
+LABEL_MIN_DISTINCT = 10
 # Kinds whose unique values the key generator owns; other key parts (a date in a composite
 # primary key, say) are learned, and repeated keys are redrawn or dropped by the generator.
 KEY_KINDS = (TypeKind.INTEGER, TypeKind.TEXT, TypeKind.UUID)
@@ -55,8 +58,10 @@ def _is_free_text(values: pd.Series) -> bool:
     present = values.dropna()
     if present.empty:
         return False
-    distinct = present.astype(str).nunique()
-    return distinct >= FREE_TEXT_MIN_DISTINCT and distinct > FREE_TEXT_DISTINCT_SHARE * len(present)
+    counts = present.astype(str).value_counts()
+    if counts.size <= FREE_TEXT_DISTINCT_SHARE * len(present):
+        return False
+    return counts.size >= FREE_TEXT_MIN_DISTINCT or (counts.size >= LABEL_MIN_DISTINCT and (counts == 1).mean() > 0.5)
 
 
 def assign_roles(table: Table, sample: pd.DataFrame, override: TableOverride) -> tuple[ColumnPlan, ...]:

@@ -86,6 +86,18 @@ class TabularNetwork(nn.Module):
             for i, n in enumerate(self.column_codes)
         )
 
+    @torch.no_grad()
+    def start_from_counts(self, counts: Sequence[np.ndarray]) -> None:
+        """Set each column head's output bias to the log of that column's code counts, so training
+        starts from every column's marginal and spends its steps on the dependencies (a small
+        table gets few steps; under DP each one is noisy)."""
+        for head, found in zip(self.heads, counts, strict=True):
+            found = np.clip(np.asarray(found, dtype=np.float64), 0, None)
+            if found.size != head.out.bias.shape[0] or found.sum() <= 0:
+                continue
+            prior = np.log((found + 0.5) / (found.sum() + 0.5 * found.size))
+            head.out.bias.copy_(torch.as_tensor(prior - prior.mean(), dtype=head.out.bias.dtype))
+
     def head_logits(self, i: int, context: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """Column i's logits: (batch, codes of column i). ``codes`` needs columns 0..i-1."""
         return self.heads[i](torch.cat([context, codes[:, :i]], dim=1))
@@ -135,12 +147,13 @@ class TabularNetwork(nn.Module):
 
 
 def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One uniform draw per row, stratified within each group of rows.
+    """One uniform draw per row, stratified within each group of rows and across the groups.
 
-    A group of n rows gets one draw in each of the n strata of [0, 1), in random order: each
-    row's draw is still exactly uniform, so every row keeps its own conditional distribution,
-    but a group's histogram loses most of its i.i.d. sampling noise (it matters for small
-    tables, and for the children of one parent).
+    A group of k rows gets the k evenly spaced points ``offset + j / k`` (mod 1), in random
+    order, and the groups' offsets are themselves one draw in each of the G strata of [0, 1). Each
+    row's draw is still exactly uniform, so every row keeps its own conditional distribution, but
+    a group's histogram (the children of one parent) loses most of its i.i.d. sampling noise, and
+    so does the whole table's, even when most parents have a single child.
     """
     n = groups.shape[0]
     if n == 0:
@@ -150,8 +163,11 @@ def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> to
     sorted_groups = groups[order]
     first = torch.searchsorted(sorted_groups, sorted_groups, right=False)
     rank = torch.arange(n) - first
-    sizes = torch.bincount(groups)[sorted_groups]
-    jitter = torch.rand(n, generator=generator, dtype=torch.float64)
+    counts = torch.bincount(groups)
+    n_groups = counts.numel()  # groups come from torch.unique: 0 .. G-1, all present
+    jitter = torch.rand(n_groups, generator=generator, dtype=torch.float64)
+    offsets = (torch.randperm(n_groups, generator=generator).double() + jitter) / n_groups
+    spaced = offsets[sorted_groups] + rank.double() / counts[sorted_groups].double()
     draws = torch.empty(n, dtype=torch.float32)
-    draws[order] = ((rank.double() + jitter) / sizes.double()).float()
+    draws[order] = torch.frac(spaced).float()
     return draws.clamp_(max=1.0 - 2.0**-24)  # float32 must not round up to 1: it would pick past the last code

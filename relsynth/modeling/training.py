@@ -150,6 +150,7 @@ class TableModel:
         with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             network = _network(config, encoders, context_encoders)
+            network.start_from_counts([e.counts for e in encoders])  # DP encoders: noisy counts already
             codes = _encode(encoders, frame)
             context_codes = (
                 _encode(context_encoders, context)
@@ -290,6 +291,10 @@ class TableModel:
 # -------------------------------------------------------------------------------- training loop
 
 
+MIN_STEPS = 500
+MIN_PATIENCE_STEPS = 50
+
+
 def _train(
     network: TabularNetwork,
     codes: torch.Tensor,
@@ -321,7 +326,12 @@ def _train(
     stale = [0] * n_columns
     active = list(range(n_columns))
     stopped_by, epoch = "epochs", 0
-    for epoch in range(1, config.epochs + 1):
+    # A small table makes one batch per epoch, so epochs are few steps: count the cap and the
+    # patience in steps too, else a 90-row table stops after a few dozen noisy steps.
+    batches = math.ceil(train_idx.numel() / batch_size)
+    epochs = max(config.epochs, math.ceil(MIN_STEPS / batches))
+    patience = max(config.early_stopping_patience, math.ceil(MIN_PATIENCE_STEPS / batches))
+    for epoch in range(1, epochs + 1):
         network.train()
         shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
         totals, seen, out_of_time = torch.zeros(n_columns), 0, False
@@ -356,7 +366,7 @@ def _train(
                 )
             else:
                 stale[i] += 1
-                if stale[i] >= config.early_stopping_patience:
+                if stale[i] >= patience:
                     active.remove(i)
         if on_epoch is not None:
             on_epoch(epoch, float(sum(min(b, m) for b, m in zip(best, monitored, strict=True))))

@@ -31,15 +31,17 @@ class Entry:
 
 
 def _rdp_epsilon(history: list[tuple[float, float, int]], delta: float) -> float:
-    from relsynth.privacy.dpsgd import opacus_epsilon
-
-    return opacus_epsilon(history, delta) if history else 0.0
-
-
-def _fast_epsilon(history: list[tuple[float, float, int]], delta: float) -> float:
+    """Opacus' RDP accountant's epsilon (its default orders), each mechanism's curve cached."""
     from relsynth.privacy.dpsgd import fast_epsilon
 
     return fast_epsilon(history, delta) if history else 0.0
+
+
+def _fast_epsilon(history: list[tuple[float, float, int]], delta: float) -> float:
+    """An upper bound of ``_rdp_epsilon`` over the integer orders only: for searches."""
+    from relsynth.privacy.dpsgd import fast_epsilon
+
+    return fast_epsilon(history, delta, integer_orders=True) if history else 0.0
 
 
 @dataclass

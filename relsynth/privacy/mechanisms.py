@@ -160,6 +160,44 @@ def _cell_edges(cell: int) -> tuple[float, float]:
     return (low, high) if cell > 0 else (-high, -low)
 
 
+_BOUND_LEVELS = (1, 2, 4)  # blocks of adjacent grid cells that may reveal a range
+
+
+def _found_cells(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """Grid cells (sorted) that lie in a block of 1, 2 or 4 adjacent cells whose noisy sum
+    passes a threshold that no empty block of its level passes but with probability 1%.
+
+    A small table spreads over many cells with too few rows each for one cell to stand out; summed
+    (before any clipping, so the noise grows as sqrt(k) while the rows grow as k) its cells do.
+    Post-processing of one noisy histogram: the levels cost no budget."""
+    found: set[int] = set()
+    for k in _BOUND_LEVELS:
+        blocks = noisy.size // k
+        if blocks < 1:
+            break
+        sums = noisy[: blocks * k].reshape(blocks, k).sum(axis=1)
+        threshold = sigma * math.sqrt(k) * NormalDist().inv_cdf(1 - 0.01 / (blocks * len(_BOUND_LEVELS)))
+        for block in np.nonzero(sums > threshold)[0]:
+            found.update(range(int(block) * k, int(block) * k + k))
+    return np.array(sorted(found), dtype=np.int64)
+
+
+def _smoothed(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """Non-negative mass per cell from a noisy fine histogram: cells summed (unclipped) in
+    aligned blocks of 2^j cells, the smallest where a block of average mass holds two noise
+    deviations, each block's clipped sum spread evenly over its cells. Few rows under much noise
+    give coarse (up to uniform) mass instead of a histogram of noise. Post-processing only."""
+    n = max(float(noisy.sum()), 1.0)
+    size = 1
+    while size < noisy.size and n * size / noisy.size < 2.0 * sigma * math.sqrt(size):
+        size *= 2
+    size = min(size, noisy.size)
+    blocks = np.clip(noisy.reshape(-1, size).sum(axis=1), 0, None)
+    if blocks.sum() <= 0:
+        blocks = np.ones_like(blocks)
+    return np.repeat(blocks / size, size)
+
+
 def _public_step(spec: ColumnSpec) -> float | None:
     """The decoded step from the declared type only (1 for integers and dates, 10^-scale, 1 s)."""
     if spec.kind in (TypeKind.INTEGER, TypeKind.DATE):
@@ -176,9 +214,11 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
 
     1. Unless ``spec`` bounds both sides, a public grid gives the range: 1900-2100 in 512 cells
        for dates and timestamps, a signed log-scale grid (25% cells) for numbers; the range runs
-       between the outermost cells whose noisy count passes a threshold that empty cells miss.
-    2. A uniform grid of the range (or its integers, when few) gives the NULL count and the CDF;
-       quantile bin edges and the fine decoding table are read off it.
+       between the outermost cells that pass, alone or in a block of up to 4 neighbours, a
+       threshold that empty cells miss (``_found_cells``).
+    2. A uniform grid of the range (or its integers, when few) gives the NULL count and the CDF,
+       smoothed into blocks as coarse as the noise needs (``_smoothed``); quantile bin edges and
+       the fine decoding table are read off it.
     """
     numbers = to_numbers(series, spec.kind)
     present = numbers[~np.isnan(numbers)]
@@ -193,7 +233,7 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
         cells[~np.isnan(numbers)] = np.clip(((present - start) / width).astype(np.int64), 0, _RANGE_CELLS - 1)
         noisy = noise.add(noise.bincount(cells, _RANGE_CELLS + 1)[:_RANGE_CELLS])
         noise.record("bounds")
-        found = np.nonzero(noisy > noise.sigma * NormalDist().inv_cdf(1 - 0.01 / _RANGE_CELLS))[0]
+        found = _found_cells(noisy, noise.sigma)
         if not found.size:  # nothing clear: the fullest noisy cell (still only post-processing)
             found = np.array([int(np.argmax(noisy))])
         low, high = start + width * found[0], start + width * (found[-1] + 1)
@@ -205,8 +245,7 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
         counts = noise.bincount(cells, domain.size + 1)[: domain.size]
         noisy = noise.add(counts)
         noise.record("bounds")
-        # a threshold that no empty cell of the whole grid passes, but with probability 1%
-        found = np.nonzero(noisy > noise.sigma * NormalDist().inv_cdf(1 - 0.01 / domain.size))[0]
+        found = _found_cells(noisy, noise.sigma)
         if not found.size:  # nothing clear above the noise: a data-free guess, [0, 1]
             low, high = 0.0, 1.0
         else:
@@ -237,9 +276,12 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     idx = np.clip(((clipped - low) / width).astype(np.int64), 0, _FINE_CELLS - 1)
     cells = np.zeros(numbers.size, dtype=np.int64)
     cells[~np.isnan(numbers)] = 1 + idx
-    noisy = noisy_histogram(noise.bincount(cells, 1 + _FINE_CELLS), noise)
+    raw = noise.add(noise.bincount(cells, 1 + _FINE_CELLS))
+    noise.record("histogram")
+    null_count = max(0, int(np.rint(raw[0])))
     grid = np.linspace(low, high, _FINE_CELLS + 1)
-    mass = noisy[1:].astype(np.float64) + 1e-9  # every cell a little mass: a monotone CDF
+    smooth = _smoothed(raw[1:], noise.sigma)
+    mass = smooth + 1e-9  # every cell a little mass: a monotone CDF
     cdf = np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
     n_bins = max_bins
     edges = np.unique(np.interp(np.linspace(0, 1, n_bins + 1), cdf, grid))
@@ -252,8 +294,8 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     # counts per bin: post-processing of the noisy fine histogram (cells split by their centres)
     centres = grid[:-1] + width / 2
     bins = np.clip(np.searchsorted(edges, centres, side="right") - 1, 0, edges.size - 2)
-    per_bin = np.bincount(bins, weights=noisy[1:], minlength=edges.size - 1)
-    encoder.counts = np.concatenate([[noisy[0]], np.round(per_bin)]).astype(np.int64)
+    per_bin = np.bincount(bins, weights=smooth, minlength=edges.size - 1)
+    encoder.counts = np.concatenate([[null_count], np.ceil(per_bin)]).astype(np.int64)
     return encoder
 
 

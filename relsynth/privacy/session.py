@@ -144,7 +144,8 @@ class PrivacySession:
                 artifacts[name].mode = TableMode.SYNTHESIZE  # never copy private rows as reference data
         self.private_models = [n for n in self.tree.tables if artifacts[n].mode is TableMode.SYNTHESIZE]
         # Count every statistics mechanism first: their noise is fixed before any runs.
-        n_stats = sum(len(self.tree.foreign_keys[n]) for n in self.tree.tables)  # one cap per private FK
+        # one cap per private FK, but none where a key of the child makes it one child per parent
+        n_stats = sum(1 for n in self.tree.tables for fk in self.tree.foreign_keys[n] if not _one_child_per_parent(schema, fk))
         n_vocab = 0
         for name in self.private_models:
             table = schema.table(name)
@@ -152,9 +153,11 @@ class PrivacySession:
             nullable = fk is not None and any(table.column(c).nullable for c in fk.constrained_columns)
             n_stats += 1 + (1 if nullable else 0)  # rows, rows without a parent
             kinds = [table.column(c.name).type.kind for c in artifacts[name].columns if c.role is Role.MODEL]
-            kinds += [TypeKind.INTEGER for fk in context_fks.values() if fk is not None and fk.referred_table == name]
-            kinds += [TypeKind.INTEGER for fk in assigned_fks if fk.referred_table == name]
-            n_stats += sum(mechanisms_for(k) for k in kinds) + sum(1 for fk in assigned_fks if fk.table == name)
+            helpers = [fk for fk in context_fks.values() if fk is not None and fk.referred_table == name]
+            helpers += [fk for fk in assigned_fks if fk.referred_table == name]
+            capped = [fk for fk in helpers if fk in self.tree.foreign_keys.get(fk.table, ())]  # public [0, cap]: no bounds
+            kinds += [TypeKind.INTEGER for _ in helpers]
+            n_stats += sum(mechanisms_for(k) for k in kinds) - len(capped) + sum(1 for fk in assigned_fks if fk.table == name)
             n_vocab += sum(1 for k in kinds if mechanisms_for(k) == 1 and k is not TypeKind.BOOLEAN)
         for fk in [f for f in context_fks.values() if f is not None] + assigned_fks:
             if self.tree.is_private(fk.table) and not self.tree.is_private(fk.referred_table):
@@ -213,14 +216,20 @@ class PrivacySession:
         """The 98th percentile of children per parent row, from a noisy histogram over public cells.
 
         Each parent row weighs 1 / (its unit's rows in the parent table), so one unit changes the
-        histogram by at most 1 in L2."""
+        histogram by at most 1 in L2. A foreign key whose columns hold a key of the child (a loan
+        per account) has one child per parent by the schema alone: cap 1, no budget. Cells whose
+        noisy count is within 2 sigma of 0 are dropped before the percentile (post-processing):
+        otherwise the noise of the many empty cells above the real maximum inflates the cap."""
+        if _one_child_per_parent(self.schema, fk):
+            return 1
         cells = np.array(sorted({0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}
                                 | {self.config.max_children}))
         cells = cells[cells <= self.config.max_children]
         index = np.minimum(np.searchsorted(cells, np.minimum(children, cells[-1]), side="left"), cells.size - 1)
         noise = Noise(self.accountant, f"{fk.table}/statistics", self.plan.statistics_noise, 0.0, 1, self.rng, weights)
-        noisy = np.clip(noise.add(noise.bincount(index, cells.size)), 0, None)
+        noisy = noise.add(noise.bincount(index, cells.size))
         noise.record("cap")
+        noisy = np.where(noisy > 2 * noise.sigma, noisy, 0.0)
         total = noisy.sum()
         if total <= 0:
             return int(cells[-1])
@@ -275,12 +284,30 @@ class PrivacySession:
         return noisy_count(value, self._noise(child), "count")
 
     def helper_counts(self, child: QualifiedName, parent: QualifiedName, counts: np.ndarray) -> np.ndarray:
-        """Counts of a private child's rows per row of a public parent: a noisy histogram."""
+        """Counts of a private child's rows per row of a public parent, by one Gaussian mechanism.
+
+        When the child's (noisy) rows per parent row stand above the noise, each parent row's count
+        is noised (the counts keep their link to the parent's columns). Otherwise per-row noise
+        would drown them: the mechanism is a noisy histogram of the counts instead (cells 0 ..
+        max_children, the last one "or more"; one unit moves at most ``bound`` parent rows by one
+        cell each: L2 sensitivity sqrt(2) * bound), and each parent row draws its count from it."""
         if not self.is_private(child) or self.is_private(parent):
             return counts
-        noise = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, self.bounds[child], self.rng)
-        noise.record("histogram")
-        return np.clip(np.round(noise.add(counts)), 0, None).astype(np.int64)
+        bound = self.bounds[child]
+        per_row = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, bound, self.rng)
+        mean = self.noisy_rows.get(child, 0) / max(len(counts), 1)  # DP count over a public row count
+        if mean >= 2 * per_row.sigma or len(counts) == 0:
+            per_row.record("histogram")
+            return np.clip(np.round(per_row.add(counts)), 0, None).astype(np.int64)
+        top = self.config.max_children
+        cells = np.minimum(np.asarray(counts, dtype=np.int64), top)
+        sigma = self.plan.statistics_noise * np.sqrt(2.0) * bound
+        self.accountant.gaussian(f"{parent}/statistics", "histogram", sensitivity=np.sqrt(2.0) * bound, sigma=sigma)
+        noisy = np.bincount(cells, minlength=top + 1).astype(np.float64) + self.rng.normal(0.0, sigma, top + 1)
+        noisy = np.where(noisy > 2 * sigma, noisy, 0.0)  # post-processing: cells within noise of 0 dropped
+        if noisy.sum() <= 0:
+            return np.zeros(len(counts), dtype=np.int64)
+        return self.rng.choice(top + 1, size=len(counts), p=noisy / noisy.sum()).astype(np.int64)
 
     def component(self, name: QualifiedName, keep: np.ndarray | None, *, parent_model, parent_frame: pd.DataFrame | None) -> ComponentBudget | None:
         if name not in self.private_models:
@@ -300,6 +327,17 @@ class PrivacySession:
         state["caps"] = {fk.label: cap for fk, cap in self.caps.items()}
         state["summary"] = self.accountant.summary()
         return state
+
+
+def _one_child_per_parent(schema: Schema, fk: ForeignKey) -> bool:
+    """True when a primary key or unique constraint of the child lies within ``fk``'s columns."""
+    table = schema.table(fk.table)
+    keys = [c.columns for c in table.unique_constraints]
+    keys += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
+    if table.primary_key is not None:
+        keys.append(table.primary_key.constrained_columns)
+    columns = set(fk.constrained_columns)
+    return any(key and set(key) <= columns for key in keys)
 
 
 def _parse_bound(kind: TypeKind):

@@ -6,8 +6,9 @@
   source that appear as they are in the clone;
 * distance to closest record (DCR): the share of synthetic rows closer to the training rows than
   to rows held out of training; 0.5 is ideal, above it the model memorised;
-* membership inference: a distance attack that calls a real row a training member when a
-  synthetic row lies close to it; its advantage is TPR - FPR (0 is ideal).
+* membership inference: the stronger of two attacks telling training rows from held-out rows
+  (distance to the closest synthetic record; a DOMIAS-style density ratio against the closest
+  other real row); its advantage is 2 * AUC - 1 (0 is ideal).
 
 DCR and the attack need ``holdout`` (real rows kept out of training); without it they are None.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ class TablePrivacy:
     verbatim_identifiers: int  # distinct synthetic identifying values found in the source
     identifying_columns: tuple[str, ...]
     dcr_share: float | None  # synthetic rows closer to training than to holdout rows; 0.5 ideal
-    mia_advantage: float | None  # TPR - FPR of the distance attack; 0 ideal
+    mia_advantage: float | None  # 2 * AUC - 1 of the stronger attack; 0 ideal
 
 
 @dataclass(frozen=True)
@@ -135,26 +136,60 @@ def _matrix(frames: Sequence[pd.DataFrame], reference: pd.DataFrame, shapes: Map
 def distance_figures(
     train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, shapes: Mapping[str, Shape], *, seed: int = 0
 ) -> tuple[float, float]:
-    """(DCR share, membership-inference advantage) on equal-sized training and holdout samples."""
+    """(DCR share, membership-inference advantage) of training rows against held-out rows.
+
+    DCR share: on equal-sized training and holdout samples, the share of synthetic rows nearer to
+    a training row than to a holdout row (0.5 ideal).
+
+    Membership inference: the attacker scores each real row (up to ``MAX_DISTANCE_ROWS`` training
+    rows, the members, and as many holdout rows, the non-members) and the advantage is 2 * AUC - 1
+    of telling them apart (0: no better than chance; 1: every member found; threshold-free, so not
+    inflated by picking the best cut-off on the same rows). Two standard attacks are run and the
+    stronger one counts: the distance to the closest synthetic record (a member has a synthetic
+    near-copy), and a density-ratio attack in the manner of DOMIAS (van Breugel et al., 2023): that
+    distance against the distance to the closest other real row of the scored pool, so that rows
+    in dense regions, near everything, no longer pass for members.
+    """
     rng = np.random.default_rng(seed)
     n = min(len(train), len(holdout), MAX_DISTANCE_ROWS)
     if n < MIN_DISTANCE_ROWS or synthetic.empty or not shapes:
         return math.nan, math.nan
-    train = train.iloc[rng.choice(len(train), n, replace=False)]
-    holdout = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
+    members = train.iloc[rng.choice(len(train), min(len(train), MAX_DISTANCE_ROWS), replace=False)]
+    others = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
     synthetic = synthetic.iloc[rng.choice(len(synthetic), min(len(synthetic), MAX_DISTANCE_ROWS), replace=False)]
-    x_train, x_hold, x_syn = _matrix([train, holdout, synthetic], pd.concat([train, holdout]), shapes)
-    d_train = NearestNeighbors(n_neighbors=1).fit(x_train).kneighbors(x_syn)[0][:, 0]
-    d_hold = NearestNeighbors(n_neighbors=1).fit(x_hold).kneighbors(x_syn)[0][:, 0]
+    x_members, x_others, x_syn = _matrix([members, others, synthetic], pd.concat([members, others]), shapes)
+    # DCR share on equal-sized samples (the first n members are a uniform sample of them)
+    d_train = NearestNeighbors(n_neighbors=1).fit(x_members[:n]).kneighbors(x_syn)[0][:, 0]
+    d_hold = NearestNeighbors(n_neighbors=1).fit(x_others).kneighbors(x_syn)[0][:, 0]
     dcr = float(np.mean(np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))))
-    # The attack: a real record with a synthetic record nearer than the median distance is a member.
-    nn_syn = NearestNeighbors(n_neighbors=1).fit(x_syn)
-    m = nn_syn.kneighbors(x_train)[0][:, 0]
-    h = nn_syn.kneighbors(x_hold)[0][:, 0]
-    threshold = np.median(np.concatenate([m, h]))
-    tpr = float(np.mean(m < threshold) + 0.5 * np.mean(m == threshold))
-    fpr = float(np.mean(h < threshold) + 0.5 * np.mean(h == threshold))
-    return dcr, tpr - fpr
+    return dcr, max(_attack_advantages(x_members, x_others, x_syn).values())
+
+
+def _attack_advantages(x_members: np.ndarray, x_others: np.ndarray, x_syn: np.ndarray) -> dict[str, float]:
+    """2 * AUC - 1 of each attack's scores (higher: more likely a member) on members vs others."""
+    pool = np.vstack([x_members, x_others])
+    is_member = np.r_[np.ones(len(x_members)), np.zeros(len(x_others))]
+    d_syn = NearestNeighbors(n_neighbors=1).fit(x_syn).kneighbors(pool)[0][:, 0]
+    # the closest *other* row of the pool (a row's own distance 0 is the first neighbour); members
+    # and non-members alike see both kinds, so this reference favours neither
+    d_real = NearestNeighbors(n_neighbors=2).fit(pool).kneighbors(pool)[0][:, 1]
+    scale = float(np.median(np.r_[d_syn, d_real])) or 1.0
+    floor = 1e-3 * scale  # exact twins (distance 0) stay comparable
+    return {
+        "closest_synthetic": _advantage(is_member, -d_syn),
+        "density_ratio": _advantage(is_member, np.log((d_real + floor) / (d_syn + floor))),
+    }
+
+
+def _advantage(is_member: np.ndarray, score: np.ndarray) -> float:
+    """2 * AUC - 1 (Mann-Whitney, ties counted half): 0 when the score says nothing of membership."""
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    positives = int(is_member.sum())
+    negatives = is_member.size - positives
+    if not positives or not negatives:
+        return math.nan
+    auc = (ranks[is_member == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+    return float(2 * auc - 1)
 
 
 def compute_privacy(
@@ -165,6 +200,7 @@ def compute_privacy(
     holdout: Mapping[QualifiedName, pd.DataFrame] | None = None,
     identifying_columns: Mapping[QualifiedName, Sequence[str]] | None = None,
     identifying_values: Mapping[tuple[QualifiedName, str], pd.Series] | None = None,
+    copied: Collection[QualifiedName] = (),
     epsilon: float | None = None,
     delta: float | None = None,
     seed: int = 0,
@@ -172,7 +208,8 @@ def compute_privacy(
     """Privacy figures per table. ``real`` holds the source rows (training rows plus any holdout).
 
     ``identifying_values`` (by table and column: every distinct source value) lets a caller that
-    sampled ``real`` check identifiers against the whole source column.
+    sampled ``real`` check identifiers against the whole source column. ``copied`` tables hold
+    reference data copied on purpose: their rows are the source's, so they get no exact-match share.
     """
     out = []
     for index, table in enumerate(schema.tables):
@@ -183,7 +220,7 @@ def compute_privacy(
         # Exact matches look at every non-key column, including free text the metrics skip.
         keys = key_columns(schema, table)
         plain = [c.name for c in table.columns if c.name not in keys and c.name in r.columns and c.name in s.columns]
-        match, dup = exact_match(r, s, plain) if plain else (math.nan, math.nan)
+        match, dup = exact_match(r, s, plain) if plain and table.name not in copied else (math.nan, math.nan)
         if identifying_columns is not None:
             ident = tuple(identifying_columns.get(table.name, ()))
         else:

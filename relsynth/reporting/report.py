@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -192,11 +192,14 @@ def build_report(
     seed: int = 0,
     holdout: Mapping[QualifiedName, pd.DataFrame] | None = None,
     identifying_columns: Mapping[QualifiedName, Sequence[str]] | None = None,
+    copied: Collection[QualifiedName] = (),
     epsilon: float | None = None,
     delta: float | None = None,
     progress=None,
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
+
+    ``copied``: tables the run copied as reference data; they are left out of the exact-match share.
 
     ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
     """
@@ -275,13 +278,16 @@ def build_report(
     tick("detection")
     privacy = compute_privacy(
         shared, base_r, base_s, holdout=holdout, identifying_columns=identifying_columns,
-        identifying_values=identifying, epsilon=epsilon, delta=delta, seed=seed,
+        identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
     )
     tick("privacy")
     sampled = [f"{n}: {s.frame.shape[0]} of {s.rows}" for n, s in real.items() if s.sampled]
     sampled += [f"{n} (target): {s.frame.shape[0]} of {s.rows}" for n, s in synth.items() if s.sampled]
     if sampled:
         notes.append("sampled tables (rows seen of rows present): " + "; ".join(sampled))
+    copied_here = [str(n) for n in copied if n in real]
+    if copied_here:
+        notes.append("copied as reference data, so left out of the exact-match share: " + ", ".join(copied_here))
     if holdout is None:
         notes.append("distance to closest record and membership inference need a holdout (not given)")
     return assemble(

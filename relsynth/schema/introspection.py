@@ -195,6 +195,7 @@ class _Reader:
         sqlite_sql = self._sqlite_table_sql() if self.backend == "sqlite" else {}
         if self.backend == "sqlite":
             fks = {key: self._sqlite_fk_actions(key[1], fk_list) for key, fk_list in fks.items()}
+            uniques = {key: self._sqlite_inline_uniques(key[1], uniques.get(key, [])) for key in columns}
 
         # Partitions are folded into their root: their FKs and indexes are lifted, they are not tables.
         lifted_fks: dict[str, list[dict[str, Any]]] = {}
@@ -534,6 +535,21 @@ class _Reader:
         rows = self.connection.exec_driver_sql(f"PRAGMA main.table_info({_sqlite_quote(table)})")
         declared = {row[1]: (row[2] or "") for row in rows}
         return declared.get(col["name"], "").strip().upper() == "INTEGER"
+
+    def _sqlite_inline_uniques(self, table: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add the column-level ``UNIQUE`` constraints SQLAlchemy's parser misses: SQLite backs
+        every UNIQUE constraint with an automatic index whose origin is 'u'."""
+        known = {tuple(u["column_names"]) for u in found}
+        result = list(found)
+        for _seq, index, _unique, origin, _partial in self.connection.exec_driver_sql(f"PRAGMA main.index_list({_sqlite_quote(table)})"):
+            if origin != "u":
+                continue
+            info = self.connection.exec_driver_sql(f"PRAGMA main.index_info({_sqlite_quote(index)})")
+            columns = tuple(row[2] for row in sorted(info, key=lambda row: row[0]))
+            if columns and None not in columns and columns not in known:
+                known.add(columns)
+                result.append({"name": None, "column_names": list(columns)})
+        return result
 
     def _sqlite_fk_actions(self, table: str, fk_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Fill ON DELETE / ON UPDATE from the pragma where SQLAlchemy's parser missed them (inline REFERENCES)."""

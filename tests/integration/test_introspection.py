@@ -281,6 +281,20 @@ def test_types_on_sqlite(make_database: Callable[[str], str]) -> None:
     assert any("zoo_touch" in w for w in schema.warnings)
 
 
+def test_sqlite_column_level_unique_is_a_constraint(make_database: Callable[[str], str]) -> None:
+    # SQLAlchemy's SQLite parser reports only table-level UNIQUE (...); a clone without the
+    # column-level ones would accept duplicate e-mails.
+    url = make_database("sqlite")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE person (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, a INT, b INT, UNIQUE (a, b))"
+        )
+    engine.dispose()
+    uniques = {u.columns for u in introspect(url).table("person").unique_constraints}
+    assert uniques == {("email",), ("a", "b")}
+
+
 def test_types_on_mysql(make_database: Callable[[str], str]) -> None:
     schema = introspect(load_fixture(make_database("mysql"), "types_zoo"))
     zoo = schema.table("zoo")

@@ -286,7 +286,7 @@ def schemas(draw: st.DrawFn) -> Schema:
         child %= n
         parent_name = q(f"t{parent}") if parent < n else QualifiedName("ext", "gone")
         cols = tuple(f"f{j}_{k}" for k in range(ncols))
-        for col, null in zip(cols, nulls):
+        for col, null in zip(cols, nulls, strict=False):  # nulls may be longer than cols
             columns[child][col] = null and not in_pk
         if unique:
             uniques[child].append(cols)

@@ -84,3 +84,38 @@ def test_epsilon_is_carried():
     real = people(0, 50)
     privacy = compute_privacy(SCHEMA, {PEOPLE: real}, {PEOPLE: real}, epsilon=3.0, delta=1e-5)
     assert (privacy.epsilon, privacy.delta) == (3.0, 1e-5)
+
+
+def test_partial_memorisation_is_found_and_scored_by_auc():
+    source = people(0, 1200)
+    holdout, train = source.iloc[600:], source.iloc[:600]
+    # a fifth of the synthetic rows are copies of training rows, the rest never-seen rows
+    leaky = pd.concat([train.iloc[:120], people(7, 480, start=9000)], ignore_index=True)
+    privacy = compute_privacy(SCHEMA, {PEOPLE: source}, {PEOPLE: leaky}, holdout={PEOPLE: holdout})
+    # the copied fifth is told apart from the holdout for sure, the other members at chance
+    assert 0.1 < privacy.mia_advantage < 0.4
+
+
+def test_advantage_is_two_auc_minus_one_with_ties_half():
+    from relsynth.reporting.privacy import _advantage
+
+    members = np.r_[np.ones(50), np.zeros(50)]
+    assert _advantage(members, np.r_[np.ones(50), np.zeros(50)]) == pytest.approx(1.0)
+    assert _advantage(members, np.r_[np.zeros(50), np.ones(50)]) == pytest.approx(-1.0)
+    assert _advantage(members, np.zeros(100)) == pytest.approx(0.0)  # all tied: chance
+
+
+def test_both_attacks_find_copied_rows_among_lookalikes():
+    from relsynth.reporting.privacy import _attack_advantages
+
+    rng = np.random.default_rng(0)
+    # members and non-members from one distribution; the synthetic rows copy the sparse members
+    # only, and fill the dense region, near members and non-members alike
+    dense = lambda n: rng.normal(0, 0.05, (n, 2))  # noqa: E731
+    sparse = lambda n: rng.uniform(-5, 5, (n, 2))  # noqa: E731
+    members, others = np.vstack([dense(300), sparse(100)]), np.vstack([dense(300), sparse(100)])
+    synthetic = np.vstack([dense(300), members[300:] + 1e-3])
+    found = _attack_advantages(members, others, synthetic)
+    assert found["density_ratio"] > 0.2 and found["closest_synthetic"] > 0.2
+    unrelated = _attack_advantages(members, others, np.vstack([dense(300), sparse(100)]))
+    assert abs(unrelated["density_ratio"]) < 0.12 and abs(unrelated["closest_synthetic"]) < 0.12

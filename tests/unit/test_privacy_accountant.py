@@ -129,3 +129,83 @@ def test_unit_weights_make_every_histogram_sensitivity_one() -> None:
     assert noise.bincount(np.zeros(43, dtype=np.int64), 1)[0] == pytest.approx(3.0)
     dp_vocabulary(["a"] * 43, noise, max_size=5)
     assert noise.accountant.entries[0].noise_multiplier == pytest.approx(2.0)  # sigma / sensitivity 1
+
+
+def test_fast_embedding_norm_matches_opacus() -> None:
+    from opacus.grad_sample.embedding_norm_sample import compute_embedding_norm_sample
+
+    from relsynth.privacy.dpsgd import _embedding_norm_sample
+
+    layer = torch.nn.Embedding(7, 3)
+    ids = torch.randint(0, 7, (50,))
+    backprops = torch.randn(50, 3)
+    ours = _embedding_norm_sample(layer, [ids], backprops)[layer.weight]
+    theirs = compute_embedding_norm_sample(layer, [ids[:, None]], backprops[:, None, :])[layer.weight]
+    assert torch.allclose(ours, theirs, atol=1e-5)
+
+
+def test_each_row_is_clipped_by_its_own_units_rows() -> None:
+    # one unit with 5 rows: its summed gradient must stay within C even with no noise
+    torch.manual_seed(0)
+    network = TabularNetwork(column_codes=[3], context_codes=[], embedding_dim=4, hidden_dim=8, dropout=0.0)
+    before = [p.detach().clone() for p in network.parameters()]
+    codes = torch.zeros(5, 1, dtype=torch.long)
+    train_units(network, codes, torch.zeros(5, 0, dtype=torch.long), np.zeros(5, dtype=np.int64), noise_multiplier=1e-9,
+                sample_rate=1.0, steps=1, bound=5, max_grad_norm=1.0, learning_rate=1.0, seed=0, deadline=float("inf"))
+    assert any(not torch.equal(b, p) for b, p in zip(before, network.parameters(), strict=True))
+    with pytest.raises(ValueError, match="above its bound"):
+        train_units(network, codes, torch.zeros(5, 0, dtype=torch.long), np.zeros(5, dtype=np.int64), noise_multiplier=1.0,
+                    sample_rate=1.0, steps=1, bound=4, max_grad_norm=1.0, learning_rate=0.01, seed=0, deadline=float("inf"))
+
+
+def test_integer_order_search_never_exceeds_the_exact_epsilon() -> None:
+    from relsynth.privacy.dpsgd import fast_epsilon
+
+    for history in ([(2.4, 0.25, 160)], [(1.5, 0.05, 800), (18.0, 1.0, 36)]):
+        assert fast_epsilon(history, 1e-6, integer_orders=True) >= fast_epsilon(history, 1e-6) - 1e-12
+    plan = plan_budget(epsilon=8.0, delta=1e-6, statistics_mechanisms=36, vocabulary_mechanisms=5,
+                       sgd=[SgdComponent("a/model", 0.25, 32)] * 5, statistics_share=0.5, selection_delta_share=0.1,
+                       max_noise_multiplier=20.0)
+    assert 7.6 < plan.epsilon <= 8.0
+
+
+def test_a_small_tables_range_is_found_from_blocks_of_cells() -> None:
+    from relsynth.privacy.mechanisms import _found_cells, _smoothed
+
+    rng = np.random.default_rng(0)
+    counts = np.zeros(512)
+    counts[300:312] = 45.0  # 540 rows over 12 cells: no single cell passes its threshold under sigma 18
+    noisy = counts + rng.normal(0, 18.0, 512)
+    found = _found_cells(noisy, 18.0)
+    assert found.size and 296 <= found[0] <= 304 and 308 <= found[-1] <= 315
+    assert not (noisy[300:312] > 18.0 * 3.8).all()  # the single cells alone would not do
+    mass = _smoothed(noisy[280:344], 18.0)
+    assert (mass >= 0).all() and mass.sum() > 0
+
+
+def test_loan_per_account_needs_no_cap_budget() -> None:
+    from relsynth.privacy.session import _one_child_per_parent
+    from relsynth.schema.elements import (
+        Column,
+        ColumnType,
+        ForeignKey,
+        PrimaryKey,
+        QualifiedName,
+        Schema,
+        Table,
+        UniqueConstraint,
+    )
+
+    integer = ColumnType(TypeKind.INTEGER, "integer")
+    account, loan, order = QualifiedName(None, "account"), QualifiedName(None, "loan"), QualifiedName(None, "order")
+    tables = (
+        Table(account, (Column("id", integer, False),), PrimaryKey("pk", ("id",))),
+        Table(loan, (Column("id", integer, False), Column("account_id", integer, False)), PrimaryKey("pk", ("id",)),
+              unique_constraints=(UniqueConstraint("u", ("account_id",)),),
+              foreign_keys=(ForeignKey("f", loan, ("account_id",), account, ("id",)),)),
+        Table(order, (Column("id", integer, False), Column("account_id", integer, False)), PrimaryKey("pk", ("id",)),
+              foreign_keys=(ForeignKey("g", order, ("account_id",), account, ("id",)),)),
+    )
+    schema = Schema("postgresql", tables)
+    assert _one_child_per_parent(schema, tables[1].foreign_keys[0])
+    assert not _one_child_per_parent(schema, tables[2].foreign_keys[0])

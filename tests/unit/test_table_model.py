@@ -216,3 +216,21 @@ def test_network_supports_opacus_per_sample_gradients(trained):
         for p in network.parameters():
             p.grad_sample = None
         network.eval()
+
+
+def test_draws_are_uniform_and_stratified_within_and_across_parents() -> None:
+    from relsynth.modeling.network import _stratified_uniforms
+
+    generator = torch.Generator().manual_seed(0)
+    groups = torch.cat([torch.arange(4_000), torch.full((10,), 4_000)])  # 4,000 only children, one parent of 10
+    draws = _stratified_uniforms(groups, generator).double()
+    assert ((draws >= 0) & (draws < 1)).all()
+    # across the single children: one draw per 1/4000 stratum, so the histogram is flat
+    counts = torch.histc(draws[:4_000], bins=40, min=0.0, max=1.0)
+    assert counts.min() >= 95 and counts.max() <= 105  # i.i.d. draws would spread about +-10
+    # within the parent of 10: its draws are evenly spaced, one in each tenth of [0, 1)
+    tenths = torch.sort(torch.floor(draws[4_000:] * 10)).values
+    assert torch.equal(tenths, torch.arange(10, dtype=torch.float64))
+    # and each draw is uniform on its own: the mean over many seeds of one row's draw is 1/2
+    means = torch.stack([_stratified_uniforms(groups, torch.Generator().manual_seed(s)).double()[4_005] for s in range(400)])
+    assert abs(float(means.mean()) - 0.5) < 0.05
