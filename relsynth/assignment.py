@@ -13,11 +13,6 @@ import numpy as np
 NO_PARENT = -1
 
 
-def _weighted_choice(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    weights = weights.astype(float) + 1e-9
-    return rng.choice(candidates, size=size, replace=True, p=weights / weights.sum())
-
-
 def assign_parents(
     *,
     wanted_clusters: np.ndarray,
@@ -44,29 +39,40 @@ def assign_parents(
         members = everyone[parent_clusters == cluster]
         if len(members) == 0:  # the cluster has no synthetic parent: fall back to every parent
             members = everyone
+        if not unique:  # every child gets a slot; each parent's share follows its degree
+            members = rng.permutation(members)
+            slots = np.repeat(members, _quotas(degrees[members], len(children), rng))
+            result[children] = rng.permutation(slots)
+            continue
         slots = np.repeat(members, degrees[members])
+        slots = slots[~used[slots]]
+        slots = np.unique(slots)
         rng.shuffle(slots)
-        if unique:
-            slots = slots[~used[slots]]
-            slots = np.unique(slots)
-            rng.shuffle(slots)
         taken = slots[: len(children)]
         result[children[: len(taken)]] = taken
         used[taken] = True
         rest = children[len(taken) :]
         if len(rest) == 0:
             continue
-        if unique:
-            free = members[~used[members]]
-            if len(free) < len(rest):
-                free = np.concatenate([free, everyone[~used & (parent_clusters != cluster)]])
-            free = rng.permutation(free)[: len(rest)]
-            result[rest[: len(free)]] = free
-            used[free] = True
-        else:  # more children than slots: extra children go to parents in proportion to degree
-            weights = degrees[members] if degrees[members].sum() > 0 else np.ones(len(members))
-            result[rest] = _weighted_choice(rng, members, weights, len(rest))
+        free = members[~used[members]]
+        if len(free) < len(rest):
+            free = np.concatenate([free, everyone[~used & (parent_clusters != cluster)]])
+        free = rng.permutation(free)[: len(rest)]
+        result[rest[: len(free)]] = free
+        used[free] = True
     return result
+
+
+def _quotas(degrees: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """``total`` children split over parents in proportion to ``degrees``, each share rounded up
+    or down (systematic rounding: one random offset), so the shares sum to ``total`` and the
+    degree distribution keeps its shape whether there are more children than slots or fewer."""
+    weights = degrees.astype(float)
+    if weights.sum() <= 0:
+        weights = np.ones(len(degrees))
+    bounds = np.concatenate([[0.0], np.cumsum(weights) / weights.sum() * total])
+    offset = rng.random()
+    return np.diff(np.ceil(bounds - offset)).astype(np.int64)
 
 
 def assign_self_parents(

@@ -202,8 +202,12 @@ def compile_check(sqltext: str, *, dialect: str = "postgres", domain_column: str
     return CompiledCheck(sqltext=sqltext, evaluate=evaluator)
 
 
+STRICT_MARGIN = 1e-9
+
+
 def column_bounds(sqltext: str, *, dialect: str = "postgres") -> dict[str, tuple[float | None, float | None]]:
-    """Numeric bounds that a CHECK puts on single columns: ``{"amount": (0, None)}`` for ``amount > 0``.
+    """Numeric bounds that a CHECK puts on single columns: ``{"amount": (0, None)}`` for ``amount >= 0``
+    (``amount > 0`` gives a bound a hair above 0).
 
     Used to keep decoded values inside the allowed range rather than rejecting them afterwards.
     """
@@ -249,6 +253,9 @@ def column_bounds(sqltext: str, *, dialect: str = "postgres") -> dict[str, tuple
             if name is None or value is None:
                 return
             lower = isinstance(node, (exp.GT, exp.GTE)) != flipped
+            if isinstance(node, (exp.GT, exp.LT)):  # strict: a hair inside, so clipping (then
+                # rounding up to the column's step) never lands on the excluded value itself
+                value += (1 if lower else -1) * STRICT_MARGIN * max(abs(value), 1.0)
             add(name, value, None) if lower else add(name, None, value)
 
     visit(tree)

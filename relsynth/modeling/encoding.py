@@ -426,6 +426,15 @@ class NumericEncoder(Encoder):
                     edges = np.array([edges[0], edges[0]])
                 n_fine = min(16 * n_bins, max(rest.size, 1))
                 fine = np.quantile(rest, np.linspace(0.0, 1.0, n_fine + 1), method="inverted_cdf")
+                # A repeated entry is a flat step of the inverse CDF: an atom that decodes to that
+                # real value over and over. Fine for a value seen MIN_EXACT_COUNT times or more (it
+                # keeps a discrete column's shape); a value seen once or twice (a small table's
+                # minimum, say) keeps a single entry, so it is no likelier than its neighbours.
+                # Helper columns (children per parent) are counts, not values of the clone.
+                if not spec.name.startswith("__"):
+                    seen, times = np.unique(rest, return_counts=True)
+                    repeated = np.r_[False, fine[1:] == fine[:-1]]
+                    fine = fine[~(repeated & ~np.isin(fine, seen[times >= MIN_EXACT_COUNT]))]
             values = spikes
         encoder = cls(
             spec,
@@ -465,7 +474,9 @@ class NumericEncoder(Encoder):
     def encode(self, series: pd.Series) -> np.ndarray:
         return self._codes(to_numbers(series, self.spec.kind))
 
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def decode(self, codes: np.ndarray, rng: np.random.Generator, uniforms: np.ndarray | None = None) -> pd.Series:
+        """Values for ``codes``; ``uniforms`` (one per row), when given, place each binned value
+        within its bin instead of fresh draws from ``rng`` (see ``bin_positions``)."""
         codes = np.asarray(codes, dtype=np.int64)
         numbers = np.full(codes.size, np.nan)
         n_exact = self.values.size
@@ -473,33 +484,49 @@ class NumericEncoder(Encoder):
         numbers[exact] = self.values[codes[exact] - 1]
         binned = codes > n_exact
         if binned.any():
-            numbers[binned] = self._draw_in_bins(codes[binned] - 1 - n_exact, rng)
+            draws = rng.random(int(binned.sum())) if uniforms is None else np.asarray(uniforms, dtype=np.float64)[binned]
+            numbers[binned] = self._draw_in_bins(codes[binned] - 1 - n_exact, draws)
         return _from_numbers(self._bounded(numbers), self.spec, self.step)
 
-    def _draw_in_bins(self, bins: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def bin_positions(self, series: pd.Series) -> np.ndarray:
+        """Where each value lies within its bin, on the scale of the uniform that ``decode``
+        draws to place it (0 at the bin's start, 1 at its end); NaN for NULL and exact values."""
+        numbers = to_numbers(series, self.spec.kind)
+        codes = self._codes(numbers)
+        out = np.full(numbers.size, np.nan)
+        binned = codes > self.values.size
+        if binned.any() and self.n_bins:
+            start, stop = self._fine_span(codes[binned] - 1 - self.values.size)
+            position = np.interp(numbers[binned], self.fine, np.arange(self.fine.size, dtype=np.float64))
+            out[binned] = np.clip((position - start) / np.maximum(stop - start, 1e-12), 0.0, 1.0)
+        return out
+
+    def _fine_span(self, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions in the fine table where each bin starts and ends."""
         low, high = self.edges[bins], self.edges[bins + 1]
-        n_fine = self.fine.size - 1
-        # the fine-table positions where each bin starts and ends
         start = np.searchsorted(self.fine, low, side="left").astype(np.float64)
         stop = np.where(
             bins == self.n_bins - 1,
-            float(n_fine),
+            float(self.fine.size - 1),
             np.searchsorted(self.fine, high, side="left").astype(np.float64),
         )
-        stop = np.maximum(stop, start)
-        position = start + rng.random(bins.size) * (stop - start)
-        drawn = np.interp(position, np.arange(n_fine + 1, dtype=np.float64), self.fine)
+        return start, np.maximum(stop, start)
+
+    def _draw_in_bins(self, bins: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        start, stop = self._fine_span(bins)
+        position = start + uniforms * (stop - start)
+        drawn = np.interp(position, np.arange(self.fine.size, dtype=np.float64), self.fine)
         if self.step is not None:
             drawn = np.round(drawn / self.step) * self.step
-        return np.clip(drawn, low, high)
+        return np.clip(drawn, self.edges[bins], self.edges[bins + 1])
 
     def _bounded(self, numbers: np.ndarray) -> np.ndarray:
         if self.spec.kind not in (TypeKind.INTEGER, TypeKind.FLOAT, TypeKind.DECIMAL):
             return numbers
         low, high = self.spec.low, self.spec.high
         if self.step is not None:
-            low = None if low is None else math.ceil(low / self.step - 1e-9) * self.step
-            high = None if high is None else math.floor(high / self.step + 1e-9) * self.step
+            low = None if low is None else math.ceil(low / self.step - 1e-12) * self.step
+            high = None if high is None else math.floor(high / self.step + 1e-12) * self.step
         if low is None and high is None:
             return numbers
         return np.clip(numbers, -np.inf if low is None else low, np.inf if high is None else high)

@@ -27,6 +27,7 @@ from torch import nn
 from relsynth.errors import ArtifactError, GenerationError, TrainingError
 from relsynth.modeling.artifacts import read_model, write_model
 from relsynth.modeling.config import ModelConfig
+from relsynth.modeling.copula import BinCopula
 from relsynth.modeling.encoding import ColumnSpec, Encoder, encoder_from_dict, fit_encoder
 from relsynth.modeling.network import TabularNetwork
 
@@ -86,6 +87,7 @@ class TableModel:
         context_encoders: Sequence[Encoder],
         network: TabularNetwork,
         summary: TrainingSummary,
+        copula: BinCopula | None = None,
     ) -> None:
         self.specs = tuple(specs)
         self.context_specs = tuple(context_specs)
@@ -94,6 +96,7 @@ class TableModel:
         self.context_encoders = tuple(context_encoders)
         self.network = network
         self.summary = summary
+        self.copula = copula  # within-bin correlation of numeric columns (None under DP)
 
     # ---------------------------------------------------------------------------- fit
 
@@ -182,6 +185,7 @@ class TableModel:
             context_encoders=context_encoders,
             network=network,
             summary=summary,
+            copula=BinCopula.fit(encoders, frame) if privacy is None else None,  # reads rows: not under DP
         )
 
     # ---------------------------------------------------------------------------- sample
@@ -224,8 +228,9 @@ class TableModel:
                 )
         else:
             codes = self._sample_codes(context_codes, seed)
+        placed = self.copula.uniforms(n, rng) if self.copula is not None else {}
         columns = {
-            enc.spec.name: enc.decode(codes[:, i], rng).reset_index(drop=True)
+            enc.spec.name: (enc.decode(codes[:, i], rng, placed[i]) if i in placed else enc.decode(codes[:, i], rng)).reset_index(drop=True)
             for i, enc in enumerate(self.encoders)
         }
         return pd.DataFrame(columns, index=pd.RangeIndex(n), columns=[s.name for s in self.specs])
@@ -255,6 +260,7 @@ class TableModel:
             "encoders": [e.to_dict() for e in self.encoders],
             "context_encoders": [e.to_dict() for e in self.context_encoders],
             "summary": asdict(self.summary),
+            "copula": self.copula.to_dict() if self.copula is not None else None,
         }
         write_model(Path(directory), metadata=metadata, weights=self.network.state_dict())
 
@@ -277,6 +283,7 @@ class TableModel:
                 context_encoders=context_encoders,
                 network=network,
                 summary=TrainingSummary(**meta["summary"]),
+                copula=BinCopula.from_dict(meta.get("copula")),
             )
         except ArtifactError:
             raise

@@ -187,3 +187,20 @@ def test_wrong_kind_and_unsupported_kind_raise_training_error():
         _fit(pd.Series(["x", "y"]), ColumnSpec("n", TypeKind.INTEGER))
     with pytest.raises(TrainingError, match="uuid"):
         _fit(pd.Series(["x"]), ColumnSpec("u", TypeKind.UUID))
+
+
+def test_a_value_seen_once_or_twice_is_no_likelier_than_its_neighbours() -> None:
+    # Ten rows: the smallest date and a date seen twice used to decode as atoms (about half of
+    # their bins' draws), copying those real values; a date seen three times may stay exact.
+    days = [(2011, 6, 17), (2011, 10, 27), (2015, 3, 15), (2016, 7, 24), (2016, 12, 31), (2016, 12, 31),
+            (2017, 12, 19), (2017, 12, 31), (2017, 12, 31), (2017, 12, 31)]
+    values = pd.Series([dt.date(*d) for d in days])
+    encoder = NumericEncoder.fit(values, ColumnSpec("end_date", TypeKind.DATE), max_bins=64, spike_fraction=0.01)
+    rng = np.random.default_rng(0)
+    for code in range(1, encoder.n_codes):
+        decoded = encoder.decode(np.full(2_000, code), rng)
+        top = decoded.value_counts().iloc[0] / len(decoded)
+        if decoded.iloc[0] == dt.date(2017, 12, 31):
+            assert top == 1.0  # the spike, seen three times
+        else:
+            assert top < 0.05, (code, decoded.value_counts().head(3))
