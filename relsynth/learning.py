@@ -222,7 +222,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         columns = assign_roles(table, sample, config.override_for(str(table.name)))
         automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
         copied_tables = {n for n, a in artifacts.items() if a.mode is TableMode.COPY}
-        if automatic and _is_reference(table, columns, rows, config, copied_tables):  # row counts: not under DP
+        if automatic and _is_reference(table, columns, frame, rows, config, copied_tables):  # row counts: not under DP
             log.info("%s looks like reference data: copied as it is", table.name)
             mode = TableMode.COPY
         artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
@@ -265,8 +265,10 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             if dp is not None and dp.is_private(parent):  # one cluster: k-means on private rows is not DP
                 clusters[parent] = ParentClusters({}, {}, centroids=((0.0,),))
             else:
-                joined = [_joined_with_parent(frames, artifacts, f, own) for f in assigned_fks if f.referred_table == parent]
-                weights = child_weights(frames[parent][own], joined)
+                weights = None
+                if dp is None:  # the weights read the children's rows, which may be private under DP
+                    joined = [_joined_with_parent(frames, artifacts, f, own) for f in assigned_fks if f.referred_table == parent]
+                    weights = child_weights(frames[parent][own], joined)
                 clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent], weights=weights)
             artifacts[parent].clusters = clusters[parent].to_dict()
     parent_cluster_labels = {
@@ -375,10 +377,13 @@ def _copied_from_context(frame: pd.DataFrame, context: pd.DataFrame) -> dict[str
 _AUDIT_COLUMN = re.compile(r"(^|_)(last_?update|updated|modified|created)(_at|_on|_date|_time)?$", re.IGNORECASE)
 
 
-def _is_reference(table: Table, columns, rows: int, config: RelsynthConfig, copied: set[QualifiedName]) -> bool:
-    """A small lookup table: only keys, categories, names and audit dates (``last_update``: any
-    other date could be an event of a person), nothing identifying, and foreign keys (if any) only to tables that are
-    copied as reference data too (countries under regions)."""
+_NAME_MAX_WORDS = 4  # "United States of America"; longer text is prose, which may name people
+
+
+def _is_reference(table: Table, columns, frame: pd.DataFrame, rows: int, config: RelsynthConfig, copied: set[QualifiedName]) -> bool:
+    """A small lookup table: only keys, categories, short names and audit dates (``last_update``;
+    any other date could be an event in a person's life), nothing identifying, and foreign keys
+    (if any) only to tables copied as reference data too (countries under regions)."""
     if not 0 < rows <= config.reference_max_rows:
         return False
     if any(fk.referred_table not in copied for fk in table.foreign_keys):
@@ -388,9 +393,11 @@ def _is_reference(table: Table, columns, rows: int, config: RelsynthConfig, copi
 
     def is_lookup(c) -> bool:
         kind = table.column(c.name).type.kind
-        return (
-            c.role in (Role.KEY, Role.COMPUTED, Role.FOREIGN_KEY, Role.TEXT)
-            or c.role is Role.MODEL and (kind in categorical or kind in dates and _AUDIT_COLUMN.search(c.name) is not None)
+        if c.role is Role.TEXT:
+            words = frame[c.name].dropna().astype(str).str.split().str.len() if c.name in frame.columns else pd.Series(dtype=float)
+            return words.empty or words.mean() <= _NAME_MAX_WORDS
+        return c.role in (Role.KEY, Role.COMPUTED, Role.FOREIGN_KEY) or c.role is Role.MODEL and (
+            kind in categorical or kind in dates and _AUDIT_COLUMN.search(c.name) is not None
         )
 
     return all(is_lookup(c) for c in columns)
