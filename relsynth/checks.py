@@ -202,6 +202,48 @@ def compile_check(sqltext: str, *, dialect: str = "postgres", domain_column: str
     return CompiledCheck(sqltext=sqltext, evaluate=evaluator)
 
 
+def allowed_values(sqltext: str, *, dialect: str = "postgres") -> dict[str, list[str]]:
+    """The text values a CHECK allows single columns (``status IN ('A', 'B')``, or PostgreSQL's
+    ``status = ANY (ARRAY['A', 'B'])``), from conditions that must all hold (joined by AND)."""
+    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
+    try:
+        tree = sqlglot.parse_one(sqltext, read=read)
+    except sqlglot.errors.ParseError:
+        return {}
+    found: dict[str, list[str]] = {}
+
+    def visit(node: exp.Expression) -> None:
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.And):
+            visit(node.this)
+            visit(node.expression)
+            return
+        if isinstance(node, exp.In):
+            subject, items = node.this, list(node.expressions)
+        elif isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
+            try:
+                subject, items = node.this, _array_items(node.expression)
+            except Unsupported:
+                return
+        else:
+            return
+        while isinstance(subject, (exp.Paren, exp.Cast)):
+            subject = subject.this
+        values = []
+        for item in items:
+            while isinstance(item, (exp.Paren, exp.Cast)):
+                item = item.this
+            if not (isinstance(item, exp.Literal) and item.is_string):
+                return
+            values.append(item.this)
+        if isinstance(subject, exp.Column) and values:
+            found[subject.name] = values
+
+    visit(tree)
+    return found
+
+
 STRICT_MARGIN = 1e-9
 
 

@@ -120,7 +120,8 @@ def dp_categorical_encoder(
 ) -> CategoricalEncoder:
     """A CategoricalEncoder whose categories and counts come from one DP vocabulary (NULL a value too).
 
-    With a public ``domain`` (booleans; cluster labels) it is a plain noisy histogram over it instead.
+    With a public ``domain`` (booleans; cluster labels; an enum's labels or a CHECK's IN list) it is
+    a plain noisy histogram over it instead.
     """
     keys = ["\x00NULL" if _is_null(v) else _category_key(v, spec.kind) for v in series.tolist()]
     if spec.kind is TypeKind.BOOLEAN:
@@ -133,6 +134,8 @@ def dp_categorical_encoder(
         if (~faint[2:]).any():
             noisy[2:][faint[2:]] = 0
         noisy[1] = 0
+        if noisy[2:].sum() <= 0:  # nothing above the noise: every allowed value alike (data-free)
+            noisy[2:] = 1
         return CategoricalEncoder(spec, categories=list(domain), counts=noisy)
     kept, counts, rest = dp_vocabulary(keys, noise, max_size=max_categories + 1)
     null_count = 0

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsynth.checks import allowed_values
 from relsynth.clustering import MAX_CLUSTERS
 from relsynth.errors import ConfigurationError, PrivacyBudgetError
 from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder, to_numbers
@@ -59,7 +60,7 @@ class ComponentBudget:
 
     def fit_encoder(self, series: pd.Series, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
         # cluster labels of a secondary parent: a public domain (c0 .. c<MAX_CLUSTERS - 1>)
-        domain = [f"c{i}" for i in range(MAX_CLUSTERS)] if spec.name.startswith("__ref__") else None
+        domain = [f"c{i}" for i in range(MAX_CLUSTERS)] if spec.name.startswith("__ref__") else self.session.public_domain(self.table, spec)
         spec = self.session.public_bounds(self.table, spec)
         return dp_encoder(series, spec, self._noise(), max_bins=max_bins, max_categories=max_categories, domain=domain)
 
@@ -234,6 +235,22 @@ class PrivacySession:
         if total <= 0:
             return int(cells[-1])
         return int(cells[min(np.searchsorted(np.cumsum(noisy) / total, 0.98), cells.size - 1)])
+
+    def public_domain(self, table: QualifiedName, spec: ColumnSpec) -> list[str] | None:
+        """The values the schema alone allows a column (an enum's labels, a CHECK's IN list): its
+        vocabulary then needs no selection, and a budget too small to select one still yields
+        valid values."""
+        element = self.schema.table(table)
+        if spec.name not in element.column_names:
+            return None
+        column = element.column(spec.name)
+        if column.type.enum_values:
+            return list(column.type.enum_values)
+        for check in element.check_constraints:
+            allowed = allowed_values(check.sqltext, dialect=self.schema.dialect).get(spec.name)
+            if allowed:
+                return allowed
+        return None
 
     def public_bounds(self, table: QualifiedName, spec: ColumnSpec) -> ColumnSpec:
         """``spec`` with the bounds the schema and the caps already fix, so no budget finds them:

@@ -22,3 +22,11 @@ def test_a_strict_bound_keeps_clipped_values_off_the_excluded_value() -> None:
         encoder = NumericEncoder.fit(pd.Series(values), spec, max_bins=8, spike_fraction=0.5)
         clipped = encoder._bounded(np.array([-3.0, 0.0, 0.004]))
         assert (clipped > 0).all(), (kind, clipped)
+
+
+def test_allowed_values_come_from_in_lists_that_must_hold() -> None:
+    from relsynth.checks import allowed_values
+
+    assert allowed_values("status = ANY (ARRAY['A'::text, 'B'::text])", dialect="postgresql") == {"status": ["A", "B"]}
+    assert allowed_values("segment IN ('consumer', 'business') AND total > 0", dialect="sqlite") == {"segment": ["consumer", "business"]}
+    assert allowed_values("a IN ('x') OR b IN ('y')") == {}  # neither list must hold on its own

@@ -209,3 +209,15 @@ def test_loan_per_account_needs_no_cap_budget() -> None:
     schema = Schema("postgresql", tables)
     assert _one_child_per_parent(schema, tables[1].foreign_keys[0])
     assert not _one_child_per_parent(schema, tables[2].foreign_keys[0])
+
+
+def test_a_public_domain_keeps_values_valid_when_the_budget_selects_nothing() -> None:
+    # Ten rows of a status under heavy noise: selecting a vocabulary finds no value, and the
+    # CHECK's IN list (public: it is in the schema) is what the column may hold.
+    spec = ColumnSpec("status", TypeKind.TEXT, nullable=False)
+    rows = pd.Series(["A"] * 6 + ["C"] * 4)
+    selected = dp_categorical_encoder(rows, spec, _noise(z=1e4), max_categories=10)
+    assert selected.categories == [""]  # the placeholder a CHECK would reject
+    public = dp_categorical_encoder(rows, spec, _noise(z=1e4), max_categories=10, domain=["A", "B", "C", "D"])
+    decoded = set(public.decode(np.full(200, 1), np.random.default_rng(0)))  # rare codes decode by the counts
+    assert decoded <= {"A", "B", "C", "D"} and decoded
