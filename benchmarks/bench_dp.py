@@ -183,6 +183,10 @@ def main() -> None:
             if r["dataset"] == dataset and r["target_epsilon"] == 8.0 and base["quality"] is not None and r["quality"] is not None:
                 gap = base["quality"] - r["quality"]
                 print(f"{dataset}: quality gap at epsilon 8 = {gap:.3f} ({'meets' if gap <= QUALITY_GAP_BAR else 'misses'} the 0.1 bar)")
+            if r["dataset"] == dataset and r["target_epsilon"] is not None and None not in (base["mia_advantage"], r["mia_advantage"]):
+                lower = r["mia_advantage"] < base["mia_advantage"]
+                print(f"{dataset}: attack advantage at epsilon {r['target_epsilon']:g} = {r['mia_advantage']:.3f} against "
+                      f"{base['mia_advantage']:.3f} without DP ({'lower' if lower else 'NOT lower'}; about +-0.05 is noise)")
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
 
