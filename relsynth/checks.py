@@ -8,7 +8,7 @@ outside the supported subset compile to None and are reported, not guessed.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,14 +182,41 @@ class CompiledCheck:
         return (result == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - three-valued logic
 
 
+def _parse(sqltext: str, dialect: str) -> exp.Expression | None:
+    """The CHECK's expression tree, or None when sqlglot cannot read it."""
+    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
+    try:
+        return sqlglot.parse_one(sqltext, read=read)
+    except sqlglot.errors.ParseError:
+        return None
+
+
+def _conjuncts(node: exp.Expression) -> Iterator[exp.Expression]:
+    """The conditions joined by AND (each of which must hold), parentheses removed."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    else:
+        yield node
+
+
+def _unwrapped(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    return node
+
+
 def compile_check(sqltext: str, *, dialect: str = "postgres", domain_column: str | None = None) -> CompiledCheck | None:
     """Compile ``sqltext`` or return None when it uses unsupported SQL.
 
     ``domain_column`` replaces ``VALUE`` in a domain's CHECK with the column that uses the domain.
     """
-    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
+    tree = _parse(sqltext, dialect)
+    if tree is None:
+        return None
     try:
-        tree = sqlglot.parse_one(sqltext, read=read)
         if domain_column is not None:
             tree = tree.transform(
                 lambda node: exp.column(domain_column)
@@ -205,42 +232,21 @@ def compile_check(sqltext: str, *, dialect: str = "postgres", domain_column: str
 def allowed_values(sqltext: str, *, dialect: str = "postgres") -> dict[str, list[str]]:
     """The text values a CHECK allows single columns (``status IN ('A', 'B')``, or PostgreSQL's
     ``status = ANY (ARRAY['A', 'B'])``), from conditions that must all hold (joined by AND)."""
-    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
-    try:
-        tree = sqlglot.parse_one(sqltext, read=read)
-    except sqlglot.errors.ParseError:
-        return {}
+    tree = _parse(sqltext, dialect)
     found: dict[str, list[str]] = {}
-
-    def visit(node: exp.Expression) -> None:
-        while isinstance(node, exp.Paren):
-            node = node.this
-        if isinstance(node, exp.And):
-            visit(node.this)
-            visit(node.expression)
-            return
+    for node in _conjuncts(tree) if tree is not None else ():
         if isinstance(node, exp.In):
             subject, items = node.this, list(node.expressions)
         elif isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
             try:
                 subject, items = node.this, _array_items(node.expression)
             except Unsupported:
-                return
+                continue
         else:
-            return
-        while isinstance(subject, (exp.Paren, exp.Cast)):
-            subject = subject.this
-        values = []
-        for item in items:
-            while isinstance(item, (exp.Paren, exp.Cast)):
-                item = item.this
-            if not (isinstance(item, exp.Literal) and item.is_string):
-                return
-            values.append(item.this)
-        if isinstance(subject, exp.Column) and values:
-            found[subject.name] = values
-
-    visit(tree)
+            continue
+        subject, items = _unwrapped(subject), [_unwrapped(item) for item in items]
+        if isinstance(subject, exp.Column) and items and all(isinstance(i, exp.Literal) and i.is_string for i in items):
+            found[subject.name] = [i.this for i in items]
     return found
 
 
@@ -253,24 +259,20 @@ def column_bounds(sqltext: str, *, dialect: str = "postgres") -> dict[str, tuple
 
     Used to keep decoded values inside the allowed range rather than rejecting them afterwards.
     """
-    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
-    try:
-        tree = sqlglot.parse_one(sqltext, read=read)
-    except sqlglot.errors.ParseError:
+    tree = _parse(sqltext, dialect)
+    if tree is None:
         return {}
     bounds: dict[str, tuple[float | None, float | None]] = {}
 
     def literal(node: exp.Expression) -> float | None:
-        while isinstance(node, (exp.Paren, exp.Cast)):
-            node = node.this
+        node = _unwrapped(node)
         if isinstance(node, exp.Neg):
             inner = literal(node.this)
             return None if inner is None else -inner
         return float(node.this) if isinstance(node, exp.Literal) and not node.is_string else None
 
     def column(node: exp.Expression) -> str | None:
-        while isinstance(node, (exp.Paren, exp.Cast)):
-            node = node.this
+        node = _unwrapped(node)
         return node.name if isinstance(node, exp.Column) else None
 
     def add(name: str, low: float | None, high: float | None) -> None:
@@ -280,12 +282,7 @@ def column_bounds(sqltext: str, *, dialect: str = "postgres") -> dict[str, tuple
         bounds[name] = (low, high)
 
     def visit(node: exp.Expression) -> None:
-        while isinstance(node, exp.Paren):
-            node = node.this
-        if isinstance(node, exp.And):
-            visit(node.this)
-            visit(node.expression)
-        elif isinstance(node, exp.Between) and column(node.this):
+        if isinstance(node, exp.Between) and column(node.this):
             add(column(node.this), literal(node.args["low"]), literal(node.args["high"]))
         elif isinstance(node, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
             name, value = column(node.this), literal(node.expression)
@@ -300,5 +297,6 @@ def column_bounds(sqltext: str, *, dialect: str = "postgres") -> dict[str, tuple
                 value += (1 if lower else -1) * STRICT_MARGIN * max(abs(value), 1.0)
             add(name, value, None) if lower else add(name, None, value)
 
-    visit(tree)
+    for node in _conjuncts(tree):
+        visit(node)
     return bounds

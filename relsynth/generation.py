@@ -204,14 +204,16 @@ class Generator:
         rare_columns = [c for c in rare.get("columns", ()) if c in frame.columns]
         if not (checks or (rare_prints and rare_columns)) or frame.empty:
             return frame
+        copying = np.zeros(len(frame), dtype=bool)
+        fresh = np.ones(len(frame), dtype=bool)  # rows drawn (or redrawn) in the last round
         for attempt in range(CHECK_ROUNDS + 1):
             violating = np.zeros(len(frame), dtype=bool)
             for check in checks:
                 violating |= check.violations(frame)
-            copying = np.zeros(len(frame), dtype=bool)
-            if rare_prints and rare_columns:
-                prints = row_fingerprints(frame, rare_columns)
-                copying = np.fromiter((p in rare_prints for p in prints), dtype=bool, count=len(frame))
+            if rare_prints and rare_columns and attempt <= RARE_REDRAWS:  # only new rows can newly copy
+                rows = np.flatnonzero(fresh)
+                prints = row_fingerprints(frame.iloc[rows], rare_columns)
+                copying[rows] = np.fromiter((p in rare_prints for p in prints), dtype=bool, count=rows.size)
             bad = violating | (copying if attempt < RARE_REDRAWS else False)
             if not bad.any() or attempt == CHECK_ROUNDS:
                 break
@@ -223,6 +225,7 @@ class Generator:
                 redraw = artifact.model.sample(n=int(bad.sum()), seed=seed)
             for column in redraw.columns:
                 frame.loc[bad, column] = redraw[column].to_numpy()
+            fresh = bad
         if copying.any():
             log.info("%s: %d rows repeat a rare source combination after %d redraw(s)", artifact.table, int(copying.sum()), RARE_REDRAWS)
         if not violating.any():
