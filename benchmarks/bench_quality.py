@@ -15,7 +15,7 @@ For each dataset (a PostgreSQL database of that name), clone it at scale 1 into 
 Bars: SDMetrics quality >= 0.85; detection accuracy <= 0.75 on average over the datasets.
 
 Usage: python benchmarks/bench_quality.py [pagila chinook northwind hr berka stats]
-          [--seed 0] [--sample-rows 20000] [--max-training-seconds S] [--no-relsynth-report]
+          [--seed 0] [--sample-rows 20000] [--max-training-seconds S] [--no-relsynth-report] [--details N]
 Server: RELSYNTH_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/postgres.
 """
 
@@ -208,7 +208,23 @@ def normalise(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     return frame
 
 
-def sdmetrics_quality(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame], meta: Metadata) -> dict[str, float]:
+def _worst_entries(report, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ``count`` lowest-scored entries of each SDMetrics property, one line each: what to fix first."""
+    lines = []
+    for prop in report.get_properties()["Property"]:
+        details = report.get_details(prop)
+        if "Score" not in details:
+            continue
+        labels = [c for c in details.columns if c not in {"Score", "Error", "Real Correlation", "Synthetic Correlation"}]
+        for _, row in details.dropna(subset=["Score"]).nsmallest(count, "Score").iterrows():
+            extra = "".join(f" {c.split()[0].lower()} {row[c]:+.2f}" for c in ("Real Correlation", "Synthetic Correlation")
+                            if c in details and pd.notna(row[c]))
+            lines.append(f"{prop}: {row['Score']:.3f} " + " / ".join(str(row[c]) for c in labels) + extra)
+    return lines
+
+
+def sdmetrics_quality(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame], meta: Metadata,
+                      worst: int = 0) -> dict:
     from sdmetrics.reports.multi_table import QualityReport
 
     keep = {name: list(entry["columns"]) for name, entry in meta.tables.items()}
@@ -226,6 +242,7 @@ def sdmetrics_quality(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.Dat
             errors[prop] = str(details["Error"].dropna().iloc[0]) if "Error" in details and details["Error"].notna().any() else "no pair to score"
     return {
         "errors": errors,
+        "worst": _worst_entries(report, worst) if worst else [],
         "quality": report.get_score(),
         "column_shapes": properties.get("Column Shapes"),
         "pair_trends": properties.get("Column Pair Trends"),
@@ -297,8 +314,9 @@ def measure(dataset: str, args: argparse.Namespace) -> Figures:
                 "columns left out of SDMetrics: " + "; ".join(f"{t}: {', '.join(c)}" for t, c in meta.dropped_columns.items())
             )
         try:
-            scores = sdmetrics_quality(real, synthetic, meta)
+            scores = sdmetrics_quality(real, synthetic, meta, worst=args.details)
             figures.quality, figures.column_shapes = scores["quality"], scores["column_shapes"]
+            figures.notes += [f"lowest score, {line}" for line in scores["worst"]]
             figures.notes += [f"SDMetrics left {prop} unscored (quality averages the others); first error: {error}"
                               for prop, error in scores["errors"].items()]
             figures.pair_trends, figures.cardinality, figures.intertable = (
@@ -341,6 +359,7 @@ def main() -> None:
     parser.add_argument("--max-training-seconds", type=float, help="cap on each table's training (default: relsynth's)")
     parser.add_argument("--no-relsynth-report", action="store_true", help="skip relsynth's own report")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a clone is killed")
+    parser.add_argument("--details", type=int, default=0, metavar="N", help="print the N lowest SDMetrics scores of each property")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 

@@ -478,12 +478,21 @@ def _fit_model(
         config=config.model,
         seed=seed,
         on_epoch=lambda epoch, loss: progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
+        parent_encoders=_encoders_by_column(parent_artifact) if context is not None else None,
+        parent_frame=model_frames[context_fk.referred_table] if context is not None else None,
         privacy=None if dp is None else dp.component(
             name, keep, parent_model=None if context is None or parent_artifact is None else parent_artifact.model,
             parent_frame=None if context is None else model_frames[context_fk.referred_table],
         ),
     )
     progress("train", str(name), 1.0)
+
+
+def _encoders_by_column(artifact: TableArtifact | None) -> dict:
+    """The encoders of a table's own model, by column (none for a copied or empty table)."""
+    if artifact is None or artifact.model is None:
+        return {}
+    return {encoder.spec.name: encoder for encoder in artifact.model.encoders}
 
 
 def _opaque_model(values: pd.Series, kind: TypeKind, seed: int):

@@ -130,12 +130,16 @@ class TabularNetwork(nn.Module):
     ) -> torch.Tensor:
         """Draw codes column by column: (batch, n_columns); ``allowed[i]`` masks column i."""
         codes = torch.zeros(context.shape[0], len(self.heads), dtype=torch.long)
-        # Rows with the same context (the children of one parent) share their strata.
+        # Rows with the same inputs (the same parent and the same codes so far) have the same
+        # distribution for the next column, so they share its strata: each such group's histogram,
+        # and the column's marginal, lose most of their sampling noise.
         if context.shape[1]:
             groups = torch.unique(context, dim=0, return_inverse=True)[1]
         else:
             groups = torch.zeros(context.shape[0], dtype=torch.long)
         for i in range(len(self.heads)):
+            if i:  # split the groups by the column just drawn
+                groups = torch.unique(groups * self.column_codes[i - 1] + codes[:, i - 1], return_inverse=True)[1]
             logits = self.head_logits(i, context, codes)
             logits = logits.masked_fill(~allowed[i], float("-inf"))
             # inverse-CDF draw: several times faster than torch.multinomial on wide batches

@@ -13,7 +13,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -112,8 +112,16 @@ class TableModel:
         seed: int = 0,
         on_epoch: Callable[[int, float], None] | None = None,
         privacy: Any | None = None,
+        parent_encoders: Mapping[str, Encoder] | None = None,
+        parent_frame: pd.DataFrame | None = None,
     ) -> TableModel:
         """Learn ``frame``'s ``specs`` columns, row i conditioned on row i of ``context``.
+
+        ``parent_encoders`` (the parent model's encoders, by column) and ``parent_frame`` (the
+        parent's rows, once each) give the context its codes: generation re-encodes a synthetic
+        parent with them, so they must be the parent's own bins. Bins fitted on the context rows
+        instead would turn every parent with three children into an exact code that a synthetic
+        parent, drawn within a bin, never hits.
 
         ``privacy`` (a ``relsynth.privacy.session.ComponentBudget``), when given, fits the encoders
         through DP mechanisms, takes the context encoders from the parent and trains with DP-SGD
@@ -144,12 +152,14 @@ class TableModel:
         encoders = [fit(frame[s.name], s, **options) for s in specs]
         if privacy is not None and context is not None:
             context_encoders = [privacy.context_encoder(s, **options) for s in context_specs]
+        elif context is not None:
+            own = parent_encoders or {}
+            rows = parent_frame if parent_frame is not None else context
+            context_encoders = [
+                own[s.name] if s.name in own else fit_encoder(rows[s.name], s, **options) for s in context_specs
+            ]
         else:
-            context_encoders = (
-                [fit_encoder(context[s.name], s, **options) for s in context_specs]
-                if context is not None
-                else []
-            )
+            context_encoders = []
         with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             network = _network(config, encoders, context_encoders)

@@ -22,7 +22,7 @@ from relsynth.privacy.dpsgd import opacus_epsilon
 from relsynth.runs import load_run
 
 DP = RelsynthConfig(
-    model=ModelConfig(max_training_seconds=1.0, epochs=20),
+    model=ModelConfig(max_training_seconds=120.0, epochs=20),  # epochs bound it; a deadline would make it depend on the clock
     privacy=PrivacyConfig(epsilon=4.0, delta=1e-6, unit="customer", max_children=8, epochs=1, batch_rows=2048),
 )
 

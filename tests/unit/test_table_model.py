@@ -250,3 +250,57 @@ def test_correlated_numbers_stay_correlated_inside_their_bins() -> None:
     model.copula = None
     independent = model.sample(n=3_000, seed=1).astype(float)
     assert independent["min_salary"].corr(independent["max_salary"]) < sampled["min_salary"].corr(sampled["max_salary"])
+
+
+def test_a_column_drawn_after_another_keeps_its_marginal_within_each_earlier_value() -> None:
+    from relsynth.modeling.network import TabularNetwork
+
+    torch.manual_seed(0)
+    network = TabularNetwork(column_codes=[3, 5], context_codes=[], embedding_dim=4, hidden_dim=8, dropout=0.0)
+    network.eval()
+    with torch.no_grad():  # column 0 uniform; column 1 depends on it, arbitrarily
+        for parameter in network.heads[1].parameters():
+            parameter.mul_(3.0)
+        network.heads[0].out.weight.zero_()
+        network.heads[0].out.bias.zero_()
+    rows = 3_000
+    allowed = [torch.ones(3, dtype=torch.bool), torch.ones(5, dtype=torch.bool)]
+    codes = network.sample(torch.zeros(rows, 0, dtype=torch.long), allowed, torch.Generator().manual_seed(1))
+    for first in range(3):
+        rows_with = codes[:, 0] == first
+        given = torch.full((1, 1), first, dtype=torch.long)
+        p = torch.softmax(network.head_logits(1, torch.zeros(1, 0, dtype=torch.long), given), dim=1)[0]
+        expected = p * int(rows_with.sum())
+        found = torch.bincount(codes[rows_with, 1], minlength=5).float()
+        # rows with the same earlier codes share strata: each count is its expectation rounded up
+        # or down (i.i.d. draws would miss by about the square root of it)
+        assert torch.all((found - expected).abs() < 1.0 + 1e-4), (first, found, expected)
+
+
+def test_a_new_parent_reads_as_parents_the_child_model_was_trained_on() -> None:
+    # 19 parents like jobs: a salary floor and a few parents with many children. A synthetic parent
+    # is drawn inside a bin of the parent's model, so its floor is a value no real parent had. Read
+    # through the parent's own bins it lands on a context seen in training; bins fitted on the
+    # child rows turn each parent with 3 children or more into an exact code no new parent hits.
+    from relsynth.modeling.training import _encode
+
+    rng = np.random.default_rng(4)
+    floors = np.sort(rng.uniform(2_000, 20_000, 19)).round()
+    children = rng.choice([1, 1, 1, 2, 5, 20], 19)
+    parents = pd.DataFrame({"floor": floors, "__children__0": children})
+    parent_specs = (ColumnSpec("floor", TypeKind.INTEGER), ColumnSpec("__children__0", TypeKind.INTEGER, nullable=False))
+    parent_model = TableModel.fit(parents, specs=parent_specs, config=FAST, seed=0)
+    which = np.repeat(np.arange(19), children)
+    salaries = pd.DataFrame({"salary": (floors[which] * rng.uniform(1.1, 1.4, which.size)).round()})
+    context = parents.iloc[which].reset_index(drop=True)
+    child_model = TableModel.fit(
+        salaries, specs=(ColumnSpec("salary", TypeKind.INTEGER),), context=context, context_specs=parent_specs,
+        config=FAST, seed=0, parent_encoders={e.spec.name: e for e in parent_model.encoders}, parent_frame=parents,
+    )
+    synthetic_parents = parent_model.sample(n=400, seed=2)
+    assert not synthetic_parents["floor"].isin(floors).all()  # new values, inside the parent's bins
+    seen = {tuple(row) for row in _encode(child_model.context_encoders, context).tolist()}
+    new = [tuple(row) for row in _encode(child_model.context_encoders, synthetic_parents).tolist()]
+    assert np.mean([row in seen for row in new]) > 0.95  # child-row bins: 0.61
+    synthetic_children = child_model.sample(context=synthetic_parents, seed=3)
+    assert synthetic_children["salary"].astype(float).corr(synthetic_parents["floor"].astype(float)) > 0.8
