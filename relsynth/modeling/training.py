@@ -180,6 +180,9 @@ class TableModel:
                     started=started,
                     on_epoch=on_epoch,
                 )
+                network.eval()
+                sample = torch.randperm(codes.shape[0])[:MARGINAL_ROWS]  # under torch.manual_seed(seed)
+                network.match_marginals(context_codes[sample], codes[sample], [e.counts for e in encoders])
             else:  # no validation loss: a figure from private rows would leak
                 rows, epochs, seconds, stopped_by = privacy.train(
                     network, codes, context_codes, config=config, seed=seed, started=started, on_epoch=on_epoch
@@ -309,6 +312,7 @@ class TableModel:
 
 
 MIN_STEPS = 500
+MARGINAL_ROWS = 50_000  # rows that estimate a model's marginals for match_marginals
 MIN_PATIENCE_STEPS = 50
 
 
