@@ -215,11 +215,11 @@ def _worst_entries(report, count: int) -> list[str]:  # type: ignore[no-untyped-
         details = report.get_details(prop)
         if "Score" not in details:
             continue
-        labels = [c for c in details.columns if c not in {"Score", "Error", "Real Correlation", "Synthetic Correlation"}]
+        figures = [c for c in ("Real Correlation", "Synthetic Correlation", "Real Association") if c in details]
         for _, row in details.dropna(subset=["Score"]).nsmallest(count, "Score").iterrows():
-            extra = "".join(f" {c.split()[0].lower()} {row[c]:+.2f}" for c in ("Real Correlation", "Synthetic Correlation")
-                            if c in details and pd.notna(row[c]))
-            lines.append(f"{prop}: {row['Score']:.3f} " + " / ".join(str(row[c]) for c in labels) + extra)
+            names = " / ".join(str(row[c]) for c in details.columns if isinstance(row[c], str) and c != "Error")
+            extra = "".join(f", {c.lower()} {row[c]:+.2f}" for c in figures if pd.notna(row[c]))
+            lines.append(f"{prop}: {row['Score']:.3f} {names}{extra}")
     return lines
 
 
