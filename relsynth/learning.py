@@ -479,11 +479,8 @@ def _fit_model(
         seed=seed,
         on_epoch=lambda epoch, loss: progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
         parent_encoders=_encoders_by_column(parent_artifact) if context is not None else None,
-        parent_frame=model_frames[context_fk.referred_table] if context is not None else None,
-        privacy=None if dp is None else dp.component(
-            name, keep, parent_model=None if context is None or parent_artifact is None else parent_artifact.model,
-            parent_frame=None if context is None else model_frames[context_fk.referred_table],
-        ),
+        parent_frame=_parent_rows(model_frames, context_fk, dp) if context is not None else None,
+        privacy=None if dp is None else dp.component(name, keep),
     )
     progress("train", str(name), 1.0)
 
@@ -493,6 +490,13 @@ def _encoders_by_column(artifact: TableArtifact | None) -> dict:
     if artifact is None or artifact.model is None:
         return {}
     return {encoder.spec.name: encoder for encoder in artifact.model.encoders}
+
+
+def _parent_rows(model_frames: dict[QualifiedName, pd.DataFrame], fk: ForeignKey, dp) -> pd.DataFrame:
+    """The parent's rows, once each, for context bins its model lacks (a copied or empty parent);
+    none of a private parent's rows under DP."""
+    rows = model_frames[fk.referred_table]
+    return rows.iloc[:0] if dp is not None and dp.is_private(fk.referred_table) else rows
 
 
 def _opaque_model(values: pd.Series, kind: TypeKind, seed: int):

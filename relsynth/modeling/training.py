@@ -124,8 +124,8 @@ class TableModel:
         parent, drawn within a bin, never hits.
 
         ``privacy`` (a ``relsynth.privacy.session.ComponentBudget``), when given, fits the encoders
-        through DP mechanisms, takes the context encoders from the parent and trains with DP-SGD
-        for a fixed number of steps (no early stopping on private data).
+        through DP mechanisms and trains with DP-SGD for a fixed number of steps (no early
+        stopping on private data).
         """
         _check_columns(frame, specs, "table")
         if context_specs and context is None:
@@ -150,16 +150,14 @@ class TableModel:
         }
         fit = fit_encoder if privacy is None else privacy.fit_encoder
         encoders = [fit(frame[s.name], s, **options) for s in specs]
-        if privacy is not None and context is not None:
-            context_encoders = [privacy.context_encoder(s, **options) for s in context_specs]
-        elif context is not None:
+        context_encoders = []
+        if context is not None:
             own = parent_encoders or {}
-            rows = parent_frame if parent_frame is not None else context
+            # without the parent's rows, the context rows; never under DP, where they are private
+            rows = parent_frame if parent_frame is not None else context if privacy is None else context.iloc[:0]
             context_encoders = [
                 own[s.name] if s.name in own else fit_encoder(rows[s.name], s, **options) for s in context_specs
             ]
-        else:
-            context_encoders = []
         with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             network = _network(config, encoders, context_encoders)

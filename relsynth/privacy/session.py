@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,8 @@ import pandas as pd
 from relsynth.checks import allowed_values
 from relsynth.clustering import MAX_CLUSTERS
 from relsynth.errors import ConfigurationError, PrivacyBudgetError
-from relsynth.modeling.encoding import ColumnSpec, Encoder, fit_encoder, to_numbers
+from relsynth.graph import is_one_to_one
+from relsynth.modeling.encoding import ColumnSpec, Encoder, to_numbers
 from relsynth.privacy.accountant import (
     BudgetPlan,
     PrivacyAccountant,
@@ -48,9 +49,6 @@ class ComponentBudget:
     session: PrivacySession
     table: QualifiedName
     units: np.ndarray  # unit id of each training row
-    parent_encoders: dict[str, Encoder] = field(default_factory=dict)
-    parent_frame: pd.DataFrame | None = None
-    parent_private: bool = False
 
     def _noise(self) -> Noise:
         s = self.session
@@ -63,16 +61,6 @@ class ComponentBudget:
         domain = [f"c{i}" for i in range(MAX_CLUSTERS)] if spec.name.startswith("__ref__") else self.session.public_domain(self.table, spec)
         spec = self.session.public_bounds(self.table, spec)
         return dp_encoder(series, spec, self._noise(), max_bins=max_bins, max_categories=max_categories, domain=domain)
-
-    def context_encoder(self, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
-        """The parent's own encoder (already private or public): fitting on the context rows would
-        weigh parents by their private child counts."""
-        if spec.name in self.parent_encoders:
-            return self.parent_encoders[spec.name]
-        values = self.parent_frame[spec.name] if self.parent_frame is not None else pd.Series(dtype=object)
-        if self.parent_private:  # a private parent without a model (empty): learn nothing from it
-            values = values.iloc[:0]
-        return fit_encoder(values, spec, max_bins=max_bins, max_categories=max_categories, spike_fraction=spike_fraction)
 
     def train(self, network, codes, context_codes, *, config, seed: int, started: float, on_epoch) -> tuple[int, int, float, str]:
         """DP-SGD for the planned steps; returns (rows to report: the noisy count, epochs, seconds, stopped_by)."""
@@ -326,14 +314,11 @@ class PrivacySession:
             return np.zeros(len(counts), dtype=np.int64)
         return self.rng.choice(top + 1, size=len(counts), p=noisy / noisy.sum()).astype(np.int64)
 
-    def component(self, name: QualifiedName, keep: np.ndarray | None, *, parent_model, parent_frame: pd.DataFrame | None) -> ComponentBudget | None:
+    def component(self, name: QualifiedName, keep: np.ndarray | None) -> ComponentBudget | None:
         if name not in self.private_models:
             return None
         units = self.units[name] if keep is None else self.units[name][keep]
-        encoders = {e.spec.name: e for e in parent_model.encoders} if parent_model is not None else {}
-        fk = self.context_fks.get(name)
-        parent_private = fk is not None and self.is_private(fk.referred_table)
-        return ComponentBudget(self, name, units, encoders, parent_frame, parent_private)
+        return ComponentBudget(self, name, units)
 
     def summary(self) -> dict[str, Any]:
         state = self.accountant.to_dict()
@@ -348,13 +333,7 @@ class PrivacySession:
 
 def _one_child_per_parent(schema: Schema, fk: ForeignKey) -> bool:
     """True when a primary key or unique constraint of the child lies within ``fk``'s columns."""
-    table = schema.table(fk.table)
-    keys = [c.columns for c in table.unique_constraints]
-    keys += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
-    if table.primary_key is not None:
-        keys.append(table.primary_key.constrained_columns)
-    columns = set(fk.constrained_columns)
-    return any(key and set(key) <= columns for key in keys)
+    return is_one_to_one(fk, schema.table(fk.table))
 
 
 def _parse_bound(kind: TypeKind):

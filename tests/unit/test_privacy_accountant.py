@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 from opacus.accountants import RDPAccountant
+from opacus.grad_sample.embedding_norm_sample import compute_embedding_norm_sample
 
 from relsynth.errors import PrivacyBudgetError
 from relsynth.modeling.encoding import ColumnSpec
@@ -17,14 +18,27 @@ from relsynth.privacy.accountant import (
     describe,
     plan_budget,
 )
-from relsynth.privacy.dpsgd import train_units
+from relsynth.privacy.dpsgd import _embedding_norm_sample, fast_epsilon, train_units
 from relsynth.privacy.mechanisms import (
     Noise,
+    _found_cells,
+    _smoothed,
     dp_categorical_encoder,
     dp_numeric_encoder,
     dp_vocabulary,
 )
-from relsynth.schema.elements import TypeKind
+from relsynth.privacy.session import _one_child_per_parent
+from relsynth.schema.elements import (
+    Column,
+    ColumnType,
+    ForeignKey,
+    PrimaryKey,
+    QualifiedName,
+    Schema,
+    Table,
+    TypeKind,
+    UniqueConstraint,
+)
 
 
 def test_total_epsilon_is_opacus_accountant_for_the_same_steps() -> None:
@@ -132,10 +146,6 @@ def test_unit_weights_make_every_histogram_sensitivity_one() -> None:
 
 
 def test_fast_embedding_norm_matches_opacus() -> None:
-    from opacus.grad_sample.embedding_norm_sample import compute_embedding_norm_sample
-
-    from relsynth.privacy.dpsgd import _embedding_norm_sample
-
     layer = torch.nn.Embedding(7, 3)
     ids = torch.randint(0, 7, (50,))
     backprops = torch.randn(50, 3)
@@ -159,8 +169,6 @@ def test_each_row_is_clipped_by_its_own_units_rows() -> None:
 
 
 def test_integer_order_search_never_exceeds_the_exact_epsilon() -> None:
-    from relsynth.privacy.dpsgd import fast_epsilon
-
     for history in ([(2.4, 0.25, 160)], [(1.5, 0.05, 800), (18.0, 1.0, 36)]):
         assert fast_epsilon(history, 1e-6, integer_orders=True) >= fast_epsilon(history, 1e-6) - 1e-12
     plan = plan_budget(epsilon=8.0, delta=1e-6, statistics_mechanisms=36, vocabulary_mechanisms=5,
@@ -170,8 +178,6 @@ def test_integer_order_search_never_exceeds_the_exact_epsilon() -> None:
 
 
 def test_a_small_tables_range_is_found_from_blocks_of_cells() -> None:
-    from relsynth.privacy.mechanisms import _found_cells, _smoothed
-
     rng = np.random.default_rng(0)
     counts = np.zeros(512)
     counts[300:312] = 45.0  # 540 rows over 12 cells: no single cell passes its threshold under sigma 18
@@ -184,18 +190,6 @@ def test_a_small_tables_range_is_found_from_blocks_of_cells() -> None:
 
 
 def test_loan_per_account_needs_no_cap_budget() -> None:
-    from relsynth.privacy.session import _one_child_per_parent
-    from relsynth.schema.elements import (
-        Column,
-        ColumnType,
-        ForeignKey,
-        PrimaryKey,
-        QualifiedName,
-        Schema,
-        Table,
-        UniqueConstraint,
-    )
-
     integer = ColumnType(TypeKind.INTEGER, "integer")
     account, loan, order = QualifiedName(None, "account"), QualifiedName(None, "loan"), QualifiedName(None, "order")
     tables = (

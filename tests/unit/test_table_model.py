@@ -13,6 +13,8 @@ from scipy.stats import ks_2samp
 
 from relsynth.errors import ArtifactError, GenerationError
 from relsynth.modeling import ColumnSpec, ModelConfig, TableModel
+from relsynth.modeling.network import TabularNetwork, _stratified_uniforms
+from relsynth.modeling.training import _encode
 from relsynth.schema.elements import TypeKind
 
 FAST = ModelConfig(max_training_seconds=15.0)
@@ -219,8 +221,6 @@ def test_network_supports_opacus_per_sample_gradients(trained):
 
 
 def test_draws_are_uniform_and_stratified_within_and_across_parents() -> None:
-    from relsynth.modeling.network import _stratified_uniforms
-
     generator = torch.Generator().manual_seed(0)
     groups = torch.cat([torch.arange(4_000), torch.full((10,), 4_000)])  # 4,000 only children, one parent of 10
     draws = _stratified_uniforms(groups, generator).double()
@@ -253,8 +253,6 @@ def test_correlated_numbers_stay_correlated_inside_their_bins() -> None:
 
 
 def test_a_column_drawn_after_another_keeps_its_marginal_within_each_earlier_value() -> None:
-    from relsynth.modeling.network import TabularNetwork
-
     torch.manual_seed(0)
     network = TabularNetwork(column_codes=[3, 5], context_codes=[], embedding_dim=4, hidden_dim=8, dropout=0.0)
     network.eval()
@@ -282,8 +280,6 @@ def test_a_new_parent_reads_as_parents_the_child_model_was_trained_on() -> None:
     # is drawn inside a bin of the parent's model, so its floor is a value no real parent had. Read
     # through the parent's own bins it lands on a context seen in training; bins fitted on the
     # child rows turn each parent with 3 children or more into an exact code no new parent hits.
-    from relsynth.modeling.training import _encode
-
     rng = np.random.default_rng(4)
     floors = np.sort(rng.uniform(2_000, 20_000, 19)).round()
     children = rng.choice([1, 1, 1, 2, 5, 20], 19)
@@ -316,7 +312,7 @@ def test_a_small_tables_categories_come_back_in_their_own_proportions() -> None:
     specs = (ColumnSpec("title", TypeKind.TEXT), ColumnSpec("country", TypeKind.TEXT))
     model = TableModel.fit(frame, specs=specs, config=FAST, seed=0)
     with torch.no_grad():
-        codes = _encode_frame(model, frame)
+        codes = _encode(model.encoders, frame)
         for i, encoder in enumerate(model.encoders):
             predicted = torch.softmax(model.network.head_logits(i, torch.zeros(91, 0, dtype=torch.long), codes), dim=1).mean(dim=0)
             found = torch.as_tensor(encoder.counts / encoder.counts.sum(), dtype=torch.float32)
@@ -324,9 +320,3 @@ def test_a_small_tables_categories_come_back_in_their_own_proportions() -> None:
     sampled = model.sample(n=91, seed=1)
     distance = (sampled["title"].value_counts() - frame["title"].value_counts()).abs().fillna(0).sum() / 2 / 91
     assert distance < 0.05
-
-
-def _encode_frame(model: TableModel, frame: pd.DataFrame) -> torch.Tensor:
-    from relsynth.modeling.training import _encode
-
-    return _encode(model.encoders, frame)
