@@ -191,6 +191,9 @@ class _Reader:
             insp.get_multi_table_comment(schema=namespace, kind=kind) if self.dialect.supports_comments else {}
         )
         real_ns = self.default if namespace is None else namespace
+        if self.backend == "mysql":
+            columns, pks, uniques, indexes = map(_unescape_backticks, (columns, pks, uniques, indexes))
+            fks = self._mysql_foreign_keys(namespace, real_ns)
 
         sqlite_sql = self._sqlite_table_sql() if self.backend == "sqlite" else {}
         if self.backend == "sqlite":
@@ -450,6 +453,35 @@ class _Reader:
             match=str(match).upper() if match else None,
             validated=validated,
         )
+
+    def _mysql_foreign_keys(self, namespace: str | None, real_ns: str) -> dict[tuple[str | None, str], list[dict[str, Any]]]:
+        """Foreign keys from information_schema, in the inspector's shape.
+
+        SQLAlchemy parses them out of SHOW CREATE TABLE and silently skips one whose names hold
+        a backtick; the catalog has them all.
+        """
+        rows = self.connection.execute(
+            sa.text(
+                "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,"
+                " k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE"
+                " FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+                " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME"
+                " WHERE k.TABLE_SCHEMA = :s AND k.REFERENCED_TABLE_NAME IS NOT NULL"
+                " ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+            ),
+            {"s": real_ns},
+        ).all()
+        found: dict[tuple[str | None, str], dict[str, dict[str, Any]]] = {}
+        for table, name, column, ref_schema, ref_table, ref_column, on_update, on_delete in rows:
+            fk = found.setdefault((namespace, table), {}).setdefault(name, {
+                "name": name, "constrained_columns": [], "referred_table": ref_table, "referred_columns": [],
+                "referred_schema": None if ref_schema == real_ns else ref_schema,
+                # MySQL's RESTRICT is NO ACTION (checked at once either way): both are the default
+                "options": {k: v for k, v in (("onupdate", on_update), ("ondelete", on_delete)) if v not in ("RESTRICT", "NO ACTION")},
+            })
+            fk["constrained_columns"].append(column)
+            fk["referred_columns"].append(ref_column)
+        return {key: list(by_name.values()) for key, by_name in found.items()}
 
     # -- views -------------------------------------------------------------------------------
     def _views(self, namespace: str | None) -> list[View]:
@@ -728,6 +760,23 @@ def _sqlite_generated_expression(table_sql: str, column: str) -> str | None:
             if depth == 0:
                 return table_sql[start:position].strip()
     return None
+
+
+_NAME_KEYS = frozenset({"name", "constrained_columns", "referred_columns", "column_names", "referred_table"})
+
+
+def _unescape_backticks(multi: dict[Any, Any]) -> dict[Any, Any]:
+    """SQLAlchemy's MySQL reflection parses SHOW CREATE TABLE and keeps a name's backticks doubled."""
+
+    def name(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("``", "`")
+        return [name(v) for v in value] if isinstance(value, list) else value
+
+    def item(entry: dict[str, Any]) -> dict[str, Any]:
+        return {key: name(value) if key in _NAME_KEYS else value for key, value in entry.items()}
+
+    return {key: [item(e) for e in value] if isinstance(value, list) else item(value) for key, value in multi.items()}
 
 
 def _dedupe_fks(fks: list[ForeignKey]) -> tuple[ForeignKey, ...]:
