@@ -330,7 +330,7 @@ class Generator:
         wanted = np.zeros(len(child.rows), dtype=np.int64)
         if ref_column is not None and ref_column in child.model.columns:
             labels = child.model[ref_column].reset_index(drop=True)
-            wanted = labels.map(lambda v: NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])).to_numpy(dtype=np.int64)
+            wanted = labels.map(lambda v: NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])).to_numpy(dtype=np.int64, copy=True)
         if not nullable:
             wanted[wanted == NO_PARENT] = 0
         parent_clusters = parent.clusters if parent.clusters is not None else np.zeros(len(parent.rows), dtype=np.int64)
