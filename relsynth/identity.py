@@ -44,6 +44,14 @@ class DatabaseIdentity:
     def overlaps(self, other: DatabaseIdentity) -> bool:
         return (self.engine, self.server) == (other.engine, other.server) and bool(set(self.databases) & set(other.databases))
 
+    def describe(self) -> str:
+        """How the match was found, for the refusal."""
+        if self.engine == "sqlite":
+            return f"both open the file {self.path}"
+        if self.engine == "postgresql":
+            return f"same cluster (system identifier {self.server}), same database (oid {self.databases[0]})"
+        return f"same server ({self.server}), database {', '.join(self.databases)}"
+
     def still_present(self) -> bool:
         """A recorded SQLite identity is trusted only while its file is still there with the same
         inode: after a delete, a new file may be given the freed inode."""

@@ -97,8 +97,8 @@ def check_no_clashes(schema: Schema, target_url: str) -> None:
 def _refuse_source(target: DatabaseIdentity | None, sources: list[DatabaseIdentity], target_url: str) -> None:
     if target is not None and any(target.overlaps(source) for source in sources):
         raise TargetIsSource(
-            f"the target {redact(target_url)} is the source database (its server says so, whatever the URLs look like); "
-            "relsynth never writes to its source: choose another target database"
+            f"the target {redact(target_url)} is the source database ({target.describe()}), however the URLs are "
+            "spelled; relsynth never writes to its source: choose another target database"
         )
 
 
@@ -140,7 +140,7 @@ def _open_server_target(target_url: str, create: bool) -> sa.Engine:
             raise
         if not create:
             raise TargetMissing(
-                f"the target database {parsed.database!r} does not exist on {redact(parsed.set(database=None))}; "
+                f"the target database {parsed.database!r} does not exist on {redact(parsed._replace(database=None))}; "
                 "create it, or pass --create-target"
             ) from None
     _create_database(parse_url(target_url))
@@ -151,7 +151,7 @@ def _maintenance_urls(parsed: URL) -> list[URL]:
     """Where to ask the server about its databases: PostgreSQL's maintenance databases, MySQL's none."""
     if parsed.get_backend_name() == "postgresql":
         return [parsed.set(database="postgres"), parsed.set(database="template1")]
-    return [parsed.set(database=None)]
+    return [parsed._replace(database=None)]
 
 
 def _database_exists(parsed: URL) -> bool | None:
