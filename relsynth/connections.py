@@ -78,7 +78,7 @@ def _read_only(parsed: URL) -> tuple[URL, bool]:
             return parsed, False
         if not path.is_file():
             raise SourceMissing(
-                f"the SQLite database {path} does not exist; check the path (relsynth never creates a source)"
+                f"the SQLite database {path} does not exist; check the path (relsynth never creates a database it only reads)"
             )
         query = {k: v for k, v in parsed.query.items() if k in ("timeout", "check_same_thread", "detect_types")}
         read_only = parsed.set(database=f"file:{quote(str(path))}", query={**query, "uri": "true", "mode": "ro"})
