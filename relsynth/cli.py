@@ -25,6 +25,7 @@ SeedOption = Annotated[int | None, typer.Option("--seed", help="Seed: the same s
 ScaleOption = Annotated[float | None, typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
 EpsilonOption = Annotated[float | None, typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
 DeltaOption = Annotated[float | None, typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
+CreateTargetOption = Annotated[bool, typer.Option("--create-target", help="Create the target database (or SQLite folder) when it does not exist.")]
 UnitOption = Annotated[str | None, typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
 
@@ -122,6 +123,8 @@ def inspect(
         out.print(f"view {view.name}")
     for warning in found.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if not found.tables:
+        console.print("[yellow]warning:[/] this database holds no tables (check the database name and --schema): there is nothing to clone", highlight=False)
 
 
 @app.command()
@@ -144,6 +147,7 @@ def clone(
     target: str,
     schema_only: Annotated[bool, typer.Option("--schema-only", help="Create an empty copy of the schema.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Drop the target's tables that relsynth would create.")] = False,
+    create_target: CreateTargetOption = False,
     scale: ScaleOption = None,
     seed: SeedOption = None,
     config: ConfigOption = None,
@@ -159,7 +163,8 @@ def clone(
 
     settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
     with StageProgress() as progress:
-        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
+        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only,
+                           create_target=create_target, progress=progress)
     _summary(result)
     if report is not None:
         _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run)
@@ -192,12 +197,13 @@ def generate(
     scale: ScaleOption = None,
     seed: SeedOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Drop the target's tables that relsynth would create.")] = False,
+    create_target: CreateTargetOption = False,
 ) -> None:
     """Generate from a trained run (no access to the source needed) into TARGET."""
     from relsynth.api import generate_into
 
     with StageProgress() as progress:
-        result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, progress=progress)
+        result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, create_target=create_target, progress=progress)
     _summary(result)
 
 

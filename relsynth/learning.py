@@ -179,12 +179,13 @@ def train(
     config: RelsynthConfig,
     schemas: list[str] | None = None,
     progress: Progress | None = None,
+    schema: Schema | None = None,
 ) -> Run:
-    """Learn ``source_url``: introspect, plan, read in one snapshot, train each table."""
+    """Learn ``source_url``: introspect (unless ``schema`` is given), plan, read in one snapshot, train each table."""
     progress = progress or (lambda stage, table, fraction: None)
-    schema = introspect(source_url, schemas=schemas)
+    schema = schema or introspect(source_url, schemas=schemas)
     generation_plan = plan(schema)
-    engine = create_engine(source_url)
+    engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:
             return _train(connection, schema, generation_plan, config, progress)

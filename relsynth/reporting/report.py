@@ -228,7 +228,7 @@ def build_report(
         if progress is not None:
             progress(what, step, total)
 
-    src_engine, tgt_engine = create_engine(source_url), create_engine(target_url)
+    src_engine, tgt_engine = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
     try:
         real: dict[QualifiedName, TableSample] = {}
         synth: dict[QualifiedName, TableSample] = {}

@@ -967,6 +967,22 @@ def drop_created(connection: Connection, writer: SchemaWriter) -> None:
         connection.commit()
 
 
+def _not_empty(found: list[tuple[str, str]]) -> TargetNotEmpty:
+    names = ", ".join(label for _, label in found)
+    return TargetNotEmpty(
+        f"the target already holds {len(found)} object(s) that relsynth would create: {names}; "
+        "use --replace to drop exactly these first, or choose an empty target"
+    )
+
+
+def refuse_clashes(connection: Connection, writer: SchemaWriter) -> None:
+    """Raise ``TargetNotEmpty`` when the target holds an object ``writer`` would create: the check
+    ``apply_pre_data`` makes, run before anything is learnt so that a refusal comes at once."""
+    found = _existing(connection, writer)
+    if found:
+        raise _not_empty(found)
+
+
 def apply_pre_data(connection: Connection, writer: SchemaWriter, *, replace: bool = False) -> list[str]:
     """Check the target, drop clashing objects when ``replace``, then run ``writer.pre_data()``.
 
@@ -977,11 +993,7 @@ def apply_pre_data(connection: Connection, writer: SchemaWriter, *, replace: boo
     found = _existing(connection, writer)
     executed: list[str] = []
     if found and not replace:
-        names = ", ".join(label for _, label in found)
-        raise TargetNotEmpty(
-            f"the target already holds {len(found)} object(s) that relsynth would create: {names}; "
-            "use --replace to drop exactly these first, or choose an empty target"
-        )
+        raise _not_empty(found)
     if found:
         drops = [_Statement(s) for s in _replace_statements(writer, found)]
         log.info("dropping %d clashing object(s) in the target", len(found))

@@ -61,7 +61,7 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
     a list names the namespaces to read. Tables in the default schema get ``QualifiedName.schema``
     None, the others their namespace name.
     """
-    engine = create_engine(url)
+    engine = create_engine(url, read_only=True)
     try:
         with read_snapshot(engine) as connection, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SAWarning)
