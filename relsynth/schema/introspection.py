@@ -358,6 +358,8 @@ class _Reader:
         elif kind in (TypeKind.DECIMAL, TypeKind.FLOAT):
             precision = getattr(type_, "precision", None)
             scale = getattr(type_, "scale", None) if kind is TypeKind.DECIMAL else None
+            if type(type_).__name__ == "MONEY":
+                precision, scale = 19, 2  # a 64-bit count of cents
         elif kind is TypeKind.INTEGER:
             precision = next((bits for cls, bits in _INTEGER_BITS.items() if isinstance(type_, cls)), 32)
         elif kind in (TypeKind.TIMESTAMP, TypeKind.TIME):
@@ -654,6 +656,8 @@ def type_kind(type_: sqltypes.TypeEngine[Any]) -> TypeKind:
         (sqltypes.JSON, TypeKind.JSON),
         (sqltypes._Binary, TypeKind.BINARY),
     ]
+    if type(type_).__name__ == "MONEY":
+        return TypeKind.DECIMAL  # PostgreSQL's money: a number of cents, read and written as numeric
     if type(type_).__name__ == "TINYINT" and getattr(type_, "display_width", None) == 1:
         return TypeKind.BOOLEAN  # MySQL's BOOLEAN is TINYINT(1)
     for cls, kind in checks:
