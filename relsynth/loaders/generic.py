@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from relsynth.engines import Capabilities
 from relsynth.errors import LoadError
 from relsynth.schema.elements import Column, QualifiedName, TypeKind
+from relsynth.values.families import family_of
 
 # Rows per executemany call; fewer when the columns would exceed the engine's bind-parameter limit.
 _MAX_BATCH_ROWS = 5000
@@ -31,6 +32,7 @@ _VALUE_PREVIEW = 80
 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite storage formats, so its types read them back
 _SQLITE_TIME = "%H:%M:%S.%f"
+_SPATIAL = frozenset({"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"})
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -153,6 +155,8 @@ def _interval_values(series: pd.Series, declared: str) -> list[Any]:
 def _driver_values(series: pd.Series, column: Column, caps: Capabilities, declared: str) -> list[Any]:
     """The non-null ``series`` converted to what the driver binds for ``column``."""
     kind = column.type.kind
+    if declared.startswith("bit"):  # MySQL's BIT(n) binds an integer, not the text of its bits
+        return [int(str(value), 2) if str(value) else 0 for value in series.tolist()]
     if kind is TypeKind.INTEGER:
         if pd.api.types.is_float_dtype(series.dtype):
             series = series.astype(np.int64)
@@ -246,7 +250,9 @@ def insert_frame(
     caps: Capabilities,
 ) -> int:
     declared: dict[str, str] = {}
-    if not caps.native_interval and any(column.type.kind is TypeKind.INTERVAL for column in columns):
+    if not caps.native_interval and any(column.type.kind is TypeKind.INTERVAL for column in columns) or any(
+        family_of(column.type) in ("bit", "spatial") for column in columns
+    ):
         declared = _declared_types(connection, target)
     converted = [
         column_values(
@@ -257,7 +263,7 @@ def insert_frame(
         for column in columns
     ]
     rows = list(zip(*converted, strict=True))
-    statement = _insert_sql(connection, columns, target)
+    statement = _insert_sql(connection, columns, target, declared)
     batch = max(1, min(_MAX_BATCH_ROWS, caps.max_bind_parameters // max(1, len(columns))))
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
@@ -268,14 +274,18 @@ def insert_frame(
     return len(rows)
 
 
-def _insert_sql(connection: Connection, columns: Sequence[Column], target: QualifiedName) -> str:
+def _insert_sql(connection: Connection, columns: Sequence[Column], target: QualifiedName, declared: dict[str, str]) -> str:
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote_identifier(column.name) for column in columns)
     style = connection.dialect.paramstyle
     marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
     if marker is None:
         raise LoadError(f"cannot load into table {target}: the driver's parameter style {style!r} is not supported")
-    sql = f"INSERT INTO {quote_name(connection, target)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
+    # A spatial column takes its value as WKT through ST_GeomFromText.
+    # (SQLAlchemy reflects MySQL's spatial types as NullType, declared "null".)
+    spatial = {c.name for c in columns if family_of(c.type) == "spatial" and declared.get(c.name) in (*_SPATIAL, "null")}
+    markers = [f"ST_GeomFromText({marker})" if c.name in spatial else marker for c in columns]
+    sql = f"INSERT INTO {quote_name(connection, target)} ({names}) VALUES ({', '.join(markers)})"
     if style in ("format", "pyformat"):  # a literal % in an identifier must be doubled
         head, _, tail = sql.partition(" VALUES ")
         sql = head.replace("%", "%%") + " VALUES " + tail

@@ -31,8 +31,13 @@ class RawType(UserDefinedType):
 
     cache_ok = True
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, integer: bool = False) -> None:
         self.sql = sql
+        self.integer = integer  # an integer type, so SQLAlchemy lets it AUTO_INCREMENT
+
+    @property
+    def _type_affinity(self):  # type: ignore[override]
+        return sa.Integer if self.integer else super()._type_affinity
 
     def get_col_spec(self, **kw: object) -> str:
         return self.sql
@@ -68,11 +73,11 @@ def map_type(
     if target not in DIALECTS:
         raise ValueError(f"unknown target dialect {target!r}; expected one of {', '.join(DIALECTS)}")
     if source == target:
-        return TargetType(RawType(column_type.sql))
+        return TargetType(RawType(column_type.sql, integer=column_type.kind is TypeKind.INTEGER))
     domain = (domains or {}).get(column_type.domain) if column_type.domain is not None else None
     if domain is not None:
         base = map_type(domain.type, source=source, target=target, in_key=in_key)
-        checks = tuple(check.sqltext for check in domain.checks)
+        checks = tuple(_without_enum_casts(check.sqltext, domain.type) for check in domain.checks)
         return TargetType(
             base.type,
             checks=base.checks + checks,
@@ -82,6 +87,15 @@ def map_type(
         )
     mapper = {"postgresql": _to_postgresql, "mysql": _to_mysql, "sqlite": _to_sqlite}[target]
     return mapper(column_type, in_key)
+
+
+def _without_enum_casts(sqltext: str, base: ColumnType) -> str:
+    """``VALUE <> 'blue'::color`` reads ``VALUE <> 'blue'`` where the enum is plain text."""
+    if base.kind is not TypeKind.ENUM or base.enum is None:
+        return sqltext
+    name = re.escape(base.enum.name)
+    schema = rf'(?:"?{re.escape(base.enum.schema)}"?\.)?' if base.enum.schema else ""
+    return re.sub(rf'::{schema}"?{name}"?(?![\w"])', "", sqltext)
 
 
 def _loss(column_type: ColumnType, target: str, became: str, why: str = "") -> str:
@@ -119,6 +133,8 @@ def _enum_check(column_type: ColumnType) -> tuple[str, ...]:
 
 def _to_postgresql(column_type: ColumnType, in_key: bool) -> TargetType:
     kind = column_type.kind
+    if kind is TypeKind.INTEGER and (column_type.precision or 32) > 64:  # MySQL's BIGINT UNSIGNED
+        return TargetType(sa.Numeric(20, 0))
     if kind is TypeKind.INTEGER:
         return TargetType(_integer(column_type))
     if kind is TypeKind.FLOAT:

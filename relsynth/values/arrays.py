@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,8 @@ import pandas as pd
 
 from relsynth.schema.elements import ColumnType, TypeKind
 from relsynth.values import families
+
+_MAX_FREQUENT = 50
 
 
 def parse_literal(text: str) -> list[Any]:
@@ -55,10 +57,12 @@ def _elements(value: Any) -> list[Any]:
 
 @dataclass(frozen=True)
 class ArrayModel:
-    lengths: dict[str, int]  # array length -> rows
+    lengths: dict[str, int]  # array length -> rows of the other arrays
     item_family: str | None  # None: enum labels
     item_state: dict[str, Any]
     null_rate: float
+    frequent: list[list[Any]] = field(default_factory=list)  # whole arrays seen in min_count rows
+    frequent_counts: list[int] = field(default_factory=list)
 
     @classmethod
     def fit(cls, values: pd.Series, column_type: ColumnType, *, seed: int, min_count: int = 3, domains=None) -> ArrayModel:
@@ -73,22 +77,32 @@ class ArrayModel:
             labels = list(item.enum_values) or sorted(found)
             state = {"labels": labels, "counts": [found.get(label, 0) for label in labels]}
             family = None
-        lengths = Counter(str(len(a)) for a in arrays)
-        return cls(dict(lengths), family, state, families.null_rate(values))
+        # A whole array shared by several rows ({red,blue} on every row) is a category, and comes back.
+        whole = Counter(tuple(str(e) for e in a) for a in arrays)
+        kept = [(list(a), c) for a, c in whole.most_common(_MAX_FREQUENT) if c >= min_count]
+        shared = {tuple(a) for a, _ in kept}
+        lengths = Counter(str(len(a)) for a in arrays if tuple(str(e) for e in a) not in shared)
+        return cls(dict(lengths), family, state, families.null_rate(values), [a for a, _ in kept], [c for _, c in kept])
 
     def sample(self, n: int, *, rng: np.random.Generator) -> pd.Series:
         nulls = rng.random(n) < self.null_rate
+        rest = sum(self.lengths.values())
+        whole = (rng.random(n) < sum(self.frequent_counts) / max(sum(self.frequent_counts) + rest, 1)) & ~nulls
+        chosen = families.draw(self.frequent, self.frequent_counts, n, rng) if self.frequent else [None] * n
+        whole &= np.asarray([c is not None for c in chosen], dtype=bool)
         sizes = [int(s) for s in families.draw(list(self.lengths), list(self.lengths.values()), n, rng)] if self.lengths else [0] * n
-        total = sum(size for size, null in zip(sizes, nulls, strict=True) if not null)
-        items = self._items(total, rng)
+        fresh = ~nulls & ~whole
+        items = self._items(sum(size for size, new in zip(sizes, fresh, strict=True) if new), rng)
         out: list[list[Any] | None] = []
         start = 0
-        for size, null in zip(sizes, nulls, strict=True):
-            if null:
+        for i in range(n):
+            if whole[i]:
+                out.append(list(chosen[i]))
+            elif fresh[i]:
+                out.append(items[start : start + sizes[i]])
+                start += sizes[i]
+            else:
                 out.append(None)
-                continue
-            out.append(items[start : start + size])
-            start += size
         return pd.Series(out, dtype=object)
 
     def _items(self, total: int, rng: np.random.Generator) -> list[Any]:

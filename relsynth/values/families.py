@@ -30,6 +30,7 @@ _NAMES = {
     "tsvector": ("tsvector",),
     "tsquery": ("tsquery",),
     "mysql_set": ("set",),
+    "spatial": ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"),
 }
 _BY_NAME = {name: family for family, names in _NAMES.items() for name in names}
 FAMILY_NAMES = frozenset({*_NAMES, "array"})
@@ -63,7 +64,7 @@ def family_of(column_type: ColumnType, domains: Mapping[QualifiedName, Domain] |
 
 
 def _registry() -> dict[str, Any]:
-    from relsynth.values import arrays, documents, flags, network
+    from relsynth.values import arrays, documents, flags, network, spatial
 
     return {
         "inet": network.InetModel,
@@ -76,6 +77,7 @@ def _registry() -> dict[str, Any]:
         "tsvector": documents.TsvectorModel,
         "tsquery": documents.TsqueryModel,
         "array": arrays.ArrayModel,
+        "spatial": spatial.SpatialModel,
     }
 
 
@@ -112,10 +114,3 @@ def draw(items: list[Any] | tuple[Any, ...], counts: list[int] | tuple[int, ...]
         return [None] * n
     p = np.asarray(counts, dtype=float)
     return [items[i] for i in rng.choice(len(items), size=n, p=p / p.sum())]
-
-
-def mysql_bit_writer(column_type: ColumnType) -> Callable[[pd.Series], list[Any]] | None:
-    """MySQL's BIT binds an integer; a bit string would be taken as bytes (and be too long)."""
-    if column_type.kind is TypeKind.OTHER and base_name(column_type.sql) == "bit":
-        return lambda series: [int(str(value), 2) if str(value) else 0 for value in series.tolist()]
-    return None
