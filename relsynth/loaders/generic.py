@@ -160,6 +160,8 @@ def _driver_values(series: pd.Series, column: Column, caps: Capabilities, declar
     if kind is TypeKind.INTEGER:
         if pd.api.types.is_float_dtype(series.dtype):
             series = series.astype(np.int64)
+        if not caps.binds_decimal and pd.api.types.is_unsigned_integer_dtype(series.dtype):
+            return [str(value) for value in series.tolist()]  # sqlite3 binds 64-bit signed integers only
         return [int(value) for value in series.tolist()]
     if kind is TypeKind.FLOAT:
         return [float(value) for value in series.tolist()]

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import UserDefinedType
 
 from relsynth.schema.elements import ColumnType, Domain, QualifiedName, TypeKind
+from relsynth.values.families import base_name
 
 DIALECTS = ("postgresql", "mysql", "sqlite")
 
@@ -85,8 +86,32 @@ def map_type(
             default=domain.default,
             warnings=base.warnings,
         )
+    family = _family_type(column_type, target)
+    if family is not None:
+        return family
     mapper = {"postgresql": _to_postgresql, "mysql": _to_mysql, "sqlite": _to_sqlite}[target]
     return mapper(column_type, in_key)
+
+
+_ADDRESS_LENGTHS = {"inet": 43, "cidr": 43, "macaddr": 17, "macaddr8": 23}  # longest text form
+
+
+def _family_type(column_type: ColumnType, target: str) -> TargetType | None:
+    """Bit strings stay bit strings where the target has them; addresses become short text."""
+    if column_type.kind is not TypeKind.OTHER:
+        return None
+    base = base_name(column_type.sql)
+    found = re.search(r"\((\d+)\)", column_type.sql)
+    length = int(found.group(1)) if found else (None if base in ("bit varying", "varbit") else 1)
+    if base in ("bit", "bit varying", "varbit") and target == "postgresql":
+        return TargetType(postgresql.BIT(length, varying=base != "bit"))
+    if base == "bit" and target == "mysql" and length is not None and length <= 64:
+        return TargetType(mysql.BIT(length))
+    if base in ("bit varying", "varbit") and target == "mysql":
+        return TargetType(sa.String(length or MYSQL_MAX_VARCHAR))
+    if base in _ADDRESS_LENGTHS and target != "postgresql":
+        return TargetType(sa.String(_ADDRESS_LENGTHS[base]))
+    return None
 
 
 def _without_enum_casts(sqltext: str, base: ColumnType) -> str:
