@@ -108,9 +108,13 @@ def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
     return found
 
 
-def _spec(table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]]) -> ColumnSpec:
+def _spec(
+    table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]], values: pd.Series | None = None
+) -> ColumnSpec:
     element = table.column(column)
     kind = element.type.kind
+    if values is not None:  # a SQLite column declared without a type: learned as the values' kind
+        kind = families.untyped_kind(element.type, values) or kind
     low, high = bounds.get(column, (None, None))
     return ColumnSpec(
         name=column,
@@ -441,7 +445,7 @@ def _fit_model(
         elif column.startswith(("__children__", "__degree__")):
             specs.append(ColumnSpec(name=column, kind=TypeKind.INTEGER, nullable=False, low=0))
         else:
-            specs.append(_spec(table, column, bounds))
+            specs.append(_spec(table, column, bounds, frame[column] if dp is None else None))
     context = None
     context_specs: list[ColumnSpec] = []
     if context_fk is not None:
@@ -461,7 +465,8 @@ def _fit_model(
             elif column.startswith(("__children__", "__degree__")):
                 context_specs.append(ColumnSpec(name=column, kind=TypeKind.INTEGER))
             else:
-                context_specs.append(replace(_spec(parent_table, column, {}), nullable=True))
+                values = parent_model[column] if dp is None else None
+                context_specs.append(replace(_spec(parent_table, column, {}, values), nullable=True))
         if not context_specs:
             context = None
         else:

@@ -15,7 +15,7 @@ import pandas as pd
 from relsynth.config import ColumnRole, TableOverride
 from relsynth.errors import ConfigurationError
 from relsynth.schema.elements import Domain, QualifiedName, Table, TypeKind
-from relsynth.values.families import family_of
+from relsynth.values.families import family_of, untyped_kind
 from relsynth.values.identifying import IdentifyingKind, detect
 
 # A text column with more distinct values than this share of its rows is free text, not a category.
@@ -110,7 +110,7 @@ def assign_roles(
             plans.append(ColumnPlan(name, Role.IDENTIFYING, detected, unique=is_unique))
         elif is_unique and kind in KEY_KINDS:
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
-        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values):
+        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values) and untyped_kind(column.type, values) is None:
             plans.append(ColumnPlan(name, Role.TEXT))
         elif kind is TypeKind.JSON and _is_free_text(values.map(str, na_action="ignore")):
             plans.append(ColumnPlan(name, Role.OPAQUE))

@@ -196,7 +196,8 @@ def _driver_values(series: pd.Series, column: Column, caps: Capabilities, declar
         return [value.tolist() if isinstance(value, np.ndarray) else list(value) for value in series.tolist()]
     if kind is TypeKind.BINARY:
         return [bytes(value) for value in series.tolist()]
-    return [value if type(value) is str else str(value) for value in series.tolist()]
+    # Numbers stay numbers: a SQLite column declared without a type stores them as given.
+    return [value if type(value) in (str, int, float) else str(value) for value in series.tolist()]
 
 
 def _as_date(value: object) -> dt.date:

@@ -114,3 +114,13 @@ def draw(items: list[Any] | tuple[Any, ...], counts: list[int] | tuple[int, ...]
         return [None] * n
     p = np.asarray(counts, dtype=float)
     return [items[i] for i in rng.choice(len(items), size=n, p=p / p.sum())]
+
+
+def untyped_kind(column_type: ColumnType, values: pd.Series) -> TypeKind | None:
+    """INTEGER or FLOAT for a column declared without a type (SQLite) that holds only numbers."""
+    if column_type.kind is not TypeKind.OTHER or column_type.sql.strip():
+        return None
+    present = values.dropna().tolist()
+    if not present or any(isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number) for v in present):
+        return None
+    return TypeKind.INTEGER if all(isinstance(v, int | np.integer) for v in present) else TypeKind.FLOAT
