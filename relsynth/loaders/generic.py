@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -238,7 +239,9 @@ def column_values(
 
 def _declared_types(connection: Connection, target: QualifiedName) -> dict[str, str]:
     """The target's declared column types, lower-cased (only read when the mapping depends on them)."""
-    columns = sa.inspect(connection).get_columns(target.name, schema=target.schema)
+    with warnings.catch_warnings():  # MySQL's spatial types are unknown to SQLAlchemy: "null" is enough here
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        columns = sa.inspect(connection).get_columns(target.name, schema=target.schema)
     return {column["name"]: str(column["type"]).lower() for column in columns}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
@@ -86,6 +86,8 @@ def map_type(
             default=domain.default,
             warnings=base.warnings,
         )
+    if source == "sqlite" and column_type.kind is TypeKind.INTEGER and (column_type.precision or 32) == 32:
+        column_type = replace(column_type, precision=64)  # every SQLite integer holds 64 bits
     family = _family_type(column_type, target)
     if family is not None:
         return family

@@ -111,13 +111,13 @@ def _quoted(lexeme: str) -> str:
 
 
 def _vocabulary(documents: list[list[str]], min_count: int, seed: int) -> tuple[list[str], list[int]]:
-    """Lexemes found in at least ``min_count`` documents (with their counts), else Faker's words."""
+    """Lexemes found in at least ``min_count`` documents (with their counts); Faker's words if none is."""
     found = Counter(lexeme for lexemes in documents for lexeme in set(lexemes))
     kept = [(w, c) for w, c in found.most_common(_MAX_LEXEMES) if c >= min_count]
-    if len(kept) < _MIN_VOCABULARY:
+    if not kept:  # no lexeme is shared by enough rows: neutral words, never a real one
         faker = Faker("en_US")
         faker.seed_instance(seed)
-        kept += [(w, 1) for w in sorted(set(faker.words(3 * _MIN_VOCABULARY))) if w not in found][: _MIN_VOCABULARY]
+        kept = [(w, 1) for w in sorted(set(faker.words(3 * _MIN_VOCABULARY))) if w not in found][:_MIN_VOCABULARY]
     return [w for w, _ in kept], [c for _, c in kept]
 
 

@@ -11,7 +11,7 @@ each engine accepts (lists of it for arrays). ``FAMILIES`` is the one registry.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
