@@ -87,6 +87,8 @@ class XmlModel:
 
     def sample(self, n: int, *, rng: np.random.Generator) -> pd.Series:
         model = JsonModel.from_dict(self.shape)
+        if not model.structure.get("n"):  # nothing learned (no rows, or under DP): empty content, still valid
+            return pd.Series([""] * n, dtype=object)
         images = model.sample(n, rng=rng)
         return images.map(self._document, na_action="ignore").astype(object)
 
