@@ -15,7 +15,7 @@ import pandas as pd
 from relsynth.config import ColumnRole, TableOverride
 from relsynth.errors import ConfigurationError
 from relsynth.schema.elements import Domain, QualifiedName, Table, TypeKind
-from relsynth.values.families import family_of, untyped_kind
+from relsynth.values import families as type_families
 from relsynth.values.identifying import IdentifyingKind, detect
 
 # A text column with more distinct values than this share of its rows is free text, not a category.
@@ -100,7 +100,7 @@ def assign_roles(
             plans.append(ColumnPlan(name, Role.TEXT, unique=is_unique))
         elif requested is ColumnRole.MODEL:
             plans.append(ColumnPlan(name, Role.MODEL))
-        elif family_of(column.type, domains) is not None:  # inet, bit(n), xml, ...: its own value model
+        elif type_families.family_of(column.type, domains) is not None:  # inet, bit(n), xml, ...: its own value model
             plans.append(ColumnPlan(name, Role.OPAQUE, unique=is_unique))
         elif kind in KEY_KINDS and (name in pk_columns and len(pk_columns) == 1 or is_unique and kind is not TypeKind.TEXT):
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
@@ -110,7 +110,7 @@ def assign_roles(
             plans.append(ColumnPlan(name, Role.IDENTIFYING, detected, unique=is_unique))
         elif is_unique and kind in KEY_KINDS:
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
-        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values) and untyped_kind(column.type, values) is None:
+        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values) and type_families.untyped_kind(column.type, values) is None:
             plans.append(ColumnPlan(name, Role.TEXT))
         elif kind is TypeKind.JSON and _is_free_text(values.map(str, na_action="ignore")):
             plans.append(ColumnPlan(name, Role.OPAQUE))
