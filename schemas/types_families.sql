@@ -20,10 +20,11 @@ CREATE TABLE device (
     seen_from inet[],
     colors color[],
     shade warm,
-    fees money[]
+    fees money[],
+    owners uuid[]
 );
 
-INSERT INTO device (price, spec, ip, subnet, gateway, mac, mac8, flags, history, search, query, seen_from, colors, shade, fees)
+INSERT INTO device (price, spec, ip, subnet, gateway, mac, mac8, flags, history, search, query, seen_from, colors, shade, fees, owners)
 SELECT ((g * 37) % 1000 + 0.25)::numeric::money,
        xmlparse(document '<device model="M' || (g % 4) || '" rev="' || (g % 9) || '"><port speed="' || (100 * (1 + g % 3)) || '">eth' || (g % 2)
                 || '</port><port speed="1000">uplink</port><note>unit ' || g || ' in rack ' || (g % 12) || '</note></device>'),
@@ -40,5 +41,6 @@ SELECT ((g * 37) % 1000 + 0.25)::numeric::money,
        CASE WHEN g % 5 = 0 THEN NULL ELSE (SELECT array_agg(('10.9.' || (g % 5) || '.' || (k * 3 + g % 50))::inet) FROM generate_series(1, 1 + g % 4) k) END,
        CASE WHEN g % 3 = 0 THEN ARRAY['red', 'blue']::color[] ELSE ARRAY['green']::color[] END,
        (CASE WHEN g % 2 = 0 THEN 'red' ELSE 'green' END)::warm,
-       ARRAY[(g % 50 + 0.5)::numeric::money, 2.5::numeric::money]
+       ARRAY[(g % 50 + 0.5)::numeric::money, 2.5::numeric::money],
+       ARRAY[md5('a' || g)::uuid, md5('b' || g)::uuid]
 FROM generate_series(1, 240) AS g;

@@ -1,4 +1,4 @@
-"""Arrays of a type family (``inet[]``, ``macaddr[]``, ...) or of an enum (``mood[]``).
+"""Arrays of a type family (``inet[]``, ``macaddr[]``, ...), of an enum (``mood[]``) or of uuid.
 
 Learned: the array lengths, and the elements through the item's own model, fitted on every
 element of every array (an enum's elements by label frequency). Arrays come out as Python lists;
@@ -17,6 +17,7 @@ import pandas as pd
 
 from relsynth.schema.elements import ColumnType, TypeKind
 from relsynth.values import families
+from relsynth.values.opaque import UuidModel
 
 _MAX_FREQUENT = 50
 
@@ -69,7 +70,7 @@ class ArrayModel:
         arrays = [_elements(v) for v in values.dropna()]
         elements = pd.Series([e for a in arrays for e in a], dtype=object)
         item = families.resolve_domain(column_type.item or ColumnType(TypeKind.TEXT, "text"), domains)
-        family = families.family_of(item, domains)
+        family = "uuid" if item.kind is TypeKind.UUID else families.family_of(item, domains)
         if family is not None and family != "array":
             state = families.fit(family, elements, item, seed=seed, domains=domains)
         else:  # enum labels: schema, not data; their frequencies are learned
@@ -120,3 +121,11 @@ class ArrayModel:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArrayModel:
         return cls(**data)
+
+
+class UuidItems(UuidModel):
+    """Fresh version-4 UUIDs as array elements (never the source's)."""
+
+    @classmethod
+    def fit(cls, values: pd.Series, column_type: ColumnType, *, seed: int, min_count: int = 3, domains=None) -> UuidItems:
+        return cls(null_rate=0.0, as_text=True)

@@ -55,7 +55,7 @@ def family_of(column_type: ColumnType, domains: Mapping[QualifiedName, Domain] |
     base = resolve_domain(column_type, domains)
     if base.kind is TypeKind.ARRAY:
         item = base.item
-        if item is not None and (family_of(item, domains) or item.kind is TypeKind.ENUM):
+        if item is not None and (family_of(item, domains) or item.kind in (TypeKind.ENUM, TypeKind.UUID)):
             return "array"
         return None
     if base.kind is not TypeKind.OTHER:
@@ -78,6 +78,7 @@ def _registry() -> dict[str, Any]:
         "tsquery": documents.TsqueryModel,
         "array": arrays.ArrayModel,
         "spatial": spatial.SpatialModel,
+        "uuid": arrays.UuidItems,  # elements of uuid[] only: uuid columns have their own path
     }
 
 

@@ -77,6 +77,9 @@ def test_postgresql_types_clone_into_postgresql_valid_and_learned(pg_source: str
     assert {c for colors in fake.colors for c in colors} <= {"red", "green", "blue"}
     assert "blue" not in set(fake.shade.dropna())
     assert set(fake.fees_len.dropna()) == {2}
+    owners = "SELECT DISTINCT unnest(owners)::text FROM device"
+    fake_owners = _set(target, owners)
+    assert len(fake_owners) > ROWS and not fake_owners & _set(pg_source, owners)  # fresh uuids
     # xml: the source's elements and attributes, text synthesised
     for document in fake.spec.dropna():
         root = ET.fromstring(document)
