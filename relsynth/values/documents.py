@@ -30,6 +30,7 @@ _PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d+)?")
 _MIN_VOCABULARY = 5
 _MAX_LEXEMES = 500
+_BLOCK_ROWS = 2000  # rows drawn at once: a block x 500 lexemes of floats
 
 
 def _scalar(text: str) -> Any:
@@ -141,22 +142,30 @@ class TsvectorModel:
         return cls(lexemes, counts, dict(sizes), positions, null_rate(values))
 
     def sample(self, n: int, *, rng: np.random.Generator) -> pd.Series:
+        out: list[str | None] = []
+        for start in range(0, n, _BLOCK_ROWS):
+            out += self._block(min(_BLOCK_ROWS, n - start), rng)
+        return pd.Series(out, dtype=object)
+
+    def _block(self, n: int, rng: np.random.Generator) -> list[str | None]:
         nulls = rng.random(n) < self.null_rate
         sizes = draw(list(self.sizes), list(self.sizes.values()), n, rng) if self.sizes else ["0"] * n
-        p = np.asarray(self.counts, dtype=float)
+        # Weighted draws without replacement, a block of rows at once: the k largest Gumbel-perturbed log weights.
+        logp = np.log(np.asarray(self.counts, dtype=float))
+        order = np.argsort(-(logp - np.log(-np.log(rng.random((n, logp.size))))), axis=1)
         out: list[str | None] = []
-        for size, null in zip(sizes, nulls, strict=True):
+        for row, (size, null) in enumerate(zip(sizes, nulls, strict=True)):
             if null:
                 out.append(None)
                 continue
             k = min(int(size), len(self.lexemes))
-            chosen = sorted(self.lexemes[i] for i in rng.choice(len(self.lexemes), size=k, replace=False, p=p / p.sum()))
+            chosen = sorted(self.lexemes[i] for i in order[row, :k])
             spots = np.sort(rng.choice(np.arange(1, 2 * k + 2), size=k, replace=False)) if self.positions else []
             if self.positions:
                 out.append(" ".join(f"{_quoted(w)}:{int(s)}" for w, s in zip(chosen, rng.permutation(spots), strict=True)))
             else:
                 out.append(" ".join(_quoted(w) for w in chosen))
-        return pd.Series(out, dtype=object)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

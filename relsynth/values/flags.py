@@ -72,27 +72,26 @@ class BitModel:
     def sample(self, n: int, *, rng: np.random.Generator) -> pd.Series:
         nulls = rng.random(n) < self.null_rate
         share = sum(self.frequent_counts) / max(sum(self.frequent_counts) + self.rest, 1)
-        out: list[str | None] = []
-        for null in nulls:
-            if null:
-                out.append(None)
-            elif self.frequent and rng.random() < share:
-                out.append(draw(self.frequent, self.frequent_counts, 1, rng)[0])
-            else:
-                out.append(self._fresh(rng))
+        whole = (rng.random(n) < share) & bool(self.frequent)
+        chosen = draw(self.frequent, self.frequent_counts, n, rng) if self.frequent else [None] * n
+        sizes = self._sizes(n, rng)
+        width = max(int(sizes.max(initial=0)), 1)
+        ones = np.asarray((self.ones + [0.5] * width)[:width])
+        bits = np.where(rng.random((n, width)) < ones, "1", "0")
+        out = [
+            None if nulls[i] else chosen[i] if whole[i] else "".join(bits[i, : sizes[i]])
+            for i in range(n)
+        ]
         return pd.Series(out, dtype=object)
 
-    def _fresh(self, rng: np.random.Generator) -> str:
-        if self.lengths:
-            size = int(draw(list(self.lengths), list(self.lengths.values()), 1, rng)[0])
-        else:
-            size = self.length or 1
+    def _sizes(self, n: int, rng: np.random.Generator) -> np.ndarray:
         if not self.varying and self.length:
-            size = self.length
-        elif self.length:
-            size = min(size, self.length)
-        ones = np.asarray((self.ones + [0.5] * size)[:size])
-        return "".join("1" if bit else "0" for bit in rng.random(size) < ones)
+            return np.full(n, self.length)
+        if self.lengths:
+            sizes = np.asarray(draw(list(self.lengths), list(self.lengths.values()), n, rng), dtype=int)
+        else:
+            sizes = np.full(n, self.length or 1)
+        return np.minimum(sizes, self.length) if self.length else sizes
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

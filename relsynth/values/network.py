@@ -69,21 +69,27 @@ class InetModel:
 
     def sample(self, n: int, *, rng: np.random.Generator) -> pd.Series:
         nulls = rng.random(n) < self.null_rate
-        versions = draw(list(self.versions), list(self.versions.values()), n, rng) if self.versions else ["4"] * n
-        return pd.Series([None if null else self._one(v, rng) for v, null in zip(versions, nulls, strict=True)], dtype=object)
+        versions = np.asarray(draw(list(self.versions), list(self.versions.values()), n, rng) if self.versions else ["4"] * n)
+        out = np.full(n, None, dtype=object)
+        for version in sorted(set(versions.tolist())):
+            rows = np.flatnonzero((versions == version) & ~nulls)
+            out[rows] = self._addresses(version, rows.size, rng)
+        return pd.Series(out, dtype=object)
 
-    def _one(self, version: str, rng: np.random.Generator) -> str:
+    def _addresses(self, version: str, n: int, rng: np.random.Generator) -> list[str]:
         bits = _BITS[int(version)]
         lengths = self.prefixes.get(version) or {str(bits): 1}
-        prefix = int(draw(list(lengths), list(lengths.values()), 1, rng)[0])
-        heads = self.heads.get(version) or {}
-        if heads:
-            head = ipaddress.ip_network(draw(list(heads), list(heads.values()), 1, rng)[0])
-        else:  # no shared network: a private range keeps the clone off real public hosts
-            head = ipaddress.ip_network("10.0.0.0/8" if version == "4" else "fd00::/8")
+        prefixes = draw(list(lengths), list(lengths.values()), n, rng)
+        # no shared network: a private range keeps the clone off real public hosts
+        heads = self.heads.get(version) or {"10.0.0.0/8" if version == "4" else "fd00::/8": 1}
+        networks = [ipaddress.ip_network(h) for h in draw(list(heads), list(heads.values()), n, rng)]
+        raw = rng.bytes(16 * n)
+        return [self._one(bits, int(p), h, int.from_bytes(raw[16 * i : 16 * i + 16], "big")) for i, (p, h) in enumerate(zip(prefixes, networks, strict=True))]
+
+    def _one(self, bits: int, prefix: int, head, noise: int) -> str:
         free = bits - head.prefixlen
-        number = int(head.network_address) | int.from_bytes(rng.bytes(16), "big") % (1 << free)
-        if version == "4" and prefix == bits and number & 0xFF in (0, 255):
+        number = int(head.network_address) | noise % (1 << free)
+        if bits == 32 and prefix == bits and number & 0xFF in (0, 255):
             number ^= 1  # no network or broadcast address as a host
         if self.cidr:
             return str(ipaddress.ip_network(f"{ipaddress.ip_address(number)}/{prefix}", strict=False))
