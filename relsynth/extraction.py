@@ -24,7 +24,7 @@ def count_rows(connection: Connection, name: QualifiedName) -> int:
     return int(connection.execute(sa.select(sa.func.count()).select_from(table_clause(name, []))).scalar_one())
 
 
-def _read_as(table: Table, clause: sa.TableClause, column: str) -> sa.ColumnElement:
+def read_as(table: Table, clause: sa.TableClause, column: str) -> sa.ColumnElement:
     """The column as read: PostgreSQL's money as numeric (its text form follows the locale)."""
     column_type = table.column(column).type
     if column_type.kind is TypeKind.DECIMAL and (column_type.sql == "money" or column_type.domain is not None):
@@ -36,7 +36,7 @@ def _read_as(table: Table, clause: sa.TableClause, column: str) -> sa.ColumnElem
 
 def _ordered_select(table: Table, columns: Sequence[str]) -> sa.Select:
     clause = table_clause(table.name, columns)
-    query = sa.select(*(_read_as(table, clause, column) for column in columns))
+    query = sa.select(*(read_as(table, clause, column) for column in columns))
     # A stable order makes sampling reproducible for a given seed.
     order = table.primary_key.constrained_columns if table.primary_key else ()
     if order and set(order) <= set(columns):
