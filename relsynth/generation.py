@@ -25,7 +25,7 @@ from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
-from relsynth.values import identifying, keys, opaque, text
+from relsynth.values import families, identifying, keys, opaque, text
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +268,9 @@ class Generator:
                 columns[name] = model_text.sample(n, seed=int(rng.integers(2**31)), max_length=table.column(name).type.length)
             elif column.role is Role.OPAQUE:
                 state = states["opaque"][name]
+                if state["kind"] in families.FAMILY_NAMES:
+                    columns[name] = families.sample(state["kind"], state["state"], n, rng, unique=column.unique)
+                    continue
                 model_class = {"binary": opaque.BinaryModel, "uuid": opaque.UuidModel}.get(state["kind"], opaque.JsonModel)
                 columns[name] = model_class.from_dict(state["state"]).sample(n, seed=int(rng.integers(2**31)))
             elif column.role is Role.FOREIGN_KEY:

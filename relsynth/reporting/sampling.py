@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.extraction import read_as
 from relsynth.reporting.detection import children_column
 from relsynth.reporting.fidelity import PARENT_PREFIX
 from relsynth.reporting.sql import core_table
@@ -71,7 +72,7 @@ def read_table(
 ) -> TableSample:
     present = set(schema.table_names)
     t = core_table(table).alias("t")
-    columns = [t.c[c] for c in table.column_names]
+    columns = [read_as(table, t, c) for c in table.column_names]  # money as numeric, as training reads it
     # Short SQL labels (PostgreSQL cuts identifiers at 63 bytes); the frame gets the long names.
     names: dict[str, str] = {}
     source = t

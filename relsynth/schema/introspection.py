@@ -196,6 +196,7 @@ class _Reader:
             fks = self._mysql_foreign_keys(namespace, real_ns)
 
         sqlite_sql = self._sqlite_table_sql() if self.backend == "sqlite" else {}
+        mysql_types = self._mysql_types(real_ns) if self.backend == "mysql" else {}
         if self.backend == "sqlite":
             fks = {key: self._sqlite_fk_actions(key[1], fk_list) for key, fk_list in fks.items()}
             uniques = {key: self._sqlite_inline_uniques(key[1], uniques.get(key, [])) for key in columns}
@@ -224,6 +225,8 @@ class _Reader:
             built_columns = tuple(
                 self._column(real_ns, name, c, pg, pk_columns, sqlite_sql.get(name)) for c in column_list
             )
+            if self.backend == "mysql":
+                built_columns = tuple(_mysql_refined(c, mysql_types.get((name, c.name))) for c in built_columns)
             unique_list = sorted(
                 (UniqueConstraint(u.get("name"), tuple(u["column_names"])) for u in uniques.get(key, [])),
                 key=lambda u: (u.name or "", u.columns),
@@ -266,6 +269,30 @@ class _Reader:
                 )
             )
         return tables
+
+    def _mysql_types(self, namespace: str) -> dict[tuple[str, str], str]:
+        """(table, column) -> what SQLAlchemy does not say: ``json`` for MariaDB's JSON (longtext
+        with a json_valid check), the type name of spatial columns (``point``, ``geometry``, ...)."""
+        found: dict[tuple[str, str], str] = {}
+        spatial = "'" + "','".join(_MYSQL_SPATIAL) + "'"
+        rows = self.connection.exec_driver_sql(
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+            f"WHERE TABLE_SCHEMA = %s AND DATA_TYPE IN ({spatial})",
+            (namespace,),
+        )
+        found.update({(t, c): str(d).lower() for t, c, d in rows})
+        try:
+            rows = self.connection.exec_driver_sql(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                "WHERE CONSTRAINT_SCHEMA = %s AND LEVEL = 'Column'",
+                (namespace,),
+            )
+        except sa.exc.DBAPIError:  # MySQL has no LEVEL column, and reports JSON columns as JSON itself
+            return found
+        for table, column, clause in rows:
+            if re.fullmatch(rf"json_valid\(`{re.escape(column)}`\)", str(clause).strip(), re.IGNORECASE):
+                found[(table, column)] = "json"
+        return found
 
     # -- columns -----------------------------------------------------------------------------
     def _column(
@@ -361,8 +388,12 @@ class _Reader:
         elif kind in (TypeKind.DECIMAL, TypeKind.FLOAT):
             precision = getattr(type_, "precision", None)
             scale = getattr(type_, "scale", None) if kind is TypeKind.DECIMAL else None
+            if type(type_).__name__ == "MONEY":
+                precision, scale = 19, 2  # a 64-bit count of cents
         elif kind is TypeKind.INTEGER:
             precision = next((bits for cls, bits in _INTEGER_BITS.items() if isinstance(type_, cls)), 32)
+            if getattr(type_, "unsigned", False):
+                precision += 1  # MySQL's INT UNSIGNED holds 2**32 - 1: a bigint elsewhere
         elif kind in (TypeKind.TIMESTAMP, TypeKind.TIME):
             timezone = bool(getattr(type_, "timezone", False))
             precision = getattr(type_, "precision", None) or getattr(type_, "fsp", None)
@@ -529,7 +560,7 @@ class _Reader:
             domains.append(
                 Domain(
                     name=self.qualified(d["schema"], d["name"]),
-                    type=_type_from_pg_sql(base, self),
+                    type=_enum_base(_type_from_pg_sql(base, self), enums),
                     nullable=bool(d.get("nullable", True)),
                     default=d.get("default"),
                     checks=checks,
@@ -686,6 +717,8 @@ def type_kind(type_: sqltypes.TypeEngine[Any]) -> TypeKind:
         (sqltypes.JSON, TypeKind.JSON),
         (sqltypes._Binary, TypeKind.BINARY),
     ]
+    if type(type_).__name__ == "MONEY":
+        return TypeKind.DECIMAL  # PostgreSQL's money: a number of cents, read and written as numeric
     if type(type_).__name__ == "TINYINT" and getattr(type_, "display_width", None) == 1:
         return TypeKind.BOOLEAN  # MySQL's BOOLEAN is TINYINT(1)
     for cls, kind in checks:
@@ -700,6 +733,28 @@ def type_kind(type_: sqltypes.TypeEngine[Any]) -> TypeKind:
     if name == "YEAR":
         return TypeKind.INTEGER
     return TypeKind.OTHER
+
+
+_MYSQL_SPATIAL = ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection")
+
+
+def _mysql_refined(column: Column, found: str | None) -> Column:
+    if found == "json" and column.type.kind is TypeKind.TEXT:
+        return replace(column, type=ColumnType(kind=TypeKind.JSON, sql="JSON"), collation=None)
+    if found in _MYSQL_SPATIAL:
+        return replace(column, type=ColumnType(kind=TypeKind.OTHER, sql=found.upper()))
+    return column
+
+
+def _enum_base(built: ColumnType, enums: list[EnumType]) -> ColumnType:
+    """A domain over an enum keeps its labels, so other engines can keep them too."""
+    if built.kind is not TypeKind.OTHER:
+        return built
+    name = built.sql.replace('"', "")
+    for enum in enums:
+        if name in (enum.name.name, str(enum.name)):
+            return replace(built, kind=TypeKind.ENUM, enum=enum.name, enum_values=enum.values)
+    return built
 
 
 def _type_from_pg_sql(sql: str, reader: _Reader) -> ColumnType:
