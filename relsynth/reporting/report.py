@@ -22,6 +22,7 @@ from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
 from relsynth.reporting.integrity import IntegrityIssue, check_integrity
+from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
 from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
@@ -259,6 +260,9 @@ def build_report(
         src_engine.dispose()
         tgt_engine.dispose()
 
+    if holdout is not None:  # rows from the workspace: the same one form as rows read from a database
+        holdout = {n: normalise_frame(f, {c.name: c.type.kind for c in shared.table(n).columns})
+                   for n, f in holdout.items() if n in real}
     base_r = {n: s.base(shared.table(n)) for n, s in real.items()}
     base_s = {n: s.base(shared.table(n)) for n, s in synth.items()}
     parent_columns = {}
