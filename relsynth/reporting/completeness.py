@@ -15,10 +15,14 @@ import statistics
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from relsynth.config import RelsynthConfig
 from relsynth.schema.elements import QualifiedName
 
 RELATIVE_TOLERANCE = 0.25  # a table may be this far off its expected rows ...
 POISSON_SLACK = 2.0  # ... or this many standard deviations of a count (+2 rows), whichever is larger
+# Without a run to say which tables were copied, a table this small at exactly the source's size
+# passes as copied reference data (the largest table relsynth copies by default).
+COPY_MAX_ROWS = RelsynthConfig.reference_max_rows
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def assess(
     """Each source table's expected and actual rows. ``target_rows`` lacks the missing tables.
 
     ``modes`` (from the run: synthesize | copy | empty | exclude) says what each table should
-    hold; without it a table with exactly the source's rows passes as copied reference data.
+    hold; without it a small table (``COPY_MAX_ROWS``) with exactly the source's rows passes as
+    copied reference data.
     """
     modes = dict(modes or {})
     for name in copied:
@@ -105,15 +110,16 @@ def assess(
             out.append(TableCount(name, source, target, 0.0, "excluded"))
             continue
         expected = float(source) if mode == "copy" else 0.0 if mode == "empty" else source * scale
+        maybe_copied = mode is None and target == source and 0 < source <= COPY_MAX_ROWS
         if target is None:
             status = "missing"
         elif target == 0 and expected >= 1:
             status = "empty"
-        elif within_tolerance(target, expected) or (mode is None and target == source):
+        elif within_tolerance(target, expected) or maybe_copied:
             status = "ok"
         else:
             status = "off_scale"
-        if mode is None and target == source and source > 0:
+        if maybe_copied:
             expected = float(source)  # taken for copied reference data (no run to say otherwise)
         out.append(TableCount(name, source, target, expected, status))
     return Completeness(scale, basis, tuple(out))

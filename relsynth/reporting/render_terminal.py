@@ -69,7 +69,7 @@ def render_terminal(report: Report, *, gate: Gate | None = None) -> Group:
     tables = RichTable(title=f"relsynth report: {report.target}\nagainst {report.source}", box=box.SIMPLE_HEAD,
                        padding=(0, 1), collapse_padding=True, title_justify="left")
     tables.add_column("table", overflow="fold", ratio=1)
-    for heading in ("rows/expected", "shapes", "pairs", "detect", "errors", "exact", "MIA"):
+    for heading in ("rows/exp.", "shapes", "pairs", "detect", "errors", "exact", "MIA"):
         tables.add_column(heading, justify="right", no_wrap=True)
     for t in report.tables:
         tables.add_row(*_table_row(t, limits))
