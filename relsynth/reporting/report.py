@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -228,7 +229,8 @@ def build_report(source_url: str, target_url: str, **options: Any) -> Report:
 
 
 def _warning_note(caught: warnings.WarningMessage) -> str:
-    origin = caught.filename.replace("\\", "/").split("site-packages/")[-1].split("/")[0]
+    parts = Path(caught.filename).parts
+    origin = parts[parts.index("site-packages") + 1] if "site-packages" in parts[:-1] else Path(caught.filename).stem
     message = str(caught.message).strip().splitlines()[0] if str(caught.message).strip() else caught.category.__name__
     return f"library notice ({origin}, {caught.category.__name__}): {message[:200]}"
 

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -151,3 +150,22 @@ def test_html_has_a_glossary_and_titles_that_are_not_cut(source, make_database, 
         assert f"<dt id='g-{name}'>{name}</dt>" in html
     assert "text-overflow" not in _CSS and "overflow:hidden" not in _CSS.replace(" ", "")
     assert clipped_text(html, tmp_path) == []
+
+
+def test_a_library_warning_becomes_one_note_not_raw_output(source, make_database, monkeypatch):
+    import warnings
+
+    from relsynth.reporting import report as report_module
+
+    original = report_module.compute_detection
+
+    def noisy(*args, **kwargs):
+        warnings.warn("X does not have valid feature names", UserWarning, stacklevel=1)
+        warnings.warn("X does not have valid feature names", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(report_module, "compute_detection", noisy)
+    customer, order = _rows()
+    report = build_report(source, _write(make_database("sqlite"), customer, order))  # would raise if it escaped
+    notices = [n for n in report.notes if n.startswith("library notice")]
+    assert len(notices) == 1 and "(test_report_gate, UserWarning): X does not have valid feature names" in notices[0]
