@@ -230,7 +230,7 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
     privacy = run.privacy if run is not None else None
     report = build_report(
         source, target, seed=settings.seed,
-        holdout=run.holdout if run is not None and run.holdout else None,
+        holdout=run.holdout if run is not None else None,
         copied=tuple(run.copied) if run is not None else (),
         epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
         scale=scale if scale is not None else run.config.scale if run is not None else None,

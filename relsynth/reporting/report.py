@@ -358,6 +358,9 @@ def measure(
         notes.append("copied as reference data, so left out of the exact-match share: " + ", ".join(copied_here))
     if holdout is None:
         notes.append("distance to closest record and membership inference need a holdout (not given)")
+    elif not holdout:
+        notes.append("distance to closest record and membership inference need a holdout: the run kept none "
+                     "(tables too small, or holdout_fraction = 0)")
     return assemble(
         shared,
         fidelity=fidelity, detection=detection, privacy=privacy, integrity=integrity,
