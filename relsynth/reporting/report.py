@@ -349,18 +349,7 @@ def measure(
         identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
     )
     tick("privacy")
-    sampled = [f"{n}: {s.frame.shape[0]} of {s.rows}" for n, s in real.items() if s.sampled]
-    sampled += [f"{n} (target): {s.frame.shape[0]} of {s.rows}" for n, s in synth.items() if s.sampled]
-    if sampled:
-        notes.append("sampled tables (rows seen of rows present): " + "; ".join(sampled))
-    copied_here = [str(n) for n in copied if n in real]
-    if copied_here:
-        notes.append("copied as reference data, so left out of the exact-match share: " + ", ".join(copied_here))
-    if holdout is None:
-        notes.append("distance to closest record and membership inference need a holdout (not given)")
-    elif not holdout:
-        notes.append("distance to closest record and membership inference need a holdout: the run kept none "
-                     "(tables too small, or holdout_fraction = 0)")
+    notes.extend(_reading_notes(real, synth, privacy, copied=copied, run_known=modes is not None, holdout=holdout))
     return assemble(
         shared,
         fidelity=fidelity, detection=detection, privacy=privacy, integrity=integrity,
@@ -370,6 +359,29 @@ def measure(
         source=redact(source_url), target=redact(target_url), seed=seed, sample_rows=sample_rows,
         seconds=time.monotonic() - started, notes=notes, completeness=completeness,
     )
+
+
+def _reading_notes(real, synth, privacy: Privacy, *, copied, run_known: bool, holdout) -> list[str]:
+    """What the figures rest on: sampled tables, copied tables, the holdout."""
+    notes = []
+    sampled = [f"{n}: {s.frame.shape[0]} of {s.rows}" for n, s in real.items() if s.sampled]
+    sampled += [f"{n} (target): {s.frame.shape[0]} of {s.rows}" for n, s in synth.items() if s.sampled]
+    if sampled:
+        notes.append("sampled tables (rows seen of rows present): " + "; ".join(sampled))
+    copied_here = [str(n) for n in copied if n in real]
+    if copied_here:
+        notes.append("copied as reference data, so left out of the exact-match share: " + ", ".join(copied_here))
+    elif not run_known:
+        whole = [str(t.table) for t in privacy.tables if (t.exact_match_share or 0) >= 0.999]
+        if whole:
+            notes.append("every synthetic row equals a source row in: " + ", ".join(whole)
+                         + "; if copied as reference data, pass the run (--workspace) so that the report knows")
+    if holdout is None:
+        notes.append("distance to closest record and membership inference need a holdout (not given)")
+    elif not holdout:
+        notes.append("distance to closest record and membership inference need a holdout: the run kept none "
+                     "(tables too small, or holdout_fraction = 0)")
+    return notes
 
 
 def _completeness_notes(completeness: Completeness) -> list[str]:
