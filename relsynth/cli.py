@@ -220,7 +220,7 @@ def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
 
 def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, settings=None, run=None,
                   fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
-                  scale: float | None = None) -> None:
+                  scale: float | None = None, utility_targets: list[str] | None = None) -> None:
     """Build, show and write the report; raise ThresholdFailed when a threshold is not met.
 
     ``run`` (the trained run) brings its holdout (distance and membership figures), its DP
@@ -242,6 +242,7 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
         scale=scale if scale is not None else run.config.scale if run is not None else None,
         scale_basis="given" if scale is not None else "workspace",
         modes=modes_from_run(run) if run is not None else None,
+        utility_targets=tuple(utility_targets or settings.report_utility_targets),
     )
     gate = evaluate(report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over)
     failures = gate.failures
@@ -270,8 +271,9 @@ def report(
     config: ConfigOption = None,
     workspace: Annotated[Path | None, typer.Option("--workspace", help="The run that made the clone: its holdout and its epsilon per component.")] = None,
     scale: Annotated[float | None, typer.Option("--scale", help="The scale the clone was made at (default: the workspace's, else inferred from the clone).")] = None,
+    utility_target: Annotated[list[str] | None, typer.Option("--utility-target", help="TABLE.COLUMN to predict (train on the clone, test on the held-out rows); repeat for several.")] = None,
 ) -> None:
-    """Measure a clone's integrity, fidelity and privacy against its source."""
+    """Measure a clone's integrity, fidelity, privacy and utility against its source."""
     from relsynth.runs import load_run
 
     if scale is not None and not 0.01 <= scale <= 100:
@@ -281,7 +283,7 @@ def report(
         source, target, html=html, json_path=json_path, settings=_config(config, seed=seed),
         run=load_run(workspace) if workspace is not None else None,
         fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
-        scale=scale,
+        scale=scale, utility_targets=utility_target,
     )
 
 

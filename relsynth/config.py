@@ -17,7 +17,8 @@ One precedence: command-line flag > config file (TOML) > default. A config file 
     role = "identifying"     # model | identifying | text | keep_out
 
     [report]
-    fail_under = { quality = 0.85 }
+    fail_under = { quality = 0.85, utility = 0.9 }
+    utility_targets = ["invoice.total"]
     fail_over = { detection = 0.7 }
 
 Unknown keys are errors, so a typo never silently does nothing.
@@ -72,6 +73,7 @@ class RelsynthConfig:
     holdout_fraction: float = 0.1
     report_fail_under: dict[str, float] = field(default_factory=dict)  # [report] fail_under = {quality = 0.85}
     report_fail_over: dict[str, float] = field(default_factory=dict)  # [report] fail_over = {detection = 0.7}
+    report_utility_targets: tuple[str, ...] = ()  # [report] utility_targets = ["invoice.total"]
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
@@ -117,10 +119,11 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
             raise ConfigurationError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
-    top = {f.name for f in fields(RelsynthConfig)} - {"report_fail_under", "report_fail_over"} | {"report"}
+    top = {f.name for f in fields(RelsynthConfig)} - {"report_fail_under", "report_fail_over", "report_utility_targets"} | {"report"}
     _check_keys("top level", data, top)
     report = data.pop("report", {})
-    _check_keys("report", report, {"fail_under", "fail_over"})
+    _check_keys("report", report, {"fail_under", "fail_over", "utility_targets"})
+    data["report_utility_targets"] = tuple(str(t) for t in report.get("utility_targets", ()))
     data["report_fail_under"] = {k: float(v) for k, v in report.get("fail_under", {}).items()}
     data["report_fail_over"] = {k: float(v) for k, v in report.get("fail_over", {}).items()}
     model_data = data.pop("model", {})

@@ -39,4 +39,8 @@ GLOSSARY: dict[str, str] = {
     "mia_advantage": "Membership inference: 2 x AUC - 1 of the stronger of two attacks telling training rows from "
                      "held-out rows, worst table; 0 is ideal, 1 means every training row is exposed.",
     "epsilon": "The differential-privacy budget of the clone when trained with --epsilon; lower is more private.",
+    "utility": "Train synthetic, test real: for each target column a boosted-tree model trained on the clone, scored "
+               "on real rows the run held out, divided by the same model trained on the real training rows (AUC, "
+               "macro-F1 or R²); features include parents' columns and children's counts, means and distinct counts. "
+               "The worst target's ratio; 1 means the clone teaches as much as the real data.",
 }

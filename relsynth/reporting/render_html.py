@@ -64,11 +64,12 @@ def render_html(report: Report, *, gate: Gate | None = None) -> str:
         ("DCR share", _f(fig["dcr_share"]), "0.5 ideal"),
         ("MIA advantage", _f(fig["mia_advantage"]), "0 ideal"),
         ("epsilon", _f(fig["epsilon"], 2), "differential privacy"),
+        ("utility", _f(fig["utility"]), "worst TSTR / TRTR, 1 ideal"),
     ]
     keys = ["quality", "column_shapes", "column_pair_trends", "cardinality", "intertable_trends", "detection",
             "integrity_violations", "missing_tables", "empty_tables", "tables_off_scale", "row_count_difference",
             "schema_differences", "exact_match_share", "exact_match_excess", "verbatim_identifiers", "dcr_share",
-            "mia_advantage", "epsilon"]
+            "mia_advantage", "epsilon", "utility"]
     out.append('<h2>Summary</h2><div class="cards">')
     for key, (name, value, hint) in zip(keys, cards, strict=True):
         limit = gate.limit_text(key)
@@ -81,6 +82,7 @@ def render_html(report: Report, *, gate: Gate | None = None) -> str:
     if nodes:
         out.append("<h2>Foreign-key graph</h2>" + svg.graph(nodes, report.foreign_keys))
     out.append(_integrity(report))
+    out.append(_utility(report))
     for t in report.tables:
         out.append(_table_section(report, t))
     if report.notes:
@@ -88,6 +90,24 @@ def render_html(report: Report, *, gate: Gate | None = None) -> str:
     out.append(_glossary(fig))
     out.append("</body></html>")
     return "".join(out)
+
+
+def _utility(report: Report) -> str:
+    """Each target's score trained on real rows (TRTR) against trained on the clone (TSTR)."""
+    if not report.utility:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(u.table)}.{escape(u.target)}</td><td>{escape(u.metric)}</td><td>{_f(u.real)}</td>"
+        f"<td>{_f(u.synthetic)}</td><td>{_f(u.ratio)}</td><td>{_f(u.ci_low, 2)} to {_f(u.ci_high, 2)}</td>"
+        f"<td>{_f(u.importance_correlation, 2)}</td><td>{u.test_rows}</td></tr>"
+        for u in report.utility
+    )
+    chart = svg.bars([f"{u.table}.{u.target}" for u in report.utility], [max(u.real, 0.0) for u in report.utility],
+                     [max(u.synthetic, 0.0) for u in report.utility], title="utility: trained on real vs on the clone",
+                     width=max(300, 90 * len(report.utility)))
+    return ("<h2>Utility (train synthetic, test real)</h2><table><tr><th>target</th><th>metric</th><th>real (TRTR)</th>"
+            "<th>clone (TSTR)</th><th>ratio</th><th>95% interval</th><th>importance rho</th><th>test rows</th></tr>"
+            f"{rows}</table><div class='charts'>{chart}</div>")
 
 
 def _glossary(figures) -> str:

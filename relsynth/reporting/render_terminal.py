@@ -84,5 +84,21 @@ def render_terminal(report: Report, *, gate: Gate | None = None) -> Group:
     for name, value in report.figures.items():
         style = _STYLE[gate.status(name)]
         figures.add_row(Text(name, style=style), Text(_figure(name, value), style=style), gate.limit_text(name))
+    parts = [tables, figures]
+    if report.utility:
+        parts.append(_utility_table(report))
     verdict = Text("PASS", style="bold green") if gate.passed else Text("FAIL: ", style="bold red") + Text("; ".join(gate.failures))
-    return Group(tables, figures, verdict)
+    return Group(*parts, verdict)
+
+
+def _utility_table(report: Report) -> RichTable:
+    """Train on real (TRTR) against train on the clone (TSTR), both tested on held-out real rows."""
+    table = RichTable(title="utility (train synthetic, test real)", box=box.SIMPLE_HEAD, padding=(0, 1),
+                      collapse_padding=True, title_justify="left")
+    table.add_column("target", overflow="fold", ratio=1)
+    for heading in ("metric", "TRTR", "TSTR", "ratio", "95% interval"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for u in report.utility:
+        table.add_row(f"{u.table}.{u.target}", u.metric, _fmt(u.real), _fmt(u.synthetic), _fmt(u.ratio),
+                      f"{_fmt(u.ci_low, 2)}-{_fmt(u.ci_high, 2)}")
+    return table

@@ -29,6 +29,7 @@ from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
 from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
+from relsynth.reporting.utility import Utility, UtilityScore, compute_utility, read_frames, tables_needed
 from relsynth.schema.elements import QualifiedName, Schema
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class Report:
     foreign_keys: tuple[tuple[str, str, str], ...]  # (child, parent, label): the FK graph
     notes: tuple[str, ...] = ()
     completeness: Completeness | None = None  # every source table's expected and actual rows
+    utility: tuple[UtilityScore, ...] = ()  # train on the clone, test on held-out real rows
 
     @property
     def integrity_violations(self) -> int:
@@ -113,6 +115,7 @@ class Report:
             "dcr_share": self.privacy.dcr_share,
             "mia_advantage": self.privacy.mia_advantage,
             "epsilon": self.privacy.epsilon,
+            "utility": min((u.ratio for u in self.utility if u.ratio is not None), default=None),
         }
 
     @property
@@ -174,6 +177,7 @@ def assemble(
     seconds: float = 0.0,
     notes: Sequence[str] = (),
     completeness: Completeness | None = None,
+    utility: Sequence[UtilityScore] = (),
 ) -> Report:
     """Put computed parts together into a Report (also usable without databases).
 
@@ -206,7 +210,7 @@ def assemble(
     present = set(schema.table_names)
     fks = tuple((str(fk.table), str(fk.referred_table), fk.label) for fk in schema.foreign_keys if fk.referred_table in present)
     return Report(source, target, seed, sample_rows, seconds, tuple(tables), fidelity, detection, privacy,
-                  integrity, schema_differences, fks, tuple(notes), completeness)
+                  integrity, schema_differences, fks, tuple(notes), completeness, tuple(utility))
 
 
 def _introspect(url: str) -> Schema:
@@ -251,6 +255,7 @@ def measure(
     scale: float | None = None,
     scale_basis: str = "given",
     modes: Mapping[QualifiedName, str] | None = None,
+    utility_targets: Sequence[str] = (),
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
 
@@ -260,6 +265,10 @@ def measure(
     in the notes), ``scale_basis`` (where the scale came from: given | workspace) and ``modes``
     (each table's mode in the run: synthesize | copy | empty | exclude) set the row counts each
     table should have; a missing or empty table fails the report's default gate.
+
+    ``utility_targets`` ("table.column") are predicted by a model trained on the clone and one
+    trained on the real rows, both tested on the ``holdout``; without them one target is proposed
+    per table with held-out rows.
 
     ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
     """
@@ -289,6 +298,8 @@ def measure(
             progress(what, step, total)
 
     src_engine, tgt_engine = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
+    # utility reads whole tables: those with held-out rows, their parents and their children
+    utility_tables = tables_needed(shared, [n for n in holdout if n in shared.table_names]) if holdout else []
     try:
         real: dict[QualifiedName, TableSample] = {}
         synth: dict[QualifiedName, TableSample] = {}
@@ -299,6 +310,7 @@ def measure(
                 real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
                 tick(f"read source {table.name}")
             missing_rows = {t.name: row_count(connection, t) for t in schema.tables if t.name not in target_names}
+            real_whole = read_frames(connection, shared, utility_tables, notes)
             for fk in shared.foreign_keys:
                 if fk.referred_table in real:
                     cardinality[fk.label] = (cardinality_histogram(connection, shared, fk),)
@@ -316,6 +328,7 @@ def measure(
                     cardinality[fk.label] = (cardinality[fk.label][0], cardinality_histogram(connection, shared, fk))
             integrity = check_integrity(tgt_engine, connection, shared)
             tick("integrity")
+            synth_whole = read_frames(connection, shared, utility_tables, [])
     finally:
         src_engine.dispose()
         tgt_engine.dispose()
@@ -349,6 +362,10 @@ def measure(
         identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
     )
     tick("privacy")
+    utility = _utility(shared, real_whole, synth_whole, holdout, utility_targets, identifying_columns, seed)
+    notes.extend(utility.notes)
+    if utility.proposed:
+        notes.append("utility targets proposed (name your own with --utility-target): " + ", ".join(utility.proposed))
     notes.extend(_reading_notes(real, synth, privacy, copied=copied, run_known=modes is not None, holdout=holdout))
     return assemble(
         shared,
@@ -357,8 +374,20 @@ def measure(
         source_rows={n: s.rows for n, s in real.items()}, target_rows={n: s.rows for n, s in synth.items()},
         source_sample={n: len(s.frame) for n, s in real.items()}, target_sample={n: len(s.frame) for n, s in synth.items()},
         source=redact(source_url), target=redact(target_url), seed=seed, sample_rows=sample_rows,
-        seconds=time.monotonic() - started, notes=notes, completeness=completeness,
+        seconds=time.monotonic() - started, notes=notes, completeness=completeness, utility=utility.scores,
     )
+
+
+def _utility(schema: Schema, real, synthetic, holdout, targets, identifying, seed: int) -> Utility:  # type: ignore[no-untyped-def]
+    """TSTR / TRTR on the held-out rows, every frame in the one form rows from any engine get."""
+    if holdout is None:
+        return Utility((), (), ("no utility figure: it needs the run's held-out rows (pass --workspace)",))
+
+    def normal(frames):  # type: ignore[no-untyped-def]
+        return {n: normalise_frame(f, {c.name: c.type.kind for c in schema.table(n).columns}) for n, f in frames.items()}
+
+    return compute_utility(schema, normal(real), normal(synthetic), holdout, targets=targets,
+                           identifying=identifying, seed=seed)
 
 
 def _reading_notes(real, synth, privacy: Privacy, *, copied, run_known: bool, holdout) -> list[str]:
