@@ -25,6 +25,7 @@ from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
+from relsynth.uniqueness import enforced_keys, move_repeats
 from relsynth.values import identifying, keys, opaque, text
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class Generator:
             synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
         for fk in table_plan.secondary_fks:
             self._assign(fk, synthetic)
-        self._keep_composite_keys_unique(table, table_plan, synthetic, rng)
+        self._keep_keys_unique(table, table_plan, synthetic, rng)
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
         return synthetic
 
@@ -359,33 +360,36 @@ class Generator:
             index[missing] = rng.integers(0, len(parent.rows), int(missing.sum()))
         self._copy_parent_keys(fk, child.rows, index)
 
-    def _keep_composite_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
-        """Primary and unique keys not wholly owned by the key generator must not repeat.
+    def _keep_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
+        """Every primary key, UNIQUE constraint and unique index (partial, over expressions) holds.
 
-        Rows repeating a key that includes a secondary foreign key get a parent their group does
-        not use yet; rows still repeating a key are dropped (and counted in the warnings).
+        Rows repeating a key that includes a secondary foreign key first get a parent their group
+        does not use yet (link tables); rows still repeating a key are moved to a free one
+        (relsynth/uniqueness.py). Rows that no move frees are dropped, and counted in the warnings:
+        no child table exists yet, so no child ever points at a dropped row.
         """
         artifact = self.run.tables[table.name]
+        dialect = self.run.schema.dialect
         owned = {c.name for c in artifact.columns if c.role is Role.KEY}
-        key_sets = [table.primary_key.constrained_columns] if table.primary_key else []
-        key_sets += [u.columns for u in table.unique_constraints]
-        key_sets += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
-        key_sets = [list(k) for k in key_sets if k and not set(k) & owned and set(k) <= set(synthetic.rows.columns)]
-        if not key_sets:
+        keys, notes = enforced_keys(table, dialect, list(synthetic.rows.columns))
+        self.result.warnings.extend(n for n in notes if n not in self.result.warnings)
+        keys = [k for k in keys if not (k.plain and set(k.columns) & owned)]  # the key generator's own
+        if not keys or synthetic.rows.empty:
             return
-
-        def repeated() -> np.ndarray:
-            mask = np.zeros(len(synthetic.rows), dtype=bool)
-            for key in key_sets:
-                present = synthetic.rows[key].notna().all(axis=1)
-                mask |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
-            return mask
-
         for fk in table_plan.secondary_fks:
-            for key in key_sets:
-                if set(fk.constrained_columns) <= set(key) and repeated().any():
-                    self._reassign_repeats(synthetic.rows, fk, key, rng)
-        self._drop(synthetic, repeated(), table.name, "a primary or unique key")
+            if _overlaps_another(fk, table):  # its columns are shared: moving them would break the other key
+                continue
+            for key in keys:
+                if key.plain and set(fk.constrained_columns) <= set(key.columns) and key.repeats(synthetic.rows).any():
+                    self._reassign_repeats(synthetic.rows, fk, list(key.columns), rng)
+        movable = {
+            c.name: table.column(c.name).type
+            for c in artifact.columns
+            if c.role in (Role.MODEL, Role.TEXT, Role.IDENTIFYING, Role.KEY) and c.name in synthetic.rows.columns
+        }
+        checks = [c for c in _checks(artifact, dialect) if _applies(c, synthetic.rows)]
+        stuck = move_repeats(synthetic.rows, keys, movable, checks)
+        self._drop(synthetic, stuck, table.name, "a primary or unique key")
 
     def _reassign_repeats(self, rows: pd.DataFrame, fk: ForeignKey, key: list[str], rng: np.random.Generator) -> None:
         """Give rows that repeat ``key`` a parent through ``fk`` that their group does not use yet.
@@ -413,6 +417,11 @@ class Generator:
                 replacement = np.empty((len(picks), len(fk_columns)), dtype=object)
                 replacement[:] = [free[p] for p in picks]
                 rows.iloc[repeats[: len(picks)], positions_of] = replacement
+
+
+def _overlaps_another(fk: ForeignKey, table: Table) -> bool:
+    """Whether another foreign key of ``table`` shares a column with ``fk``."""
+    return any(other != fk and set(other.constrained_columns) & set(fk.constrained_columns) for other in table.foreign_keys)
 
 
 def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random.Generator) -> pd.Series:
