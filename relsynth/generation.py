@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents
+from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents, matching_parents
 from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
@@ -98,8 +98,12 @@ class Generator:
             if name not in waiting:
                 yield name, self._written(name)
         for table_plan in self.run.plan.tables:
+            kept = [fk for fk in (table_plan.context_fk, *table_plan.secondary_fks) if fk is not None]
             for deferred in table_plan.deferred_fks:
-                self._assign(deferred.foreign_key, self.made[table_plan.table])
+                fk = deferred.foreign_key
+                fixed = {c for other in kept for c in other.constrained_columns} & set(fk.constrained_columns)
+                if self._assign(fk, self.made[table_plan.table], fixed=fixed).any():
+                    log.warning("%s: some rows match no parent of %s on the columns they share", table_plan.table, fk.label)
         for table_plan in self.run.plan.tables:
             if table_plan.table in waiting:
                 yield table_plan.table, self._written(table_plan.table)
@@ -131,8 +135,14 @@ class Generator:
         synthetic = SyntheticTable(rows=rows, model=model)
         if artifact.clusters is not None:
             synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
-        for fk in table_plan.secondary_fks:
-            self._assign(fk, synthetic)
+        # Foreign keys that share columns (TPC-H's l_partkey, l_suppkey -> partsupp, part,
+        # supplier) are filled widest first; later ones choose among parents matching what is set.
+        filled = set(table_plan.context_fk.constrained_columns) if table_plan.context_fk else set()
+        unmatched = np.zeros(len(synthetic.rows), dtype=bool)
+        for fk in sorted(table_plan.secondary_fks, key=lambda fk: -len(fk.constrained_columns)):
+            unmatched |= self._assign(fk, synthetic, fixed=filled & set(fk.constrained_columns))
+            filled |= set(fk.constrained_columns)
+        self._drop(synthetic, unmatched, table.name, "foreign keys that share columns")
         self._keep_keys_unique(table, table_plan, synthetic, rng)
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
         return synthetic
@@ -308,23 +318,31 @@ class Generator:
 
     # -- foreign keys -----------------------------------------------------------------------
 
-    def _copy_parent_keys(self, fk: ForeignKey, rows: pd.DataFrame, parent_index: np.ndarray) -> None:
+    def _copy_parent_keys(
+        self, fk: ForeignKey, rows: pd.DataFrame, parent_index: np.ndarray, fixed: frozenset[str] | set[str] = frozenset()
+    ) -> None:
         parent = self.made[fk.referred_table].rows
         has = parent_index != NO_PARENT
         for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
+            if child_column in fixed:  # set by a wider foreign key; the parent matches it
+                continue
             values = pd.Series([None] * len(rows), dtype=object)
             if has.any():
                 values[has] = parent[parent_column].to_numpy(dtype=object)[parent_index[has]]
             rows[child_column] = values
 
-    def _assign(self, fk: ForeignKey, child: SyntheticTable) -> None:
-        """Fill ``fk`` in ``child``: each row gets a parent of the cluster it wants, by learned degree."""
+    def _assign(self, fk: ForeignKey, child: SyntheticTable, fixed: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
+        """Fill ``fk`` in ``child``: each row gets a parent of the cluster it wants, by learned degree.
+
+        Columns in ``fixed`` were set by another foreign key: the parent is chosen among those
+        that match them. Returns the rows no parent matches (to be dropped).
+        """
         fk_id = self.fk_ids[fk]
         child_artifact = self.run.tables[fk.table]
         parent = self.made[fk.referred_table]
         parent_artifact = self.run.tables[fk.referred_table]
         if len(child.rows) == 0:
-            return
+            return np.zeros(0, dtype=bool)
         table = self.run.schema.table(fk.table)
         nullable = all(table.column(c).nullable for c in fk.constrained_columns)
         ref_column = child_artifact.refs.get(fk_id)
@@ -358,7 +376,13 @@ class Generator:
                     f"generate {fk.referred_table} (check its mode in the config) or make the key nullable"
                 )
             index[missing] = rng.integers(0, len(parent.rows), int(missing.sum()))
-        self._copy_parent_keys(fk, child.rows, index)
+        unmatched = np.zeros(len(child.rows), dtype=bool)
+        if fixed:
+            pairs = [(c, r) for c, r in zip(fk.constrained_columns, fk.referred_columns, strict=True) if c in fixed]
+            wanted_keys = child.rows[[c for c, _ in pairs]].set_axis([r for _, r in pairs], axis=1)
+            index, unmatched = matching_parents(wanted_keys, parent.rows[[r for _, r in pairs]], index, degrees, rng)
+        self._copy_parent_keys(fk, child.rows, index, fixed)
+        return unmatched
 
     def _keep_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
         """Every primary key, UNIQUE constraint and unique index (partial, over expressions) holds.
