@@ -39,10 +39,13 @@ def _no_key_drops(warnings: list[str]) -> None:
     assert not [w for w in warnings if "dropped" in w], warnings
 
 
-@pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
-def test_partial_and_expression_unique_indexes_are_recreated_and_honoured(engine: str, make_database) -> None:
+@pytest.mark.parametrize(
+    ("engine", "target_engine"),
+    [("postgresql", "postgresql"), ("sqlite", "sqlite"), ("postgresql", "sqlite"), ("sqlite", "postgresql")],
+)
+def test_partial_and_expression_unique_indexes_are_recreated_and_honoured(engine: str, target_engine: str, make_database) -> None:
     source = load_fixture(make_database(engine), "partial_unique")
-    target = make_database(engine)
+    target = make_database(target_engine)
     result = clone(source, target, config=FAST)
     indexes = {ix.name: ix for ix in introspect(target).table("member").indexes}
     assert indexes["member_code_active"].unique and indexes["member_code_active"].where is not None
