@@ -25,7 +25,7 @@ from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
-from relsynth.uniqueness import enforced_keys, move_repeats
+from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
 from relsynth.values import identifying, keys, opaque, text
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class Generator:
                     log.warning("%s: some rows match no parent of %s on the columns they share", table_plan.table, fk.label)
         for table_plan in self.run.plan.tables:
             if table_plan.table in waiting:
+                self._rekey_after_deferred(table_plan)
                 yield table_plan.table, self._written(table_plan.table)
 
     def _written(self, name: QualifiedName) -> pd.DataFrame:
@@ -392,6 +393,27 @@ class Generator:
         (relsynth/uniqueness.py). Rows that no move frees are dropped, and counted in the warnings:
         no child table exists yet, so no child ever points at a dropped row.
         """
+        stuck = self._free_repeats(table, table_plan.secondary_fks, synthetic, rng, frozen=set())
+        self._drop(synthetic, stuck, table.name, "a primary or unique key")
+
+    def _rekey_after_deferred(self, table_plan: TablePlan) -> None:
+        """Keys over a deferred foreign key's columns, once it is filled. Children exist now: no row
+        is dropped and no column they refer to moves; a nullable key still repeating is set NULL."""
+        table = self.run.schema.table(table_plan.table)
+        synthetic = self.made[table.name]
+        referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == table.name for c in fk.referred_columns}
+        fks = [d.foreign_key for d in table_plan.deferred_fks]
+        rng = np.random.default_rng([self.seeds[table.name], 0xDEF])
+        stuck = self._free_repeats(table, fks, synthetic, rng, frozen=referred)
+        for deferred in table_plan.deferred_fks:
+            if stuck.any() and deferred.fill == "update":
+                synthetic.rows.loc[stuck, list(deferred.foreign_key.constrained_columns)] = None
+                stuck = self._free_repeats(table, (), synthetic, rng, frozen=referred)
+        if stuck.any():
+            self.result.warnings.append(f"{table.name}: {int(stuck.sum())} row(s) repeat a key over a deferred foreign key")
+
+    def _free_repeats(self, table: Table, fks, synthetic: SyntheticTable, rng, *, frozen: set[str]) -> np.ndarray:
+        """Give rows that repeat a key another parent through ``fks`` or move them; the rows still repeating."""
         artifact = self.run.tables[table.name]
         dialect = self.run.schema.dialect
         owned = {c.name for c in artifact.columns if c.role is Role.KEY}
@@ -399,53 +421,20 @@ class Generator:
         self.result.warnings.extend(n for n in notes if n not in self.result.warnings)
         keys = [k for k in keys if not (k.plain and set(k.columns) & owned)]  # the key generator's own
         if not keys or synthetic.rows.empty:
-            return
-        for fk in table_plan.secondary_fks:
-            if _overlaps_another(fk, table):  # its columns are shared: moving them would break the other key
+            return np.zeros(len(synthetic.rows), dtype=bool)
+        for fk in fks:
+            if overlaps_another(fk, table):  # its columns are shared: moving them would break the other key
                 continue
             for key in keys:
                 if key.plain and set(fk.constrained_columns) <= set(key.columns) and key.repeats(synthetic.rows).any():
-                    self._reassign_repeats(synthetic.rows, fk, list(key.columns), rng)
+                    reassign_repeats(synthetic.rows, fk, list(key.columns), self.made[fk.referred_table].rows, rng)
         movable = {
             c.name: table.column(c.name).type
             for c in artifact.columns
-            if c.role in (Role.MODEL, Role.TEXT, Role.IDENTIFYING, Role.KEY) and c.name in synthetic.rows.columns
+            if c.role in (Role.MODEL, Role.TEXT, Role.IDENTIFYING, Role.KEY) and c.name in synthetic.rows.columns and c.name not in frozen
         }
         checks = [c for c in _checks(artifact, dialect) if _applies(c, synthetic.rows)]
-        stuck = move_repeats(synthetic.rows, keys, movable, checks)
-        self._drop(synthetic, stuck, table.name, "a primary or unique key")
-
-    def _reassign_repeats(self, rows: pd.DataFrame, fk: ForeignKey, key: list[str], rng: np.random.Generator) -> None:
-        """Give rows that repeat ``key`` a parent through ``fk`` that their group does not use yet.
-
-        A link table's key is (context parent, secondary parent): each playlist lists a track
-        once, so a playlist's repeated tracks are replaced by tracks it does not list.
-        """
-        parent = self.made[fk.referred_table].rows
-        if len(parent) == 0:
-            return
-        fk_columns = list(fk.constrained_columns)
-        group_columns = [c for c in key if c not in fk_columns]
-        positions_of = [rows.columns.get_loc(c) for c in fk_columns]
-        parent_keys = list(map(tuple, parent[list(fk.referred_columns)].to_numpy(dtype=object)))
-        groups = rows.groupby(group_columns, dropna=False, sort=False).indices if group_columns else {(): np.arange(len(rows))}
-        duplicated = (rows[key].duplicated(keep="first") & rows[key].notna().all(axis=1)).to_numpy()
-        for members in groups.values():
-            repeats = members[duplicated[members]]
-            if len(repeats) == 0:
-                continue
-            used = set(map(tuple, rows.iloc[members, positions_of].to_numpy(dtype=object)))
-            free = [k for k in parent_keys if k not in used]
-            picks = rng.permutation(len(free))[: len(repeats)]
-            if len(picks):
-                replacement = np.empty((len(picks), len(fk_columns)), dtype=object)
-                replacement[:] = [free[p] for p in picks]
-                rows.iloc[repeats[: len(picks)], positions_of] = replacement
-
-
-def _overlaps_another(fk: ForeignKey, table: Table) -> bool:
-    """Whether another foreign key of ``table`` shares a column with ``fk``."""
-    return any(other != fk and set(other.constrained_columns) & set(fk.constrained_columns) for other in table.foreign_keys)
+        return move_repeats(synthetic.rows, keys, movable, checks)
 
 
 def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random.Generator) -> pd.Series:

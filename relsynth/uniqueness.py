@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.checks import CompiledCheck, Evaluator, Unsupported, compile_check, compile_expression, referenced_columns
-from relsynth.schema.elements import ColumnType, Table, TypeKind
+from relsynth.schema.elements import ColumnType, ForeignKey, Table, TypeKind
 
 MAX_MOVES = 64  # steps (or suffixes) tried per repeating row before it is given up
 # Kinds a key column can be moved in, the finest-grained first: shifting a timestamp by a step
@@ -248,3 +248,39 @@ def _suffixed(value: object, number: int, max_length: int | None) -> object:
         return (value[:room] + suffix)[:max_length]
     base = local if room is None else local[: max(room, 0)]
     return f"{base}{suffix}{at}{domain}"
+
+
+# -- link tables -------------------------------------------------------------------------------
+
+
+def overlaps_another(fk: ForeignKey, table: Table) -> bool:
+    """Whether another foreign key of ``table`` shares a column with ``fk``."""
+    return any(other != fk and set(other.constrained_columns) & set(fk.constrained_columns) for other in table.foreign_keys)
+
+
+def reassign_repeats(rows: pd.DataFrame, fk: ForeignKey, key: list[str], parent: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Give rows that repeat ``key`` a parent (a row of ``parent``) through ``fk`` that their group
+    does not use yet.
+
+    A link table's key is (context parent, secondary parent): each playlist lists a track
+    once, so a playlist's repeated tracks are replaced by tracks it does not list.
+    """
+    if len(parent) == 0:
+        return
+    fk_columns = list(fk.constrained_columns)
+    group_columns = [c for c in key if c not in fk_columns]
+    positions_of = [rows.columns.get_loc(c) for c in fk_columns]
+    parent_keys = list(map(tuple, parent[list(fk.referred_columns)].to_numpy(dtype=object)))
+    groups = rows.groupby(group_columns, dropna=False, sort=False).indices if group_columns else {(): np.arange(len(rows))}
+    duplicated = (rows[key].duplicated(keep="first") & rows[key].notna().all(axis=1)).to_numpy()
+    for members in groups.values():
+        repeats = members[duplicated[members]]
+        if len(repeats) == 0:
+            continue
+        used = set(map(tuple, rows.iloc[members, positions_of].to_numpy(dtype=object)))
+        free = [k for k in parent_keys if k not in used]
+        picks = rng.permutation(len(free))[: len(repeats)]
+        if len(picks):
+            replacement = np.empty((len(picks), len(fk_columns)), dtype=object)
+            replacement[:] = [free[p] for p in picks]
+            rows.iloc[repeats[: len(picks)], positions_of] = replacement

@@ -55,3 +55,14 @@ INSERT INTO incident
 SELECT n, 'ST' || lpad((1 + r % 8)::text, 3, '0'), TIMESTAMP '2024-05-01 07:00' + (r / 8) * INTERVAL '12 hours',
        (ARRAY['low', 'low', 'medium', 'high'])[1 + n % 4]
 FROM generate_series(1, 300) AS n, LATERAL (SELECT (n * 29) % 240 AS r) AS pick;
+-- A key over a self-reference, filled once every row exists: each mentor's mentees have distinct ranks.
+CREATE TABLE crew_member (
+    member_id integer PRIMARY KEY,
+    station_code varchar(6) NOT NULL REFERENCES station (station_code),
+    mentor_id integer REFERENCES crew_member (member_id),
+    rank integer NOT NULL,
+    CONSTRAINT crew_member_mentor_rank_key UNIQUE (mentor_id, rank)
+);
+INSERT INTO crew_member
+SELECT i, 'ST' || lpad((1 + i % 8)::text, 3, '0'), CASE WHEN i <= 10 THEN NULL ELSE 1 + i % 10 END, i / 10
+FROM generate_series(1, 160) AS i;
