@@ -665,6 +665,14 @@ class SchemaWriter:
         indexes (PostgreSQL and SQLite; MariaDB has neither partial nor expression indexes)."""
         if self.dialect not in ("postgresql", "sqlite"):
             return None
+        source = capabilities_for(self.schema.dialect).sqlglot_dialect
+        try:  # an enum or domain is a plain type elsewhere: ``feeling = 'happy'::mood`` compares the text
+            tree = sqlglot.parse_one(sql, read=source).transform(
+                lambda n: n.this if isinstance(n, exp.Cast) and n.to.this == exp.DataType.Type.USERDEFINED else n
+            )
+            sql = tree.sql(dialect=source)
+        except sqlglot.errors.SqlglotError:
+            pass  # _expression says why it cannot carry it
         return self._expression(sql, table, what=f"index {index.name}", columns=table.column_names)
 
     def _views(self) -> list[View]:

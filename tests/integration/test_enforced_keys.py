@@ -16,6 +16,7 @@ from relsynth.config import RelsynthConfig
 from relsynth.connections import create_engine
 from relsynth.modeling import ModelConfig
 from relsynth.pipeline import clone
+from relsynth.schema.ddl import clone_schema
 from relsynth.schema.introspection import introspect
 
 FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
@@ -97,3 +98,15 @@ def test_overlapping_foreign_keys_are_filled_from_the_widest(engine: str, make_d
         with sqlite.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         sqlite.dispose()
+
+
+def test_partial_and_expression_indexes_are_translated_for_sqlite(make_database) -> None:
+    source = introspect(load_fixture(make_database("postgresql"), "types_zoo"))
+    target = make_database("sqlite")
+    clone_schema(source, target)
+    engine = sa.create_engine(target)
+    with engine.connect() as connection:
+        sql = dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall())
+    engine.dispose()
+    assert "WHERE (feeling = 'happy')" in sql["zoo_happy_idx"]  # the enum cast would make it a number on SQLite
+    assert "LOWER(" in sql["zoo_lower_code_idx"].upper()
