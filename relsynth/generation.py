@@ -417,7 +417,7 @@ class Generator:
         artifact = self.run.tables[table.name]
         dialect = self.run.schema.dialect
         owned = {c.name for c in artifact.columns if c.role is Role.KEY}
-        keys, notes = enforced_keys(table, dialect, list(synthetic.rows.columns))
+        keys, notes = enforced_keys(table, dialect, synthetic.rows)
         self.result.warnings.extend(n for n in notes if n not in self.result.warnings)
         keys = [k for k in keys if not (k.plain and set(k.columns) & owned)]  # the key generator's own
         if not keys or synthetic.rows.empty:

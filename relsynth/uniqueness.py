@@ -46,6 +46,7 @@ class EnforcedKey:
     columns: tuple[str, ...]  # the columns the key reads, its predicate's included
     scope: Evaluator | None = None  # the partial index's predicate
     plain: bool = True  # columns only, over every row
+    fallback: tuple[str, ...] = ()  # the columns its expressions read, kept unique if they fail
 
     def values(self, frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({i: _normalised(part(frame)) for i, part in enumerate(self.parts)}, index=frame.index)
@@ -70,9 +71,9 @@ class EnforcedKey:
         return result
 
 
-def enforced_keys(table: Table, dialect: str, columns: Sequence[str]) -> tuple[list[EnforcedKey], list[str]]:
-    """The keys of ``table`` whose columns are all in ``columns`` (the generated ones), and warnings."""
-    available = set(columns)
+def enforced_keys(table: Table, dialect: str, rows: pd.DataFrame) -> tuple[list[EnforcedKey], list[str]]:
+    """The keys of ``table`` whose columns are all in ``rows`` (the generated ones), and warnings."""
+    available = set(rows.columns)
     keys: list[EnforcedKey] = []
     warnings: list[str] = []
     plain = [table.primary_key.constrained_columns] if table.primary_key else []
@@ -85,8 +86,23 @@ def enforced_keys(table: Table, dialect: str, columns: Sequence[str]) -> tuple[l
             key, notes = _index_key(table, index.name, index.expressions, index.where, dialect, available)
             warnings += notes
             if key is not None:
+                key, notes = _checked(key, rows.head(200))
                 keys.append(key)
+                warnings += notes
     return keys, warnings
+
+
+def _checked(key: EnforcedKey, sample: pd.DataFrame) -> tuple[EnforcedKey, list[str]]:
+    """``key``, or its columns kept unique among all rows where it fails on the generated values
+    (a predicate comparing a date with text, say)."""
+    try:
+        key.repeats(sample)
+        return key, []
+    except (Unsupported, TypeError, ValueError):
+        fallback = EnforcedKey(key.label, tuple(_column(c) for c in key.fallback), key.fallback, fallback=key.fallback)
+        return fallback, [
+            f"{key.label} cannot be evaluated on generated rows; its columns ({', '.join(key.fallback)}) are kept unique among all rows"
+        ]
 
 
 def _index_key(
@@ -125,7 +141,8 @@ def _index_key(
     if not set(columns) <= available:
         return None, notes
     plain = scope is None and all(e in table.column_names for e in expressions)
-    return EnforcedKey(label, tuple(parts), tuple(dict.fromkeys(columns)), scope, plain), notes
+    fallback = tuple(dict.fromkeys(c for e in expressions for c in ((e,) if e in table.column_names else referenced_columns(e, dialect=dialect) or ())))
+    return EnforcedKey(label, tuple(parts), tuple(dict.fromkeys(columns)), scope, plain, fallback), notes
 
 
 def _column(name: str) -> Evaluator:
