@@ -15,10 +15,12 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+import sqlglot
 from sqlalchemy.engine import Connection, Inspector
 from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.exc import SAWarning, SQLAlchemyError
 from sqlalchemy.sql import sqltypes
+from sqlglot import expressions as exp
 
 from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.errors import IntrospectionError, RelsynthError
@@ -66,7 +68,8 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
         with read_snapshot(engine) as connection, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SAWarning)
             try:
-                schema = _Reader(connection, schemas).read()
+                reader = _Reader(connection, schemas)
+                schema = reader.read()
             except RelsynthError:
                 raise
             except SQLAlchemyError as exc:
@@ -76,6 +79,7 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
                     "the system catalog of this database"
                 ) from exc
         seen = [str(w.message) for w in caught if issubclass(w.category, SAWarning)]
+        seen = [m for m in seen if not (m.startswith("Skipped unsupported reflection of expression-based index") and m.split()[-1] in reader.recovered_indexes)]
         for other in caught:
             if not issubclass(other.category, SAWarning):
                 warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
@@ -104,6 +108,7 @@ class _Reader:
         self.inspector: Inspector = sa.inspect(connection)
         self.default = self.inspector.default_schema_name
         self.warnings: list[str] = []
+        self.recovered_indexes: set[str] = set()  # SQLite expression indexes SQLAlchemy skipped
         self.namespaces = self._resolve_namespaces(schemas)
         self.pg = self.backend == "postgresql"
 
@@ -200,6 +205,7 @@ class _Reader:
         if self.backend == "sqlite":
             fks = {key: self._sqlite_fk_actions(key[1], fk_list) for key, fk_list in fks.items()}
             uniques = {key: self._sqlite_inline_uniques(key[1], uniques.get(key, [])) for key in columns}
+            indexes = {key: indexes.get(key, []) + self._sqlite_expression_indexes(key[1], indexes.get(key, [])) for key in columns}
 
         # Partitions are folded into their root: their FKs and indexes are lifted, they are not tables.
         lifted_fks: dict[str, list[dict[str, Any]]] = {}
@@ -429,7 +435,7 @@ class _Reader:
             options = ix.get("dialect_options") or {}
             method = options.get("postgresql_using")
             where = options.get("postgresql_where") or options.get("sqlite_where")
-            definition = None
+            definition = ix.get("definition")  # SQLite expression indexes, read from their SQL
             if pg is not None:
                 found = pg.indexes.get((namespace, ix["name"]))
                 if found is not None:
@@ -613,6 +619,36 @@ class _Reader:
                 known.add(columns)
                 result.append({"name": None, "column_names": list(columns)})
         return result
+
+    def _sqlite_expression_indexes(self, table: str, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Indexes over expressions (``unique (lower(email))``), which SQLAlchemy skips on SQLite,
+        read from their CREATE INDEX statement."""
+        names = {ix["name"] for ix in known}
+        rows = self.connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name", (table,)
+        )
+        found = []
+        for name, sql in rows:
+            if name in names:
+                continue
+            try:
+                tree = sqlglot.parse_one(sql, read="sqlite")
+            except sqlglot.errors.ParseError:
+                continue
+            params = tree.this.args.get("params") if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index) else None
+            if params is None or not params.args.get("columns"):
+                continue
+            parts = [part.this if isinstance(part, exp.Ordered) else part for part in params.args["columns"]]
+            where = params.args.get("where")
+            self.recovered_indexes.add(name)
+            found.append({
+                "name": name,
+                "expressions": [p.name if isinstance(p, exp.Column) else p.sql(dialect="sqlite") for p in parts],
+                "unique": bool(tree.args.get("unique")),
+                "dialect_options": {"sqlite_where": where.this.sql(dialect="sqlite")} if where is not None else {},
+                "definition": sql,
+            })
+        return found
 
     def _sqlite_fk_actions(self, table: str, fk_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Fill ON DELETE / ON UPDATE from the pragma where SQLAlchemy's parser missed them (inline REFERENCES)."""
