@@ -98,7 +98,7 @@ def _utility(report: Report) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{escape(u.table)}.{escape(u.target)}</td><td>{escape(u.metric)}</td><td>{_f(u.real)}</td>"
-        f"<td>{_f(u.synthetic)}</td><td>{_f(u.ratio)}</td><td>{_f(u.ci_low, 2)} to {_f(u.ci_high, 2)}</td>"
+        f"<td>{_f(u.synthetic)}</td><td>{_f(u.ratio)}</td><td>{_interval(u)}</td>"
         f"<td>{_f(u.importance_correlation, 2)}</td><td>{u.test_rows}</td></tr>"
         for u in report.utility
     )
@@ -108,6 +108,10 @@ def _utility(report: Report) -> str:
     return ("<h2>Utility (train synthetic, test real)</h2><table><tr><th>target</th><th>metric</th><th>real (TRTR)</th>"
             "<th>clone (TSTR)</th><th>ratio</th><th>95% interval</th><th>importance rho</th><th>test rows</th></tr>"
             f"{rows}</table><div class='charts'>{chart}</div>")
+
+
+def _interval(u) -> str:  # type: ignore[no-untyped-def]
+    return "n/a" if u.ci_low is None else f"{_f(u.ci_low, 2)} to {_f(u.ci_high, 2)}"
 
 
 def _glossary(figures) -> str:
