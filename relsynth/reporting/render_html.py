@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from relsynth.reporting import svg
+from relsynth.reporting.membership import Attack
 from relsynth.reporting.report import Report
 
 _CSS = """
@@ -26,6 +27,15 @@ def _f(value: float | None, digits: int = 3) -> str:
 
 def _card(name: str, value: str, hint: str = "", status: str = "") -> str:
     return f'<div class="card {status}"><span>{escape(name)}</span><b>{escape(value)}</b><small>{escape(hint)}</small></div>'
+
+
+def _interval(attack: Attack | None) -> str:
+    return "" if attack is None else f" [{attack.low:.3f}, {attack.high:.3f}]"
+
+
+def _attack_hint(attack: Attack | None) -> str:
+    """0 ideal, and the strongest attack's 95% interval with what it says."""
+    return "0 ideal" if attack is None else f"0 ideal; {attack.name}, 95%{_interval(attack)}: {attack.verdict()}"
 
 
 def render_html(report: Report, *, failures: list[str] | None = None) -> str:
@@ -52,7 +62,7 @@ def render_html(report: Report, *, failures: list[str] | None = None) -> str:
         ("exact matches", _f(fig["exact_match_share"]), f"source duplicates {_f(fig['source_duplicate_share'])}"),
         ("verbatim identifiers", str(int(fig["verbatim_identifiers"] or 0)), ""),
         ("DCR share", _f(fig["dcr_share"]), "0.5 ideal"),
-        ("MIA advantage", _f(fig["mia_advantage"]), "0 ideal"),
+        ("MIA advantage", _f(fig["mia_advantage"]), _attack_hint(report.privacy.mia_attack)),
         ("epsilon", _f(fig["epsilon"], 2), "differential privacy"),
     ]
     keys = ["quality", "column_shapes", "column_pair_trends", "cardinality", "intertable_trends", "detection",
@@ -71,7 +81,7 @@ def render_html(report: Report, *, failures: list[str] | None = None) -> str:
         out.append(f"<tr><td><a href='#t-{escape(str(t.name))}'>{escape(str(t.name))}</a></td><td>{t.source_rows}</td>"
                    f"<td>{t.target_rows}</td><td>{t.source_sample}/{t.target_sample}</td><td>{_f(t.column_shapes)}</td>"
                    f"<td>{_f(t.column_pair_trends)}</td><td>{_f(t.detection)}</td><td>{t.integrity_violations}</td>"
-                   f"<td>{_f(t.exact_match_share)}</td><td>{_f(t.dcr_share)}</td><td>{_f(t.mia_advantage)}</td>"
+                   f"<td>{_f(t.exact_match_share)}</td><td>{_f(t.dcr_share)}</td><td>{_f(t.mia_advantage)}{_interval(t.mia_attack)}</td>"
                    f"<td>{t.verbatim_identifiers}</td></tr>")
     out.append("</table>")
     nodes = [str(t.name) for t in report.tables]

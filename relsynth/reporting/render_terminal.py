@@ -27,4 +27,7 @@ def render_terminal(report: Report, *, failures: list[str] | None = None) -> Ric
     for name, value in report.figures.items():
         style = "bold red" if name in failing else "bold"
         summary.add_row(f"[{style}]{name}[/]", "", "", "", "", "", "", f"[{style}]{_fmt(value)}[/]")
+    attack = report.privacy.mia_attack
+    if attack is not None:
+        summary.caption = f"mia_advantage: {attack.name}, 95% interval [{attack.low:.3f}, {attack.high:.3f}]: {attack.verdict()}"
     return summary

@@ -22,6 +22,7 @@ from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
 from relsynth.reporting.integrity import IntegrityIssue, check_integrity
+from relsynth.reporting.membership import Attack
 from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
 from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
@@ -49,6 +50,7 @@ class TableReport:
     dcr_share: float | None
     mia_advantage: float | None
     verbatim_identifiers: int
+    mia_attack: Attack | None = None  # the advantage's attack and 95% interval
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,7 @@ def assemble(
                 p.exact_match_share if p else None, p.source_duplicate_share if p else None,
                 p.dcr_share if p else None, p.mia_advantage if p else None,
                 p.verbatim_identifiers if p else 0,
+                p.mia_attack if p else None,
             )
         )
     present = set(schema.table_names)
