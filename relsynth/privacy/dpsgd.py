@@ -140,6 +140,7 @@ def train_units(
             strict=False,  # fixed buffers (code positions from the DP encoders) are no data of their own
         )
     params = [p for p in network.parameters() if p.requires_grad]
+    sizes = [p.numel() for p in params]
     optimizer = torch.optim.Adam(params, lr=learning_rate)
     expected = max(sample_rate * n_units, 1.0)
     steps_per_epoch = max(1, round(1 / sample_rate))
@@ -167,10 +168,11 @@ def train_units(
                     (coefficients * per_row).sum().backward()
                     module.enable_hooks()
                 running = 0.9 * running + 0.1 * float(per_row.mean().detach()) if step else float(per_row.mean().detach())
-            for p in params:  # the noise is added even when no unit was sampled
+            # the noise is added even when no unit was sampled; one draw for all parameters
+            noise = entropy.gaussian(noise_multiplier * max_grad_norm, sum(sizes))
+            for p, part in zip(params, torch.from_numpy(noise).split(sizes), strict=True):
                 grad = p.grad if p.grad is not None else torch.zeros_like(p)
-                noise = entropy.gaussian_like(grad, noise_multiplier * max_grad_norm)
-                p.grad = (grad + noise) / expected
+                p.grad = (grad + part.view_as(grad).to(grad.dtype)) / expected
             optimizer.step()
             done = step + 1
             if on_epoch is not None and done % steps_per_epoch == 0:

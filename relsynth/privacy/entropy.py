@@ -6,13 +6,16 @@ subtracted. So no DP draw here takes a seed. Every one reads fresh bytes from ``
 (getrandom(2): the kernel's ChaCha20 CSPRNG), turns them into 53-bit uniforms in (0, 1] and, for
 Gaussians, into standard normals by the Box-Muller transform.
 
-Opacus' ``secure_mode`` needs torchcsprng, which is archived and built for torch 1.x only (no
-wheel for this torch or Python), so relsynth does the same two things itself: the bytes come from
+Opacus' ``secure_mode`` needs torchcsprng, last released in 2021 for torch 1.8 (pip finds no
+version for this torch and Python), so relsynth does the same two things itself: the bytes come from
 the OS, and each Gaussian is the sum of four draws halved (Holohan and Braghin, "Secure random
 sampling in differential privacy", 2021; Opacus' ``_generate_noise``), which makes the
 floating-point attacks on a single Box-Muller draw (Jin et al. 2022) cost about 2^159 instead of
 2^53. Limits: the noise is still continuous floating-point Gaussian noise, not a discrete Gaussian
-(Canonne, Kamath and Steinke 2020), and DP-SGD adds it in float32 as Opacus does.
+(Canonne, Kamath and Steinke 2020), and DP-SGD adds it in float32 as Opacus does. Cost: 32 bytes
+of OS randomness per parameter and DP-SGD step (about 30 ms a step for 150k parameters on a busy
+2-core machine). ``generator`` (a numpy PCG64 from 256 fresh bits, not a CSPRNG) serves only
+post-processing, draws from an already noisy histogram, whose randomness need not be secret.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import math
 import os
 
 import numpy as np
-import torch
 
 _TERMS = 4  # Gaussians summed per draw (sum / sqrt(_TERMS) keeps the variance)
 
@@ -47,16 +49,10 @@ def gaussian(sigma: float, shape: int | tuple[int, ...]) -> np.ndarray:
     return (float(sigma) * terms).reshape(shape)
 
 
-def gaussian_like(reference: torch.Tensor, sigma: float) -> torch.Tensor:
-    """DP-SGD noise for one parameter: ``gaussian`` in ``reference``'s shape, dtype and device."""
-    noise = torch.from_numpy(gaussian(sigma, tuple(reference.shape)))
-    return noise.to(dtype=reference.dtype, device=reference.device)
-
-
 def generator() -> np.random.Generator:
     """A numpy Generator from 256 fresh bits of OS entropy, for post-processing draws (a cell
     from a noisy histogram) that need numpy's distributions; its seed is kept nowhere."""
     return np.random.default_rng(np.random.SeedSequence(int.from_bytes(os.urandom(32), "little")))
 
 
-__all__ = ["gaussian", "gaussian_like", "generator", "uniforms"]
+__all__ = ["gaussian", "generator", "uniforms"]
