@@ -84,6 +84,9 @@ def render_terminal(report: Report, *, gate: Gate | None = None) -> Group:
     for name, value in report.figures.items():
         style = _STYLE[gate.status(name)]
         figures.add_row(Text(name, style=style), Text(_figure(name, value), style=style), gate.limit_text(name))
+    attack = report.privacy.mia_attack
+    if attack is not None:
+        figures.caption = f"mia_advantage: {attack.name}, 95% interval [{attack.low:.3f}, {attack.high:.3f}]: {attack.verdict()}"
     parts: list = [tables, figures]
     if report.utility:
         parts.append(_utility_table(report))
