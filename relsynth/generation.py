@@ -25,7 +25,7 @@ from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
-from relsynth.values import identifying, keys, opaque, text
+from relsynth.values import identifying, keys, opaque, pgtypes, text
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,9 @@ class Generator:
             fake = self._without_real_values(generator, n, states.get("forbidden", {}), states.get("forbidden_pairs"))
         for column in artifact.columns:
             name = column.name
-            if column.role is Role.MODEL:
+            if column.role is Role.MODEL and (joined := pgtypes.join_column(table, name, model, rng)) is not None:
+                columns[name] = joined
+            elif column.role is Role.MODEL:
                 columns[name] = model[name].reset_index(drop=True)
                 if name in states.get("forbidden", {}):
                     columns[name] = _moved_off_real_dates(columns[name], set(states["forbidden"][name]), rng)

@@ -36,7 +36,7 @@ from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
-from relsynth.values import identifying, keys, opaque, text
+from relsynth.values import identifying, keys, opaque, pgtypes, text
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,8 @@ def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
 
 
 def _spec(table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]]) -> ColumnSpec:
+    if (part := pgtypes.part_spec(table, column)) is not None:
+        return part
     element = table.column(column)
     kind = element.type.kind
     low, high = bounds.get(column, (None, None))
@@ -164,13 +166,13 @@ def _parent_lookup(child: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, va
     return merged[list(values.columns)]
 
 
-def _joined_with_parent(frames, artifacts, fk: ForeignKey, parent_columns: list[str]) -> pd.DataFrame:
+def _joined_with_parent(frames, model_frames, fk: ForeignKey, parent_columns: list[str]) -> pd.DataFrame:
     """The child's model columns, each row next to its parent's ``parent_columns`` (``__parent__*``)."""
     child = frames[fk.table]
-    mine = [c.name for c in artifacts[fk.table].columns if c.role is Role.MODEL]
-    parent = _parent_lookup(child, fk, frames[fk.referred_table], frames[fk.referred_table][parent_columns])
+    mine = [c for c in model_frames[fk.table].columns if not c.startswith("__")]
+    parent = _parent_lookup(child, fk, frames[fk.referred_table], model_frames[fk.referred_table][parent_columns])
     parent.columns = [f"__parent__{c}" for c in parent_columns]
-    return pd.concat([child[mine].reset_index(drop=True), parent.reset_index(drop=True)], axis=1)
+    return pd.concat([model_frames[fk.table][mine].reset_index(drop=True), parent.reset_index(drop=True)], axis=1)
 
 
 def train(
@@ -215,6 +217,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         else:
             limit = None if mode is TableMode.COPY else config.max_training_rows
             frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
+            frame = pgtypes.as_literals(table, frame)  # ranges and shapes as literal text, not driver objects
         frames[table.name] = frame
         # Under differential privacy roles come from the schema and column names alone: a choice
         # made by looking at the values would escape the accountant.
@@ -234,7 +237,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     # 2. Model frames: each table's model columns plus the relational helpers.
     model_frames: dict[QualifiedName, pd.DataFrame] = {}
     for name, artifact in artifacts.items():
-        model_frames[name] = frames[name][[c.name for c in artifact.columns if c.role is Role.MODEL]].reset_index(drop=True)
+        own = frames[name][[c.name for c in artifact.columns if c.role is Role.MODEL]]
+        model_frames[name] = pgtypes.decompose(schema.table(name), own).reset_index(drop=True)
 
     context_fks = {tp.table: tp.context_fk for tp in generation_plan.tables}
     assigned_fks = [fk for tp in generation_plan.tables for fk in tp.secondary_fks]
@@ -261,18 +265,18 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             model_frames[parent][column] = dp.helper_counts(fk.table, parent, model_frames[parent][column].to_numpy())
         artifacts[parent].degrees[fk_ids[fk]] = column
         if parent not in clusters:
-            own = [c.name for c in artifacts[parent].columns if c.role is Role.MODEL]
+            own = [c for c in model_frames[parent].columns if not c.startswith("__")]
             if dp is not None and dp.is_private(parent):  # one cluster: k-means on private rows is not DP
                 clusters[parent] = ParentClusters({}, {}, centroids=((0.0,),))
             else:
                 weights = None
                 if dp is None:  # the weights read the children's rows, which may be private under DP
-                    joined = [_joined_with_parent(frames, artifacts, f, own) for f in assigned_fks if f.referred_table == parent]
-                    weights = child_weights(frames[parent][own], joined)
-                clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent], weights=weights)
+                    joined = [_joined_with_parent(frames, model_frames, f, own) for f in assigned_fks if f.referred_table == parent]
+                    weights = child_weights(model_frames[parent][own], joined)
+                clusters[parent] = fit_clusters(model_frames[parent][own], seed=table_seed[parent], weights=weights)
             artifacts[parent].clusters = clusters[parent].to_dict()
     parent_cluster_labels = {
-        name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(frames[name])]})
+        name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(model_frames[name])]})
         for name, found in clusters.items()
     }
     for fk in assigned_fks:
@@ -544,5 +548,6 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
             "prints": sorted({fingerprint(f"{a}\x00{b}") for a, b in pairs.itertuples(index=False)}),
         }
     own = [c.name for c in artifact.columns if c.role is Role.MODEL and c.name in frame.columns]
-    states["rare_rows"] = {"columns": own, "prints": _rare_rows(frame, own)}
+    view = pgtypes.decompose(table, frame[own])  # as the model frame holds them (ranges as parts)
+    states["rare_rows"] = {"columns": list(view.columns), "prints": _rare_rows(view, list(view.columns))}
     artifact.values = states

@@ -15,6 +15,7 @@ from relsynth.config import ColumnRole, TableOverride
 from relsynth.errors import ConfigurationError
 from relsynth.schema.elements import Table, TypeKind
 from relsynth.values.identifying import IdentifyingKind, detect
+from relsynth.values.pgtypes import family_of
 
 # A text column with more distinct values than this share of its rows is free text, not a category.
 FREE_TEXT_DISTINCT_SHARE = 0.5
@@ -95,6 +96,8 @@ def assign_roles(table: Table, sample: pd.DataFrame, override: TableOverride) ->
         elif requested is ColumnRole.TEXT:
             plans.append(ColumnPlan(name, Role.TEXT, unique=is_unique))
         elif requested is ColumnRole.MODEL:
+            plans.append(ColumnPlan(name, Role.MODEL))
+        elif family_of(column.type) is not None:  # a range or a shape: learned through its parts
             plans.append(ColumnPlan(name, Role.MODEL))
         elif kind in KEY_KINDS and (name in pk_columns and len(pk_columns) == 1 or is_unique and kind is not TypeKind.TEXT):
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
