@@ -25,7 +25,7 @@ from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
-from relsynth.values import identifying, keys, opaque, pgtypes, text
+from relsynth.values import exclusion, identifying, keys, opaque, pgtypes, text
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,9 @@ class Generator:
         """The rows to load (computed and kept-out columns are the database's); keep only keys."""
         synthetic = self.made[name]
         rows = synthetic.rows
+        # Every key is assigned by now (deferred ones too): the groups of an EXCLUDE are final.
+        if moved := exclusion.resolve(self.run.schema.table(name), rows):
+            log.info("%s: %d generated values shifted to keep an exclusion constraint", name, moved)
         written = [c.name for c in self.run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
         referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == name for c in fk.referred_columns}
         synthetic.rows = rows[[c for c in rows.columns if c in referred]]

@@ -30,6 +30,7 @@ from relsynth.schema.elements import (
     Deferrability,
     Domain,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Identity,
     Index,
@@ -260,6 +261,7 @@ class _Reader:
                     foreign_keys=_dedupe_fks(fk_list),
                     comment=(comments.get(key) or {}).get("text"),
                     partitioning=partitioning,
+                    exclusion_constraints=pg.exclusion_constraints(real_ns, name) if pg is not None else (),
                 )
             )
         return tables
@@ -603,6 +605,7 @@ class _PgState:
         self.root_of: dict[pg_catalog.Key, pg_catalog.Key] = {}
         self.sequences: list[pg_catalog.SequenceRow] = []
         self.domain_bases: dict[pg_catalog.Key, tuple[str, str | None]] = {}
+        self.exclusions: dict[pg_catalog.Key, list[Any]] = {}
 
     @classmethod
     def load(cls, reader: _Reader) -> _PgState:
@@ -615,6 +618,7 @@ class _PgState:
         state.partitions = pg_catalog.partitions(c, ns)
         state.sequences = pg_catalog.sequences(c, ns)
         state.domain_bases = pg_catalog.domain_base_types(c, ns)
+        state.exclusions = pg_catalog.exclusion_constraints(c, ns)
         parent = {(p.schema, p.name): p.parent for p in state.partitions}
         for child in parent:
             root = parent[child]
@@ -622,6 +626,14 @@ class _PgState:
                 root = parent[root]
             state.root_of[child] = root
         return state
+
+    def exclusion_constraints(self, namespace: str, name: str) -> tuple[ExclusionConstraint, ...]:
+        return tuple(
+            ExclusionConstraint(
+                row.conname, row.definition, tuple(zip(row.columns, row.operators, strict=True)), tuple(sorted(row.extensions))
+            )
+            for row in self.exclusions.get((namespace, name), [])
+        )
 
     def partitioning(self, namespace: str, name: str, reader: _Reader) -> Partitioning | None:
         found = self.partitioned.get((namespace, name))

@@ -34,7 +34,7 @@ _SUBTYPES = {
     "tstz": (TypeKind.TIMESTAMP, TypeKind.INTERVAL, True),
 }
 _RANGE = re.compile(r"^\s*([\[(])(.*?),(.*?)([\])])\s*$", re.DOTALL)
-_ONE_RANGE = re.compile(r"[\[(][^\])]*[\])]")
+ONE_RANGE = re.compile(r"[\[(][^\])]*[\])]")
 _INFINITE = ("infinity", "-infinity")
 
 
@@ -224,7 +224,7 @@ class MultirangeFamily:
 
     def split(self, text: str, column_type: ColumnType) -> tuple[Any, ...]:
         kind, _, timezone = subtype(column_type, "multirange")
-        ranges = [parse_range(r, kind, timezone) for r in _ONE_RANGE.findall(text)]
+        ranges = [parse_range(r, kind, timezone) for r in ONE_RANGE.findall(text)]
         ranges = [r for r in ranges if not r.empty]
         if not ranges:
             return "empty", None, None, None, None
