@@ -248,25 +248,37 @@ class MultirangeFamily:
         n_points = 2 * count - (not has_lower) - (not has_upper)
         if n_points <= 0 or is_null(start):
             return "{(,)}"
-        offsets = _offsets(n_points, units(span), 0.5 if is_null(cover) else float(cover), not has_lower, rng)
+        grain = 1.0 if kind in (TypeKind.INTEGER, TypeKind.DATE) else 0.0  # a discrete range of 0 steps is empty
+        offsets = _offsets(n_points, units(span), 0.5 if is_null(cover) else float(cover), not has_lower, rng, grain)
         points = [shifted(start, off, kind, span) for off in offsets]
         points = ([None] if not has_lower else []) + points + ([None] if not has_upper else [])
         ranges = [Bounds(points[i], points[i + 1], left, right) for i in range(0, len(points), 2)]
         return "{" + ",".join(render_range(r, kind) for r in ranges) + "}"
 
 
-def _offsets(n_points: int, span: float, cover: float, starts_in_gap: bool, rng: np.random.Generator) -> list[float]:
-    """Positions of ``n_points`` bounds in [0, span]: range segments share ``cover`` of the span."""
+def _offsets(
+    n_points: int, span: float, cover: float, starts_in_gap: bool, rng: np.random.Generator, grain: float = 0.0
+) -> list[float]:
+    """Positions of ``n_points`` bounds in [0, span]: range segments share ``cover`` of the span,
+    and each gets at least ``grain`` (whole steps for a discrete subtype) where the span allows."""
     segments = n_points - 1
     if segments <= 0:
         return [0.0]
     inside = np.array([(i + starts_in_gap) % 2 == 0 for i in range(segments)])
+    floor = grain if grain * inside.sum() <= span else 0.0
+    free = span - floor * inside.sum()
     weights = rng.gamma(2.0, 1.0, segments)
     lengths = np.zeros(segments)
-    for mask, total in ((inside, cover * span), (~inside, (1.0 - cover) * span)):
+    for mask, total in ((inside, cover * free), (~inside, (1.0 - cover) * free)):
         if mask.any():
             lengths[mask] = total * weights[mask] / weights[mask].sum()
-    lengths *= span / lengths.sum() if lengths.sum() > 0 else 0.0
+    if lengths.sum() > 0:
+        lengths *= free / lengths.sum()
+    lengths[inside] += floor
+    if grain:  # whole steps, the last bound exactly at the span
+        ends = np.floor(np.cumsum(lengths) + 1e-9)
+        ends[-1] = round(span)
+        return [0.0, *np.maximum.accumulate(ends).tolist()]
     return [0.0, *np.cumsum(lengths).tolist()]
 
 
