@@ -94,4 +94,17 @@ INSERT INTO booking (room_id, guests, during)
 SELECT r, 1 + (r * 7 + k) % 4, tstzrange(t, t + (1 + (r + k) % 3) * interval '1 day')
 FROM generate_series(1, 12) r, generate_series(0, 19) k,
      LATERAL (SELECT timestamptz '2024-03-01 14:00+00' + k * interval '4 days' AS t) s;
+
+CREATE TABLE desk_booking (
+    id serial PRIMARY KEY,
+    desk int NOT NULL,
+    starts_at timestamp NOT NULL,
+    ends_at timestamp NOT NULL,
+    CHECK (ends_at > starts_at),
+    EXCLUDE USING gist (desk WITH =, tsrange(starts_at, ends_at, '[]') WITH &&)
+);
+INSERT INTO desk_booking (desk, starts_at, ends_at)
+SELECT d, t, t + (1 + (d + k) % 4) * interval '1 hour'
+FROM generate_series(1, 8) d, generate_series(0, 14) k,
+     LATERAL (SELECT timestamp '2024-04-01 08:00' + k * interval '5 hours' AS t) s;
 COMMIT;

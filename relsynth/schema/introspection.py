@@ -76,7 +76,7 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
                     f"cannot read the catalog of {redact(url)}: {reason}; check that the user may read "
                     "the system catalog of this database"
                 ) from exc
-        seen = [str(w.message) for w in caught if issubclass(w.category, SAWarning)]
+        seen = [str(w.message) for w in caught if issubclass(w.category, SAWarning) and not _handled_type(str(w.message))]
         for other in caught:
             if not issubclass(other.category, SAWarning):
                 warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
@@ -85,6 +85,14 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
         return schema
     finally:
         engine.dispose()
+
+
+def _handled_type(message: str) -> bool:
+    """SQLAlchemy's "Did not recognize type 'point'" for a type relsynth reads as text and learns."""
+    from relsynth.values.pgtypes import family_of  # values import the schema elements, not the reverse
+
+    found = re.match(r"Did not recognize type '([^']+)'", message)
+    return found is not None and family_of(ColumnType(TypeKind.OTHER, found.group(1))) is not None
 
 
 def _with_warnings(schema: Schema, extra: list[str]) -> Schema:

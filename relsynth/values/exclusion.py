@@ -11,15 +11,19 @@ other operators leave the rows as they are, and the target reports the constrain
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from relsynth.schema.elements import ExclusionConstraint, Table
-from relsynth.values.pgtypes import family_of
+from relsynth.values.pgtypes import family_of, is_null
 from relsynth.values.pgtypes.geometric import fmt, numbers
 from relsynth.values.pgtypes.ranges import ONE_RANGE, Bounds, parse_range, render_range, subtype
 
@@ -47,6 +51,7 @@ class _Axis:
     shifted: Callable[[str, Any, bool], str]  # moved by a delta (new lower minus old), lower end opened
     emptied: str | None  # the value that overlaps nothing, or None when there is none
     gap: float = 0.0  # extra distance when touching counts as overlapping (closed shapes)
+    nudge: Callable[[Any], Any] | None = None  # one step past a closed end, where a bound cannot open
 
 
 def _operator(name: str) -> str:
@@ -126,21 +131,110 @@ def _axis(table: Table, column: str) -> _Axis | None:
     return _shape_axis(family.name)
 
 
-def _plan(table: Table, constraint: ExclusionConstraint, rows: pd.DataFrame) -> tuple[list[str], str, _Axis] | None:
-    """(grouping columns, swept column, its axis), or None when relsynth cannot resolve it."""
+_EXPRESSION = re.compile(
+    r"""^(?P<kind>\w+range)\(\s*"?(?P<lower>\w+)"?\s*,\s*"?(?P<upper>\w+)"?\s*"""
+    r"""(?:,\s*'(?P<bounds>[\[(][\])])'(?:::text)?\s*)?\)$"""
+)
+
+
+@dataclass(frozen=True)
+class _ColumnSweep:
+    """The swept element is a column holding ranges or shapes (as literal text)."""
+
+    column: str
+    axis: _Axis
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.column]
+
+    def item(self, rows: pd.DataFrame, position: int) -> _Item | None:
+        found = self.axis.extent(str(rows[self.column].iat[position]))
+        if found is not None:
+            found.row = position
+        return found
+
+    def apply(self, rows: pd.DataFrame, moves: dict[int, tuple[Any, bool] | None]) -> None:
+        values = rows[self.column].to_numpy(dtype=object).copy()
+        for position, move in moves.items():
+            values[position] = self.axis.emptied if move is None else self.axis.shifted(str(values[position]), *move)
+        rows[self.column] = values
+
+
+@dataclass(frozen=True)
+class _BoundsSweep:
+    """The swept element is an expression over two columns: ``tsrange(starts_at, ends_at, '[]')``."""
+
+    lower: str
+    upper: str
+    left: str
+    right: str
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.lower]  # a NULL upper end is unbounded, a NULL lower end too (but rows need one)
+
+    @property
+    def axis(self) -> _Axis:
+        return _Axis(lambda text: None, lambda text, delta, opened: text, None, nudge=_step)
+
+    def item(self, rows: pd.DataFrame, position: int) -> _Item:
+        low, high = (rows[c].iat[position] for c in (self.lower, self.upper))
+        return _Item(position, _plain(low), None if is_null(high) else _plain(high), self.left, self.right)
+
+    def apply(self, rows: pd.DataFrame, moves: dict[int, tuple[Any, bool] | None]) -> None:
+        for column in (self.lower, self.upper):
+            values = rows[column].to_numpy(dtype=object).copy()
+            for position, move in moves.items():
+                if move is not None and not is_null(values[position]):
+                    values[position] = _plain(values[position]) + move[0]
+            original = rows[column].dtype
+            series = pd.Series(values, index=rows.index)
+            rows[column] = series if pd.api.types.is_object_dtype(original) else series.astype(original)
+
+
+def _plain(value: Any) -> Any:
+    """A value the sweep can compare and subtract: Timestamps for datetimes."""
+    if isinstance(value, (np.datetime64, dt.datetime)):
+        return pd.Timestamp(value)
+    return value
+
+
+def _step(value: Any) -> Any:
+    """The smallest step past ``value``: a closed ``[a,b]`` then ``[b,c]`` would share b."""
+    if isinstance(value, pd.Timestamp):
+        return pd.Timedelta(microseconds=1)
+    if isinstance(value, dt.date):
+        return dt.timedelta(days=1)
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal(1).scaleb(min(value.as_tuple().exponent, -6) if isinstance(value.as_tuple().exponent, int) else -6)
+    return 1 if isinstance(value, (int, np.integer)) else 1e-9
+
+
+def _swept(table: Table, element: str, rows: pd.DataFrame) -> _ColumnSweep | _BoundsSweep | None:
+    if element in rows.columns:
+        axis = _axis(table, element)
+        return _ColumnSweep(element, axis) if axis is not None else None
+    found = _EXPRESSION.match(element.strip())
+    if found is None or not {found["lower"], found["upper"]} <= set(rows.columns):
+        return None
+    bounds = found["bounds"] or "[)"
+    return _BoundsSweep(found["lower"], found["upper"], bounds[0], bounds[1])
+
+
+def _plan(table: Table, constraint: ExclusionConstraint, rows: pd.DataFrame):
+    """(grouping columns, swept element), or None when relsynth cannot resolve the constraint."""
     groups, overlaps = [], []
     for element, operator in constraint.elements:
-        if element not in rows.columns:
-            return None  # an expression, or a column the clone does not write
         op = _operator(operator)
-        if op in _GROUPING:
+        if op in _GROUPING and element in rows.columns:
             groups.append(element)
         elif op == _OVERLAP:
             overlaps.append(element)
         else:
-            return None
-    axis = _axis(table, overlaps[0]) if overlaps else None
-    return (groups, overlaps[0], axis) if axis is not None else None
+            return None  # another operator, or an expression the clone cannot group by
+    swept = _swept(table, overlaps[0], rows) if overlaps else None
+    return (groups, swept) if swept is not None else None
 
 
 def _overlaps(end: Any, end_right: str, item: _Item) -> bool:
@@ -163,9 +257,11 @@ def _sweep(items: list[_Item], axis: _Axis) -> dict[int, tuple[Any, bool] | None
                     moves[item.row] = None
                 continue
             target = end + axis.gap if axis.gap else end
-            delta = target - item.lower
             # [a,b] then [b,c] share b: the moved value starts just after b instead
             opened = not axis.gap and end_right == "]" and item.left == "["
+            if opened and axis.nudge is not None:
+                target, opened = target + axis.nudge(target), False
+            delta = target - item.lower
             moves[item.row] = (delta, opened)
             item.lower, item.upper = target, None if item.upper is None else item.upper + delta
             item.left = "(" if opened else item.left
@@ -185,23 +281,14 @@ def resolve(table: Table, rows: pd.DataFrame) -> int:
         if planned is None:
             log.warning("%s: exclusion constraint %s is not enforced on generated rows", table.name, constraint.name)
             continue
-        groups, column, axis = planned
-        present = rows[column].notna() & (rows[groups].notna().all(axis=1) if groups else True)
-        frame = rows.loc[present, [*groups, column]]
-        keyed = frame.groupby(groups, sort=False).indices if groups else {(): range(len(frame))}
-        values = rows[column].to_numpy(dtype=object)
-        index = frame.index.to_numpy()
+        groups, swept = planned
+        present = rows[[*groups, *swept.columns]].notna().all(axis=1).to_numpy()
+        positions = np.flatnonzero(present)
+        keyed = rows.iloc[positions].groupby(groups, sort=False).indices if groups else {(): np.arange(len(positions))}
+        moves: dict[int, tuple[Any, bool] | None] = {}
         for members in keyed.values():
-            items = []
-            for position in members:
-                row = int(index[position])
-                found = axis.extent(str(values[row]))
-                if found is not None:
-                    found.row = row
-                    items.append(found)
-            for row, move in _sweep(items, axis).items():
-                values[row] = axis.emptied if move is None else axis.shifted(str(values[row]), *move)
-                moved += 1
-        rows[column] = values
+            items = [found for p in positions[members] if (found := swept.item(rows, int(p))) is not None]
+            moves.update(_sweep(items, swept.axis))
+        swept.apply(rows, moves)
+        moved += len(moves)
     return moved
-

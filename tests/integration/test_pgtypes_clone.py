@@ -145,13 +145,16 @@ def test_intervals_and_times_keep_their_shape(pg_clone) -> None:
     assert fake["closes_hour"].notna().all()
 
 
-def test_bookings_clone_with_their_exclusion_constraint(pg_clone) -> None:
+def test_bookings_clone_with_their_exclusion_constraints(pg_clone) -> None:
     source, target = pg_clone
     constraint = introspect(target).table("booking").exclusion_constraints
     assert [c.definition for c in constraint] == ["EXCLUDE USING gist (room_id WITH =, during WITH &&)"]
     real, fake = _both(pg_clone, "SELECT room_id, extract(epoch FROM upper(during) - lower(during)) AS seconds FROM booking")
     assert abs(len(fake) - len(real)) <= 0.25 * len(real)
     assert fake["room_id"].nunique() > 6 and _near_median(real["seconds"], fake["seconds"])
+    desks = introspect(target).table("desk_booking").exclusion_constraints
+    assert [c.definition for c in desks] == ["EXCLUDE USING gist (desk WITH =, tsrange(starts_at, ends_at, '[]'::text) WITH &&)"]
+    assert not [w for w in introspect(source).warnings if "recognize" in w]  # the shapes are known types
     # The target enforces it: an overlapping booking is refused.
     engine = create_engine(target)
     try:

@@ -122,3 +122,27 @@ def test_a_value_after_an_unbounded_one_becomes_empty() -> None:
     table, rows = _bookings([(1, "[0,)"), (1, "[5,8)"), (1, "(,3)")])
     exclusion.resolve(table, rows)
     assert rows["during"].tolist() == ["[3,)", "empty", "(,3)"]
+
+
+def test_a_range_built_from_two_columns_is_shifted_through_both() -> None:
+    table = Table(
+        QualifiedName(None, "shift"),
+        (Column("desk", ColumnType(TypeKind.INTEGER, "integer")),
+         Column("starts", ColumnType(TypeKind.TIMESTAMP, "timestamp without time zone")),
+         Column("ends", ColumnType(TypeKind.TIMESTAMP, "timestamp without time zone"))),
+        exclusion_constraints=(
+            ExclusionConstraint("no_overlap", "EXCLUDE USING gist (desk WITH =, tsrange(starts, ends, '[]'::text) WITH &&)",
+                                (("desk", "="), ("tsrange(starts, ends, '[]'::text)", "&&")), ("btree_gist",)),
+        ),
+    )
+    rows = pd.DataFrame({
+        "desk": [1, 1, 2],
+        "starts": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 10:00", "2024-01-01 09:30"]),
+        "ends": pd.to_datetime(["2024-01-01 11:00", "2024-01-01 12:00", "2024-01-01 10:00"]),
+    })
+    assert exclusion.resolve(table, rows) == 1
+    assert rows["starts"].dtype.kind == "M"
+    # [9:00, 11:00] and the moved [11:00:00.000001, 13:00:00.000001] share no instant
+    assert rows["starts"][1] == pd.Timestamp("2024-01-01 11:00:00.000001")
+    assert rows["ends"][1] - rows["starts"][1] == pd.Timedelta(hours=2)
+    assert rows["starts"][2] == pd.Timestamp("2024-01-01 09:30")
