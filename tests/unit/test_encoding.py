@@ -204,3 +204,10 @@ def test_a_value_seen_once_or_twice_is_no_likelier_than_its_neighbours() -> None
             assert top == 1.0  # the spike, seen three times
         else:
             assert top < 0.05, (code, decoded.value_counts().head(3))
+
+
+def test_a_bounded_integer_column_of_ones_decodes_to_ones() -> None:
+    # 1 is within float noise of 0 x 10^6: the step must not be inferred as a million
+    spec = ColumnSpec("quantity", TypeKind.INTEGER, low=1)
+    encoder = NumericEncoder.fit(pd.Series([1] * 10), spec, max_bins=64, spike_fraction=0.01)
+    assert encoder.decode(encoder.encode(pd.Series([1, 1])), np.random.default_rng(0)).tolist() == [1, 1]
