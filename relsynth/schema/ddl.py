@@ -604,6 +604,8 @@ class SchemaWriter:
 
     def _exclusion_constraints(self) -> None:
         """PostgreSQL's EXCLUDE constraints, after the data (which relsynth made to respect them)."""
+        from relsynth.values.exclusion import resolvable  # what generation can honour
+
         for table in self.schema.tables:
             for constraint in table.exclusion_constraints:
                 if not self.same_engine:
@@ -612,9 +614,10 @@ class SchemaWriter:
                 for extension in constraint.extensions:  # btree_gist: trusted, a database owner may create it
                     self._post.append(_Statement(f"CREATE EXTENSION IF NOT EXISTS {self._preparer.quote(extension)}"))
                 name = f"CONSTRAINT {self._preparer.quote(constraint.name)} " if constraint.name else ""
-                self._post.append(
-                    _Statement(f"ALTER TABLE {self._quote(self._names[table.name])} ADD {name}{constraint.definition}")
-                )
+                sql = f"ALTER TABLE {self._quote(self._names[table.name])} ADD {name}{constraint.definition}"
+                # One whose conflicts the generator cannot resolve is best effort: refused, it is a warning.
+                label = f"exclusion constraint {constraint.name} on {table.name}"
+                self._post.append(_Statement(sql, optional=not resolvable(table, constraint), label=label))
 
     def _routines(self) -> None:
         """User functions and aggregates (views and triggers call them), same engine only."""

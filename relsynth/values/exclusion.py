@@ -5,8 +5,10 @@ have overlapping ``during``. Within each group of equal values (the ``=`` elemen
 the first ``&&`` column are swept in order of their lower end; a value that overlaps the ones
 before it is shifted to start where they end, keeping its width, so a booking moves later rather
 than disappearing (its row may already have children). A value that cannot move (unbounded below)
-becomes empty. Ranges, multiranges (by their span), boxes and circles (along x) are supported;
-other operators leave the rows as they are, and the target reports the constraint it refused.
+becomes empty. The swept element may be a range or multirange column (by its span), a shape
+(along x), or a range built from two columns (``tsrange(starts_at, ends_at)``: both move). Other
+operators and expressions leave the rows as they are; such a constraint is created on a best-effort
+basis (``resolvable``), and a refusal is a warning.
 """
 
 from __future__ import annotations
@@ -95,28 +97,26 @@ def _multirange_axis(column_type) -> _Axis:
     return _Axis(extent, shifted, "{}")
 
 
+_PAIR = re.compile(r"\(\s*([^(),\s]+)\s*,\s*([^(),\s]+)\s*\)")
+_SHAPES = ("box", "circle", "polygon", "path", "lseg", "point")
+
+
 def _shape_axis(name: str) -> _Axis | None:
-    if name == "box":  # (x2,y2),(x1,y1)
-        def extent(text: str) -> _Item:
-            v = numbers(text)
-            return _Item(-1, min(v[0], v[2]), max(v[0], v[2]), "[", "]")
+    """Shapes sweep along x: apart along x, two shapes cannot overlap, whatever their y."""
+    if name not in _SHAPES:
+        return None
 
-        def shifted(text: str, delta: float, opened: bool) -> str:
-            v = numbers(text)
-            return f"({fmt(v[0] + delta)},{fmt(v[1])}),({fmt(v[2] + delta)},{fmt(v[3])})"
-
-        return _Axis(extent, shifted, None, _GAP)
-    if name == "circle":  # <(x,y),r>
-        def extent(text: str) -> _Item:
+    def extent(text: str) -> _Item:
+        if name == "circle":  # <(x,y),r>
             x, _, r = numbers(text)
             return _Item(-1, x - r, x + r, "[", "]")
+        xs = [float(x) for x, _ in _PAIR.findall(text)]
+        return _Item(-1, min(xs), max(xs), "[", "]")
 
-        def shifted(text: str, delta: float, opened: bool) -> str:
-            x, y, r = numbers(text)
-            return f"<({fmt(x + delta)},{fmt(y)}),{fmt(r)}>"
+    def shifted(text: str, delta: float, opened: bool) -> str:
+        return _PAIR.sub(lambda m: f"({fmt(float(m.group(1)) + delta)},{m.group(2)})", text)
 
-        return _Axis(extent, shifted, None, _GAP)
-    return None
+    return _Axis(extent, shifted, None, _GAP)
 
 
 def _axis(table: Table, column: str) -> _Axis | None:
@@ -271,6 +271,11 @@ def _sweep(items: list[_Item], axis: _Axis) -> dict[int, tuple[Any, bool] | None
             end, end_right = item.upper, item.right
         started = True
     return moves
+
+
+def resolvable(table: Table, constraint: ExclusionConstraint) -> bool:
+    """Whether ``resolve`` makes generated rows satisfy ``constraint`` (from the schema alone)."""
+    return _plan(table, constraint, pd.DataFrame(columns=list(table.column_names))) is not None
 
 
 def resolve(table: Table, rows: pd.DataFrame) -> int:

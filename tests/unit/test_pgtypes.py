@@ -146,3 +146,19 @@ def test_a_range_built_from_two_columns_is_shifted_through_both() -> None:
     assert rows["starts"][1] == pd.Timestamp("2024-01-01 11:00:00.000001")
     assert rows["ends"][1] - rows["starts"][1] == pd.Timedelta(hours=2)
     assert rows["starts"][2] == pd.Timestamp("2024-01-01 09:30")
+
+
+def test_polygons_are_swept_apart_along_x_and_other_operators_are_not_resolvable() -> None:
+    table = Table(
+        QualifiedName(None, "plot"),
+        (Column("zone", ColumnType(TypeKind.INTEGER, "integer")), Column("shape", _type("polygon"))),
+        exclusion_constraints=(
+            ExclusionConstraint("apart", "EXCLUDE USING gist (shape WITH &&)", (("shape", "&&"),)),
+            ExclusionConstraint("odd", "EXCLUDE USING gist (zone WITH <>)", (("zone", "<>"),)),
+        ),
+    )
+    apart, odd = table.exclusion_constraints
+    assert exclusion.resolvable(table, apart) and not exclusion.resolvable(table, odd)
+    rows = pd.DataFrame({"zone": [1, 2], "shape": ["((0,0),(2,0),(1,1))", "((1,5),(3,5),(2,6))"]})
+    exclusion.resolve(table, rows)
+    assert rows["shape"][1].startswith("((2.00001,5),(4.00001,5),(3.00001,6)")
