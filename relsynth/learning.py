@@ -288,7 +288,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     # Reference tables in copy mode keep their rows, with the helpers their children need.
     for name, artifact in artifacts.items():
         if artifact.mode is TableMode.COPY:
-            helpers = model_frames[name][[c for c in model_frames[name].columns if c.startswith("__")]]
+            # helpers, and the parts of ranges and shapes, which a child's model reads as context
+            helpers = model_frames[name][[c for c in model_frames[name].columns if c not in frames[name].columns]]
             copied[name] = pd.concat([frames[name].reset_index(drop=True), helpers], axis=1)
             artifact.model_columns = tuple(model_frames[name].columns)
 
