@@ -313,7 +313,9 @@ def _infer_step(values: np.ndarray, spec: ColumnSpec) -> float | None:
     for step in candidates:
         ratio = sample / step
         # float noise only: 998.9999999 is 999 steps of 0.01, but 2.7e7 + 0.5 is not a whole step
-        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 + 1e-9 * np.abs(ratio)):
+        # ... and a value is never a whole number of a step larger than itself (1 is not 0 x 10^6)
+        whole = np.abs(ratio - np.round(ratio)) <= 1e-6 + 1e-9 * np.abs(ratio)
+        if np.all(whole & ((np.round(ratio) != 0) | (sample == 0))):
             return float(step)
     # integers and temporal values always divide by their finest candidate; decimals may not
     return candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None

@@ -220,3 +220,10 @@ def test_a_mid_size_columns_decoded_values_do_not_crowd_around_its_training_valu
     synthetic = encoder.decode(encoder.encode(members), np.random.default_rng(100)).to_numpy(float)
     attack = strongest_attack(members.to_numpy(float)[:, None], others.to_numpy(float)[:, None], synthetic[:, None], seed=0)
     assert attack.advantage < 0.15
+
+
+def test_a_bounded_integer_column_of_ones_decodes_to_ones() -> None:
+    # 1 is within float noise of 0 x 10^6: the step must not be inferred as a million
+    spec = ColumnSpec("quantity", TypeKind.INTEGER, low=1)
+    encoder = NumericEncoder.fit(pd.Series([1] * 10), spec, max_bins=64, spike_fraction=0.01)
+    assert encoder.decode(encoder.encode(pd.Series([1, 1])), np.random.default_rng(0)).tolist() == [1, 1]
