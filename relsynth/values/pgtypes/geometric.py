@@ -50,7 +50,9 @@ class _Simple:
     part_list: tuple[Part, ...]
 
     def matches(self, column_type: ColumnType) -> bool:
-        return column_type.sql.strip().lower() == self.name
+        # PostgreSQL's catalog spells its types in lower case; MariaDB's POINT/POLYGON (upper case
+        # from introspection) are other types with other literals (values/spatial.py)
+        return column_type.sql.strip() == self.name
 
     def parts(self, column_type: ColumnType) -> tuple[Part, ...]:
         return self.part_list
@@ -96,7 +98,9 @@ class _Vertices:
     name: str
 
     def matches(self, column_type: ColumnType) -> bool:
-        return column_type.sql.strip().lower() == self.name
+        # PostgreSQL's catalog spells its types in lower case; MariaDB's POINT/POLYGON (upper case
+        # from introspection) are other types with other literals (values/spatial.py)
+        return column_type.sql.strip() == self.name
 
     def parts(self, column_type: ColumnType) -> tuple[Part, ...]:
         parts = (
