@@ -162,7 +162,7 @@ def clone(
         result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
     _summary(result)
     if report is not None:
-        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run)
+        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run, rare_rows=result.rare_rows)
 
 
 @app.command()
@@ -213,7 +213,8 @@ def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
 
 
 def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, settings=None, run=None,
-                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None) -> None:
+                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
+                  rare_rows: dict[str, dict[str, int]] | None = None) -> None:
     """Build, show and write the report; raise ThresholdFailed when a threshold is not met.
 
     ``run`` (the trained run) brings its holdout (distance and membership figures) and its DP
@@ -230,6 +231,9 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
         holdout=run.holdout if run is not None and run.holdout else None,
         copied=tuple(run.copied) if run is not None else (),
         epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
+        # the generator's own identifying columns and k, so the report measures what generation did
+        identifying_columns=run.identifying_columns() if run is not None else None,
+        min_count=(run.config if run is not None else settings).privacy.min_count, rare_rows=rare_rows,
     )
     failures = check_thresholds(
         report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over
@@ -289,7 +293,8 @@ def demo(
         result = run_clone(source, target, config=settings, progress=progress)
     _summary(result)
     _show_rows(source, target, "customer")
-    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", settings=settings, run=result.run)
+    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", settings=settings, run=result.run,
+                  rare_rows=result.rare_rows)
 
 
 def _show_rows(source: str, target: str, table_name: str) -> None:

@@ -22,8 +22,8 @@ from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
 from relsynth.reporting.integrity import IntegrityIssue, check_integrity
-from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
-from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
+from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy, detect_identifying, text_columns
+from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
 from relsynth.schema.elements import QualifiedName, Schema
 
@@ -95,6 +95,8 @@ class Report:
             "exact_match_share": self.privacy.exact_match_share,
             "source_duplicate_share": self.privacy.source_duplicate_share,
             "verbatim_identifiers": float(self.privacy.verbatim_identifiers),
+            "rare_rows_redrawn": _count(self.privacy.rare_rows_redrawn),
+            "rare_rows_dropped": _count(self.privacy.rare_rows_dropped),
             "dcr_share": self.privacy.dcr_share,
             "mia_advantage": self.privacy.mia_advantage,
             "epsilon": self.privacy.epsilon,
@@ -108,6 +110,10 @@ class Report:
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def _count(value: int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _num(value: float | None) -> float | None:
@@ -196,10 +202,16 @@ def build_report(
     epsilon: float | None = None,
     delta: float | None = None,
     progress=None,
+    min_count: int = MIN_COUNT,
+    rare_rows: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
 
     ``copied``: tables the run copied as reference data; they are left out of the exact-match share.
+    ``identifying_columns``: the columns the run generated as identifying (without it, the one
+    identifying rule on the source sample); every text column is also checked for values the
+    source holds fewer than ``min_count`` times. ``rare_rows``: the generator's counts of rows
+    that repeated a rare source combination (``SyntheticDatabase.rare_rows``).
 
     ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
     """
@@ -234,6 +246,7 @@ def build_report(
         synth: dict[QualifiedName, TableSample] = {}
         cardinality: dict[str, tuple] = {}
         identifying: dict[tuple[QualifiedName, str], pd.Series] = {}
+        rare: dict[tuple[QualifiedName, str], pd.Series] = {}
         with read_snapshot(src_engine) as connection:
             for table in tables:
                 real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
@@ -241,11 +254,14 @@ def build_report(
             for fk in shared.foreign_keys:
                 if fk.referred_table in real:
                     cardinality[fk.label] = (cardinality_histogram(connection, shared, fk),)
+            if identifying_columns is None:  # the one rule, on the source sample
+                identifying_columns = {t.name: detect_identifying(t, real[t.name].frame) for t in tables}
             for table in tables:
-                columns = identifying_columns.get(table.name, ()) if identifying_columns is not None else detect_identifying(table)
-                for column in columns:
+                for column in identifying_columns.get(table.name, ()):
                     if column in table.column_names:
                         identifying[(table.name, column)] = distinct_values(connection, table, column)
+                for column in text_columns(table):
+                    rare[(table.name, column)] = rare_values(connection, table, column, min_count)
         with read_snapshot(tgt_engine) as connection:
             for table in tables:
                 synth[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
@@ -279,6 +295,7 @@ def build_report(
     privacy = compute_privacy(
         shared, base_r, base_s, holdout=holdout, identifying_columns=identifying_columns,
         identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
+        rare_values=rare, min_count=min_count, rare_rows=rare_rows,
     )
     tick("privacy")
     sampled = [f"{n}: {s.frame.shape[0]} of {s.rows}" for n, s in real.items() if s.sampled]

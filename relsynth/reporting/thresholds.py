@@ -10,7 +10,7 @@ from relsynth.reporting.report import Report
 KNOWN = (
     "quality", "column_shapes", "column_pair_trends", "cardinality", "intertable_trends", "detection",
     "integrity_violations", "orphans", "schema_differences", "row_count_difference", "exact_match_share",
-    "source_duplicate_share", "verbatim_identifiers", "dcr_share", "mia_advantage", "epsilon",
+    "source_duplicate_share", "verbatim_identifiers", "rare_rows_redrawn", "rare_rows_dropped", "dcr_share", "mia_advantage", "epsilon",
 )
 
 

@@ -56,7 +56,9 @@ def test_verbatim_identifiers_are_counted_by_detected_or_given_columns():
     real, synth = people(0, 100), people(1, 100, start=90)  # 10 e-mails overlap
     assert compute_privacy(SCHEMA, {PEOPLE: real}, {PEOPLE: synth}).verbatim_identifiers == 10
     given = compute_privacy(SCHEMA, {PEOPLE: real}, {PEOPLE: synth}, identifying_columns={PEOPLE: ["city"]})
-    assert given.verbatim_identifiers == 4
+    # the 4 cities, and the 10 e-mails as text values the source holds fewer than k times
+    assert given.verbatim_identifiers == 14
+    assert given.tables[0].rare_values == 10
 
 
 def test_distance_figures_need_a_holdout():
