@@ -528,7 +528,7 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
     # is moved off it at generation (categories seen so rarely are never learned at all).
     for column in own:
         if table.column(column).type.kind in NUMERIC_KINDS:
-            prints = rare_values(frame[column], k)
+            prints = rare_values(frame[column], table.column(column).type.kind, k)
             if prints:
                 states["rare_values"][column] = prints
     artifact.values = states

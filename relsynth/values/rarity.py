@@ -14,7 +14,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-__all__ = ["fingerprint", "move_off_rare", "rare_values", "row_fingerprints", "value_fingerprint"]
+from relsynth.modeling.encoding import to_numbers
+from relsynth.schema.elements import TypeKind
+
+__all__ = ["canonical", "fingerprint", "move_off_rare", "rare_values", "row_fingerprints"]
 
 _MOVES = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13)  # steps tried, nearest first
 
@@ -40,35 +43,33 @@ def canonical(value: object) -> str:
     return str(value)
 
 
-def value_fingerprint(value: object) -> str:
-    return fingerprint(canonical(value))
-
-
 def row_fingerprints(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """A short hash of each row's values in ``columns``."""
     rows = zip(*(frame[c].tolist() for c in columns), strict=True)
     return [fingerprint("\x1f".join(canonical(v) for v in row)) for row in rows]
 
 
-def rare_values(values: pd.Series, min_count: int) -> list[str]:
-    """Fingerprints of the single values seen fewer than ``min_count`` times (a number, a date)."""
-    present = values.dropna()
-    if present.empty or min_count <= 1:
+def _number_print(number: float) -> str:
+    return fingerprint(repr(float(number)))
+
+
+def rare_values(values: pd.Series, kind: TypeKind, min_count: int) -> list[str]:
+    """Fingerprints of the numbers or dates seen fewer than ``min_count`` times, read as the
+    model reads them (days, microseconds), so that a driver's text, date or Timestamp agree."""
+    numbers = to_numbers(values, kind)
+    numbers = numbers[~np.isnan(numbers)]
+    if numbers.size == 0 or min_count <= 1:
         return []
-    counts = pd.Series([canonical(v) for v in present]).value_counts()
-    return sorted(fingerprint(v) for v in counts.index[counts < min_count])
+    distinct, counts = np.unique(numbers, return_counts=True)
+    return sorted(_number_print(v) for v in distinct[counts < min_count])
 
 
-def _hits(values: pd.Series, prints: set[str]) -> np.ndarray:
+def _hits(values: pd.Series, kind: TypeKind, prints: set[str]) -> np.ndarray:
     """Rows whose value's fingerprint is in ``prints`` (each distinct value hashed once)."""
-    present = values.notna().to_numpy()
-    bad: set = set()
-    for value in pd.unique(values[present]):
-        if value_fingerprint(value) in prints:
-            bad.add(value)
-    if not bad:
-        return np.zeros(len(values), dtype=bool)
-    return (values.isin(list(bad)) & values.notna()).to_numpy()
+    numbers = to_numbers(values, kind)
+    distinct = np.unique(numbers[~np.isnan(numbers)])
+    bad = [v for v in distinct if _number_print(v) in prints]
+    return np.isin(numbers, bad) if bad else np.zeros(len(values), dtype=bool)
 
 
 def move_off_rare(values: pd.Series, prints: set[str], encoder) -> tuple[pd.Series, int]:
@@ -79,7 +80,8 @@ def move_off_rare(values: pd.Series, prints: set[str], encoder) -> tuple[pd.Seri
     and how many were moved; a value with no free neighbour within 13 steps becomes NULL when the
     column allows it, else stays (and is counted).
     """
-    hits = _hits(values, prints)
+    kind = encoder.spec.kind
+    hits = _hits(values, kind, prints)
     if not hits.any():
         return values, 0
     values = values.copy()
@@ -89,7 +91,7 @@ def move_off_rare(values: pd.Series, prints: set[str], encoder) -> tuple[pd.Seri
         if todo.size == 0:
             break
         candidates = encoder.moved(original, move)
-        ok = ~_hits(candidates, prints) & candidates.notna().to_numpy()
+        ok = ~_hits(candidates, kind, prints) & candidates.notna().to_numpy()
         if ok.any():
             values.iloc[todo[ok]] = candidates[ok].to_numpy()
             todo, original = todo[~ok], original[~ok].reset_index(drop=True)

@@ -121,3 +121,48 @@ def test_both_attacks_find_copied_rows_among_lookalikes():
     assert found["density_ratio"] > 0.2 and found["closest_synthetic"] > 0.2
     unrelated = _attack_advantages(members, others, np.vstack([dense(300), sparse(100)]))
     assert abs(unrelated["density_ratio"]) < 0.12 and abs(unrelated["closest_synthetic"]) < 0.12
+
+
+TRACK = QualifiedName(None, "track")
+TRACKS = Schema(
+    "postgresql",
+    (
+        Table(
+            TRACK,
+            (
+                Column("id", ColumnType(TypeKind.INTEGER, "integer"), False),
+                Column("composer", ColumnType(TypeKind.TEXT, "text")),
+                Column("genre", ColumnType(TypeKind.TEXT, "text")),
+            ),
+            PrimaryKey("pk", ("id",)),
+        ),
+    ),
+)
+FIRST = ["Anna", "John", "Maria", "Peter", "Linda", "Robert", "Laura", "Thomas", "Sarah", "Michael"]
+LAST = ["Schmidt", "Miller", "Garcia", "Jones", "Brown", "Wilson", "Taylor", "Moore", "Clark", "Lewis"]
+
+
+def _tracks(composers: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"id": range(len(composers)), "composer": composers, "genre": ["Rock", "Jazz"] * (len(composers) // 2)})
+
+
+def test_a_clone_that_copies_a_column_of_real_names_whose_name_says_nothing_is_flagged():
+    real = _tracks([f"{f} {last}" for f in FIRST for last in LAST])  # 100 people, each once
+    assert detect_identifying(TRACKS.tables[0], real) == ("composer",)
+    copied = compute_privacy(TRACKS, {TRACK: real}, {TRACK: real.copy()})
+    assert copied.verbatim_identifiers == 100
+    # a run that did not take the column for names still has every text column checked for
+    # values the source holds fewer than k times
+    unmarked = compute_privacy(TRACKS, {TRACK: real}, {TRACK: real.copy()}, identifying_columns={TRACK: ()})
+    assert unmarked.verbatim_identifiers == 100 and unmarked.tables[0].rare_values == 100
+    # the common genres are no finding, and fake names are none either
+    fake = _tracks([f"{f} {last}x" for f in FIRST for last in LAST])
+    assert compute_privacy(TRACKS, {TRACK: real}, {TRACK: fake}).verbatim_identifiers == 0
+
+
+def test_rare_row_counts_of_the_generator_are_carried():
+    privacy = compute_privacy(
+        SCHEMA, {PEOPLE: people(0, 50)}, {PEOPLE: people(1, 50)},
+        rare_rows={"people": {"redrawn": 7, "dropped": 2, "kept": 1}, "other": {"redrawn": 1, "dropped": 0, "kept": 0}},
+    )
+    assert (privacy.rare_rows_redrawn, privacy.rare_rows_dropped, privacy.rare_rows_kept) == (8, 2, 1)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from dataclasses import replace
 
+import pandas as pd
+
 from relsynth.config import RelsynthConfig, TableOverride
-from relsynth.privacy.config import PrivacyConfig
 from relsynth.learning import _is_reference
+from relsynth.privacy.config import PrivacyConfig
 from relsynth.roles import assign_roles
 from relsynth.schema.elements import Column, ColumnType, ForeignKey, PrimaryKey, QualifiedName, Table, TypeKind
 
