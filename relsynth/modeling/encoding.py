@@ -304,7 +304,10 @@ def _infer_step(values: np.ndarray, spec: ColumnSpec) -> float | None:
         return (
             candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None
         )
+    largest = float(np.max(np.abs(sample)))
     for step in candidates:
+        if step > largest > 0:  # 0.1 / 1e6 is within the tolerance below, yet no whole step
+            continue
         ratio = sample / step
         # float noise only: 998.9999999 is 999 steps of 0.01, but 2.7e7 + 0.5 is not a whole step
         if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 + 1e-9 * np.abs(ratio)):
