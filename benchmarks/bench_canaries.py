@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 import uuid
@@ -73,6 +75,9 @@ CANARIES: dict[str, list[Canary]] = {
     ],
 }
 
+# The privacy unit of the DP clones (hr: a unit above the employees-departments cycle).
+UNITS = {"chinook": "customer", "hr": "job_history"}  # hr: the only table below the employees-departments cycle
+
 
 @dataclass
 class Outcome:
@@ -94,25 +99,42 @@ def _quote(name: str) -> str:
 
 
 @contextmanager
-def template_copy(dataset: str, tries: int = 30) -> Iterator[str]:
-    """``CREATE DATABASE ... TEMPLATE dataset`` (retried while others read the dataset); dropped after."""
+def template_copy(dataset: str, tries: int = 10) -> Iterator[str]:
+    """A copy of ``dataset``, dropped afterwards: ``CREATE DATABASE ... TEMPLATE dataset``, retried
+    while others read the dataset, else ``pg_dump dataset | psql copy`` (which only reads it)."""
     name = f"rs_canary_{dataset}_{uuid.uuid4().hex[:8]}"
     admin = _admin()
     try:
-        for attempt in range(tries):
+        for attempt in range(tries + 1):
             try:
                 with admin.connect() as connection:
                     connection.exec_driver_sql(f"CREATE DATABASE {_quote(name)} TEMPLATE {_quote(dataset)}")
                 break
-            except Exception:  # the template is being accessed by other users: wait for them
-                if attempt == tries - 1:
-                    raise
+            except Exception:  # the template is being accessed by other users: wait, then dump
+                if attempt == tries:
+                    with admin.connect() as connection:
+                        connection.exec_driver_sql(f"CREATE DATABASE {_quote(name)}")
+                    _dump_into(dataset, name)
+                    break
                 time.sleep(2)
         yield database_url(name)
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
         admin.dispose()
+
+
+def _dump_into(dataset: str, name: str) -> None:
+    from relsynth.connections import parse_url
+
+    url = parse_url(database_url(dataset))
+    env = dict(os.environ, PGHOST=url.host or "127.0.0.1", PGPORT=str(url.port or 5432), PGUSER=url.username or "postgres")
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    dump = subprocess.Popen(["pg_dump", "--no-owner", "-d", dataset], stdout=subprocess.PIPE, env=env)
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", name], stdin=dump.stdout, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    dump.wait()
 
 
 def _rare_row(connection, canary: Canary) -> tuple[object, ...]:
@@ -198,7 +220,7 @@ def run_one(dataset: str, *, epsilon: float | None, max_training_seconds: float 
 
     mode = "default" if epsilon is None else f"epsilon {epsilon:g}"
     model = ModelConfig() if max_training_seconds is None else ModelConfig(max_training_seconds=max_training_seconds)
-    config = RelsynthConfig(seed=seed, model=model, privacy=PrivacyConfig(epsilon=epsilon))
+    config = RelsynthConfig(seed=seed, model=model, privacy=PrivacyConfig(epsilon=epsilon, unit=UNITS[dataset] if epsilon else None))
     outcome = Outcome(dataset, mode, planted=len(CANARIES[dataset]))
     started = time.perf_counter()
     with template_copy(dataset) as source, scratch_database("rs_canary_out") as target:

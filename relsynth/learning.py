@@ -170,6 +170,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     seeds = np.random.SeedSequence(config.seed).spawn(len(generation_plan.tables))
     table_seed = {tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)}
 
+    public = _public_tables(schema, config)
     # 1. Read every table and decide each column's role.
     for table_plan in generation_plan.tables:
         table = schema.table(table_plan.table)
@@ -184,9 +185,9 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             limit = None if mode is TableMode.COPY else config.max_training_rows
             frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
         frames[table.name] = frame
-        # Under differential privacy roles come from the schema and column names alone: a choice
-        # made by looking at the values would escape the accountant.
-        sample = pd.DataFrame() if config.privacy.epsilon is not None else frame
+        # Under differential privacy a private table's roles come from the schema and column names
+        # alone: a choice made by looking at its values would escape the accountant.
+        sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), min_count=config.privacy.min_count)
         automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
         copied_tables = {n for n, a in artifacts.items() if a.mode is TableMode.COPY}
@@ -289,6 +290,19 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     if dp is not None:
         run.privacy = dp.summary()
     return run
+
+
+def _public_tables(schema: Schema, config: RelsynthConfig) -> set[QualifiedName]:
+    """Tables whose values roles may read: all without DP; under DP, those outside the unit's
+    tree (public data), known once the unit is (a proposed unit is found later: then none)."""
+    if not config.privacy.enabled:
+        return set(schema.table_names)
+    if config.privacy.unit is None:
+        return set()
+    from relsynth.privacy.units import resolve_table, unit_tree
+
+    tree = unit_tree(schema, resolve_table(schema, config.privacy.unit), max_children=config.privacy.max_children)
+    return {t.name for t in schema.tables if not tree.is_private(t.name)}
 
 
 def _privacy_session(schema: Schema, generation_plan: GenerationPlan, frames, artifacts, config: RelsynthConfig):
