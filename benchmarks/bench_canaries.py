@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import _admin, database_url, scratch_database  # noqa: E402
 
-SURNAME = "Vellacourt"  # in no name list, no dataset: a hit can only be a copy
-FIRST = "Ignatius"
+# Name canaries: (the text planted, its surname). The surnames are in no name list and no dataset,
+# and none contains another: a hit can only be a copy of that one canary.
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,18 @@ class Canary:
 # Per dataset: what to plant, and where.
 CANARIES: dict[str, list[Canary]] = {
     "chinook": [
-        Canary("name", "track", ("composer",), (f"{FIRST} {SURNAME}",), "track_id = 1"),
-        Canary("name", "artist", ("name",), (f"Zebediah {SURNAME}son",), "artist_id = 2"),
-        Canary("name", "album", ("title",), (f"Live at {FIRST} {SURNAME}'s Hall",), "album_id = 3"),
-        Canary("name", "track", ("name",), (f"Ode to {FIRST} {SURNAME}ski",), "track_id = 4"),
+        Canary("name", "track", ("composer",), ("Ignatius Vellacourt", "Vellacourt"), "track_id = 1"),
+        Canary("name", "artist", ("name",), ("Zebediah Quorndale", "Quorndale"), "artist_id = 2"),
+        Canary("name", "album", ("title",), ("Live at Ottoline Brashwick's Hall", "Brashwick"), "album_id = 3"),
+        Canary("name", "track", ("name",), ("Ode to Perpetua Gorringe", "Gorringe"), "track_id = 4"),
         Canary("number", "track", ("milliseconds",), (987_654,), "track_id = 5"),
         Canary("date", "invoice", ("invoice_date",), ("1999-12-31 00:00:00",), "invoice_id = 6"),
         Canary("category", "customer", ("country",), ("Atlantis",), "customer_id = 7"),
         Canary("row", "invoice", ("billing_country", "total", "invoice_date"), (), "invoice_id IN (8, 9)"),
     ],
     "hr": [
-        Canary("name", "jobs", ("job_title",), (f"{FIRST} {SURNAME} Liaison",), "job_id = 'AD_PRES'"),
-        Canary("name", "departments", ("department_name",), (f"{FIRST} {SURNAME}ski",), "department_id = 10"),
+        Canary("name", "jobs", ("job_title",), ("Ignatius Vellacourt Liaison", "Vellacourt"), "job_id = 'AD_PRES'"),
+        Canary("name", "departments", ("department_name",), ("Ottoline Brashwick", "Brashwick"), "department_id = 10"),
         Canary("number", "employees", ("salary",), (98_765.43,), "employee_id = 100"),
         Canary("date", "employees", ("hire_date",), ("1975-05-05",), "employee_id = 101"),
         Canary("category", "locations", ("state_province",), ("Atlantis Province",), "location_id = 1400"),
@@ -168,8 +168,9 @@ def plant(url: str, canaries: list[Canary]) -> list[Canary]:
         with engine.begin() as connection:
             for canary in canaries:
                 values = canary.values or _rare_row(connection, canary)
+                written = values[:1] if canary.kind == "name" else values
                 sets = ", ".join(f"{_quote(c)} = :v{i}" for i, c in enumerate(canary.columns))
-                params = {f"v{i}": v for i, v in enumerate(values)}
+                params = {f"v{i}": v for i, v in enumerate(written)}
                 connection.execute(sa.text(f"UPDATE {_quote(canary.table)} SET {sets} WHERE {canary.where}"), params)
                 planted.append(Canary(canary.kind, canary.table, canary.columns, values, canary.where))
     finally:
@@ -194,7 +195,7 @@ def count(url: str, canaries: list[Canary]) -> dict[str, int]:
             for canary in canaries:
                 label = f"{canary.kind} {canary.table}.{'+'.join(canary.columns)}"
                 if canary.kind == "name":
-                    token = str(canary.values[0]).split()[-1] if "Hall" not in str(canary.values[0]) else SURNAME
+                    token = canary.values[1]
                     found[label] = sum(
                         connection.execute(
                             sa.text(f"SELECT count(*) FROM {_quote(t)} WHERE {_quote(c)} LIKE :token"), {"token": f"%{token}%"}
