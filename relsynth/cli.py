@@ -167,7 +167,8 @@ def clone(
                            create_target=create_target, progress=progress)
     _summary(result)
     if report is not None:
-        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run, scale=settings.scale)
+        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run, scale=settings.scale,
+                      rare_rows=result.rare_rows)
 
 
 @app.command()
@@ -220,7 +221,8 @@ def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
 
 def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, settings=None, run=None,
                   fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
-                  scale: float | None = None, utility_targets: list[str] | None = None) -> None:
+                  scale: float | None = None, utility_targets: list[str] | None = None,
+                  rare_rows: dict[str, dict[str, int]] | None = None) -> None:
     """Build, show and write the report; raise ThresholdFailed when a threshold is not met.
 
     ``run`` (the trained run) brings its holdout (distance and membership figures), its DP
@@ -243,6 +245,9 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
         scale_basis="given" if scale is not None else "workspace",
         modes=modes_from_run(run) if run is not None else None,
         utility_targets=tuple(utility_targets or settings.report_utility_targets),
+        # the generator's own identifying columns and k, so the report measures what generation did
+        identifying_columns=run.identifying_columns() if run is not None else None,
+        min_count=(run.config if run is not None else settings).privacy.min_count, rare_rows=rare_rows,
     )
     gate = evaluate(report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over)
     failures = gate.failures
@@ -308,7 +313,7 @@ def demo(
     _summary(result)
     _show_rows(source, target, "customer")
     _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", settings=settings,
-                  run=result.run, scale=settings.scale)
+                  run=result.run, scale=settings.scale, rare_rows=result.rare_rows)
 
 
 def _show_rows(source: str, target: str, table_name: str) -> None:

@@ -27,15 +27,13 @@ from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
 from relsynth.values import exclusion, families, identifying, keys, opaque, pgtypes, text
+from relsynth.values.rarity import move_off_rare
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str, float], None]
 REDRAW_ROUNDS = 50  # redraws of fake identifying values that happen to equal real ones
-CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK before they are dropped
-# Redraws of a row that repeats a rare source combination. One halves such copies' odds; more
-# would push the rows away from every common combination too and bend the distribution.
-RARE_REDRAWS = 1
+CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK, or repeat a rare source row, before they are dropped
 
 
 @dataclass
@@ -51,6 +49,11 @@ class SyntheticDatabase:
 
     tables: dict[QualifiedName, pd.DataFrame]
     dropped_rows: dict[str, int] = field(default_factory=dict)  # rows dropped to keep a constraint
+    # rows that repeated a value combination seen fewer than k times in the source, by table:
+    # {"redrawn": rows redrawn at least once, "dropped": still rare and dropped, "kept": still rare,
+    # kept because child rows hang from them}
+    rare_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    moved_values: dict[str, int] = field(default_factory=dict)  # numbers/dates moved off rare real ones
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -200,54 +203,74 @@ class Generator:
         context[parent_index == NO_PARENT] = np.nan
         return parent_index, context
 
-    def _sample(self, artifact: TableArtifact, context, rng, parent_rows: np.ndarray) -> pd.DataFrame:
-        """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold.
-
-        A row that repeats a value combination seen fewer than MIN_EXACT_COUNT times in the source
-        (a record that stands out) is redrawn RARE_REDRAWS times, then kept: in a table of a few
-        unique names there is nothing else to draw.
-        """
+    def _draw(self, artifact: TableArtifact, context, n: int, rng) -> pd.DataFrame:
+        """``n`` model rows (one per context row), numbers and dates moved off rare real ones."""
         seed = int(rng.integers(2**31))
         if context is not None:
             frame = _with_copies(artifact.model.sample(context=context, seed=seed), context, artifact.derived)
         else:
-            frame = artifact.model.sample(n=len(parent_rows), seed=seed)
+            frame = artifact.model.sample(n=n, seed=seed)
+        encoders = {e.spec.name: e for e in artifact.model.encoders}
+        for column, prints in (artifact.values.get("rare_values") or {}).items():
+            if column in frame.columns and column in encoders and column not in artifact.derived:
+                frame[column], moved = move_off_rare(frame[column], set(prints), encoders[column])
+                if moved:
+                    key = str(artifact.table)
+                    self.result.moved_values[key] = self.result.moved_values.get(key, 0) + moved
+        return frame
+
+    def _sample(self, artifact: TableArtifact, context, rng, parent_rows: np.ndarray) -> pd.DataFrame:
+        """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold.
+
+        A row that repeats a value combination seen fewer than k times in the source (a record
+        that stands out) is redrawn, up to CHECK_ROUNDS times; one still rare is dropped when no
+        child row will hang from it (no ``__children__`` or ``__degree__``), else kept. Both are
+        counted in ``SyntheticDatabase.rare_rows``.
+        """
+        frame = self._draw(artifact, context, len(parent_rows), rng)
         frame["__parent_row"] = parent_rows
         checks = [c for c in _checks(artifact, self.run.schema.dialect) if _applies(c, frame)]
         rare = artifact.values.get("rare_rows") or {}
         rare_prints = set(rare.get("prints", ()))
-        rare_columns = [c for c in rare.get("columns", ()) if c in frame.columns]
-        if not (checks or (rare_prints and rare_columns)) or frame.empty:
+        rare_columns = [c for c in rare.get("columns", ()) if c in frame.columns] if rare_prints else []
+        if not (checks or rare_columns) or frame.empty:
             return frame
         copying = np.zeros(len(frame), dtype=bool)
         fresh = np.ones(len(frame), dtype=bool)  # rows drawn (or redrawn) in the last round
+        redrawn = np.zeros(len(frame), dtype=bool)
         for attempt in range(CHECK_ROUNDS + 1):
             violating = np.zeros(len(frame), dtype=bool)
             for check in checks:
                 violating |= check.violations(frame)
-            if rare_prints and rare_columns and attempt <= RARE_REDRAWS:  # only new rows can newly copy
+            if rare_columns:  # only new rows can newly copy
                 rows = np.flatnonzero(fresh)
                 prints = row_fingerprints(frame.iloc[rows], rare_columns)
                 copying[rows] = np.fromiter((p in rare_prints for p in prints), dtype=bool, count=rows.size)
-            bad = violating | (copying if attempt < RARE_REDRAWS else False)
+            bad = violating | copying
             if not bad.any() or attempt == CHECK_ROUNDS:
                 break
-            seed = int(rng.integers(2**31))
-            if context is not None:
-                again = context[bad].reset_index(drop=True)
-                redraw = _with_copies(artifact.model.sample(context=again, seed=seed), again, artifact.derived)
-            else:
-                redraw = artifact.model.sample(n=int(bad.sum()), seed=seed)
+            redrawn |= copying
+            again = context[bad].reset_index(drop=True) if context is not None else None
+            redraw = self._draw(artifact, again, int(bad.sum()), rng)
             for column in redraw.columns:
                 frame.loc[bad, column] = redraw[column].to_numpy()
             fresh = bad
-        if copying.any():
-            log.info("%s: %d rows repeat a rare source combination after %d redraw(s)", artifact.table, int(copying.sum()), RARE_REDRAWS)
-        if not violating.any():
-            return frame
-        self.result.dropped_rows[str(artifact.table)] = int(violating.sum())
-        log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(violating.sum()))
-        return frame[~violating].reset_index(drop=True)
+        drop = violating | copying & ~_referenced(frame)
+        self._count_rare(artifact.table, redrawn=int(redrawn.sum()), dropped=int((copying & drop).sum()),
+                         kept=int((copying & ~drop).sum()))
+        if violating.any():
+            self.result.dropped_rows[str(artifact.table)] = int(violating.sum())
+            log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(violating.sum()))
+        return frame[~drop].reset_index(drop=True) if drop.any() else frame
+
+    def _count_rare(self, table: QualifiedName, **counts: int) -> None:
+        if not any(counts.values()):
+            return
+        entry = self.result.rare_rows.setdefault(str(table), {"redrawn": 0, "dropped": 0, "kept": 0})
+        for name, count in counts.items():
+            entry[name] += count
+        if counts["dropped"] or counts["kept"]:
+            log.info("%s: rows repeating a rare source combination: %s", table, entry)
 
     def _values(self, table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         n = len(model)
@@ -456,6 +479,14 @@ def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random
         values[hits] = [v + shift.to_pytimedelta() if hasattr(v, "toordinal") and not isinstance(v, pd.Timestamp) else v + shift
                         for v, shift in zip(values[hits], shifts, strict=True)]
     return values
+
+
+def _referenced(frame: pd.DataFrame) -> np.ndarray:
+    """Model rows that child rows will hang from: a learned children count or degree above 0."""
+    helpers = [c for c in frame.columns if c.startswith(("__children__", "__degree__"))]
+    if not helpers:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame[helpers].apply(pd.to_numeric, errors="coerce").fillna(0) > 0).any(axis=1).to_numpy()
 
 
 def _with_copies(frame: pd.DataFrame, context: pd.DataFrame, derived: dict[str, str]) -> pd.DataFrame:

@@ -12,8 +12,6 @@ A child table's model is conditioned on its context parent's model row (attribut
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import logging
 import re
 import time
@@ -30,24 +28,21 @@ from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
 from relsynth.extraction import children_per_parent, count_rows, read_table
 from relsynth.modeling import ColumnSpec, TableModel
-from relsynth.modeling.encoding import MIN_EXACT_COUNT
+from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
 from relsynth.planning import GenerationPlan, plan
 from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
 from relsynth.values import families, identifying, keys, opaque, pgtypes, text
+from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
+from relsynth.values.rarity import canonical as _canonical
+from relsynth.values.rarity import fingerprint, rare_values, row_fingerprints
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str, float], None]  # (stage, table, fraction done)
 
-_BIRTH_DATE = re.compile(r"(^|_)(birth_?date|date_of_birth|dob|birthday)($|_)", re.IGNORECASE)
-
-# Identifying kinds whose single values are shared by many people: not forbidden one by one.
-COMMON_VALUE_KINDS = frozenset(
-    {identifying.IdentifyingKind.FIRST_NAME, identifying.IdentifyingKind.LAST_NAME, identifying.IdentifyingKind.CITY}
-)
 HOLDOUT_MIN_ROWS = 300  # smaller tables keep every row for training (a holdout under 30 rows says nothing)
 
 CHILDREN = "__children__{}"
@@ -60,41 +55,14 @@ def calendar_day(value: object) -> str:
     return str(pd.Timestamp(value).date())
 
 
-def fingerprint(value: object) -> str:
-    """A short hash of a real value, so a run can refuse to emit it without storing it."""
-    return hashlib.sha256(str(value).casefold().encode("utf-8")).hexdigest()[:16]
-
-
-def _canonical(value: object) -> str:
-    """One text form per value, whether it came from the driver or from the model."""
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
-        return "\x00"
-    if isinstance(value, (bool, np.bool_)):
-        return "t" if value else "f"
-    if isinstance(value, (int, float, Decimal, np.number)):
-        return format(float(value), ".12g")
-    if isinstance(value, (datetime.date, datetime.datetime, pd.Timestamp)):
-        stamp = pd.Timestamp(value)
-        return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).isoformat()
-    if isinstance(value, (datetime.timedelta, pd.Timedelta)):
-        return pd.Timedelta(value).isoformat()
-    return str(value)
-
-
-def row_fingerprints(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    """A short hash of each row's values in ``columns``."""
-    rows = zip(*(frame[c].tolist() for c in columns), strict=True)
-    return [fingerprint("\x1f".join(_canonical(v) for v in row)) for row in rows]
-
-
-def _rare_rows(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    """Fingerprints of the value combinations seen fewer than MIN_EXACT_COUNT times: a generated
+def _rare_rows(frame: pd.DataFrame, columns: list[str], min_count: int = MIN_EXACT_COUNT) -> list[str]:
+    """Fingerprints of the value combinations seen fewer than ``min_count`` times: a generated
     row equal to one of them would copy a record that stands out in the source, so it is redrawn.
     Combinations shared by several rows are safe to repeat (and a faithful model must)."""
-    if not columns or frame.empty:
+    if not columns or frame.empty or min_count <= 1:
         return []
     counts = pd.Series(row_fingerprints(frame, columns)).value_counts()
-    return sorted(counts.index[counts < MIN_EXACT_COUNT])
+    return sorted(counts.index[counts < min_count])
 
 
 def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
@@ -209,6 +177,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     seeds = np.random.SeedSequence(config.seed).spawn(len(generation_plan.tables))
     table_seed = {tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)}
 
+    public = _public_tables(schema, config)
     # 1. Read every table and decide each column's role.
     for table_plan in generation_plan.tables:
         table = schema.table(table_plan.table)
@@ -225,10 +194,10 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
             frame = pgtypes.as_literals(table, frame)  # ranges and shapes as literal text, not driver objects
         frames[table.name] = frame
-        # Under differential privacy roles come from the schema and column names alone: a choice
-        # made by looking at the values would escape the accountant.
-        sample = pd.DataFrame() if config.privacy.epsilon is not None else frame
-        columns = assign_roles(table, sample, config.override_for(str(table.name)), domains)
+        # Under differential privacy a private table's roles come from the schema and column names
+        # alone: a choice made by looking at its values would escape the accountant.
+        sample = frame if table.name in public else pd.DataFrame()
+        columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
         automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
         copied_tables = {n for n, a in artifacts.items() if a.mode is TableMode.COPY}
         if automatic and _is_reference(table, columns, frame, rows, config, copied_tables):  # row counts: not under DP
@@ -334,6 +303,19 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     return run
 
 
+def _public_tables(schema: Schema, config: RelsynthConfig) -> set[QualifiedName]:
+    """Tables whose values roles may read: all without DP; under DP, those outside the unit's
+    tree (public data), known once the unit is (a proposed unit is found later: then none)."""
+    if not config.privacy.enabled:
+        return set(schema.table_names)
+    if config.privacy.unit is None:
+        return set()
+    from relsynth.privacy.units import resolve_table, unit_tree
+
+    tree = unit_tree(schema, resolve_table(schema, config.privacy.unit), max_children=config.privacy.max_children)
+    return {t.name for t in schema.tables if not tree.is_private(t.name)}
+
+
 def _privacy_session(schema: Schema, generation_plan: GenerationPlan, frames, artifacts, config: RelsynthConfig):
     """A PrivacySession when ``config.privacy`` sets an epsilon, else None."""
     if not config.privacy.enabled:
@@ -388,14 +370,23 @@ def _copied_from_context(frame: pd.DataFrame, context: pd.DataFrame) -> dict[str
 _AUDIT_COLUMN = re.compile(r"(^|_)(last_?update|updated|modified|created)(_at|_on|_date|_time)?$", re.IGNORECASE)
 
 
+def _seen_less_than(values: pd.Series, min_count: int) -> bool:
+    present = values.dropna()
+    return not present.empty and int(present.map(_canonical).value_counts().min()) < min_count
+
+
 _NAME_MAX_WORDS = 4  # "United States of America"; longer text is prose, which may name people
 
 
 def _is_reference(table: Table, columns, frame: pd.DataFrame, rows: int, config: RelsynthConfig, copied: set[QualifiedName]) -> bool:
     """A small lookup table: only keys, categories, short names and audit dates (``last_update``;
-    any other date could be an event in a person's life), nothing identifying, and foreign keys
-    (if any) only to tables copied as reference data too (countries under regions)."""
+    any other date could be an event in a person's life), nothing identifying, every value seen
+    k (``privacy.min_count``) times or more, and foreign keys (if any) only to tables copied as
+    reference data too (countries under regions). ``mode = "copy"`` copies any table."""
     if not 0 < rows <= config.reference_max_rows:
+        return False
+    learned = [c.name for c in columns if c.role in (Role.MODEL, Role.TEXT) and c.name in frame.columns]
+    if any(_seen_less_than(frame[name], config.privacy.min_count) for name in learned):
         return False
     if any(fk.referred_table not in copied for fk in table.foreign_keys):
         return False
@@ -493,6 +484,7 @@ def _fit_model(
         parent_encoders=_encoders_by_column(parent_artifact) if context is not None else None,
         parent_frame=_parent_rows(model_frames, context_fk, dp) if context is not None else None,
         privacy=None if dp is None else dp.component(name, keep),
+        min_count=config.privacy.min_count,
     )
     progress("train", str(name), 1.0)
 
@@ -511,20 +503,21 @@ def _parent_rows(model_frames: dict[QualifiedName, pd.DataFrame], fk: ForeignKey
     return rows.iloc[:0] if dp is not None and dp.is_private(fk.referred_table) else rows
 
 
-def _opaque_model(values: pd.Series, kind: TypeKind, seed: int):
+def _opaque_model(values: pd.Series, kind: TypeKind, seed: int, min_count: int):
     if kind is TypeKind.BINARY:
         return opaque.BinaryModel.fit(values)
     if kind is TypeKind.UUID:
         return opaque.UuidModel.fit(values)
-    return opaque.JsonModel.fit(values, seed=seed)
+    return opaque.JsonModel.fit(values, seed=seed, min_count=max(min_count, 2))
 
 
 def _fit_values(
     artifact: TableArtifact, table: Table, frame: pd.DataFrame, config: RelsynthConfig, seed: int, schema: Schema | None = None
 ) -> None:
     """Fit the non-model generators: keys, identifying values, free text, opaque values."""
-    states: dict[str, dict] = {"keys": {}, "identifying": {}, "text": {}, "opaque": {}, "forbidden": {}}
+    states: dict[str, dict] = {"keys": {}, "identifying": {}, "text": {}, "opaque": {}, "forbidden": {}, "rare_values": {}}
     domains = {d.name: d for d in schema.domains} if schema is not None else {}
+    k = config.privacy.min_count
     for column in artifact.columns:
         values = frame[column.name] if column.name in frame.columns else pd.Series(dtype=object)
         element = table.column(column.name)
@@ -542,15 +535,15 @@ def _fit_values(
             }
             if column.identifying_kind not in COMMON_VALUE_KINDS:
                 states["forbidden"][column.name] = sorted({fingerprint(v) for v in present})
-        elif column.role is Role.MODEL and _BIRTH_DATE.search(column.name) and element.type.kind in (TypeKind.DATE, TypeKind.TIMESTAMP):
+        elif column.role is Role.MODEL and is_birth_date(column.name) and element.type.kind in (TypeKind.DATE, TypeKind.TIMESTAMP):
             # Learned like any date, but a generated value equal to a real birth date is moved.
             states["forbidden"][column.name] = sorted({fingerprint(calendar_day(v)) for v in values.dropna()})
         elif column.role is Role.TEXT:
-            states["text"][column.name] = text.TextModel.fit(values, seed=seed).to_dict()
+            states["text"][column.name] = text.TextModel.fit(values, seed=seed, min_count=max(k, 2)).to_dict()
         elif column.role is Role.OPAQUE and (family := families.family_of(element.type, domains)) is not None:
             states["opaque"][column.name] = {"kind": family, "state": families.fit(family, values, element.type, seed=seed, domains=domains)}
         elif column.role is Role.OPAQUE:
-            states["opaque"][column.name] = {"kind": element.type.kind.value, "state": _opaque_model(values, element.type.kind, seed).to_dict()}
+            states["opaque"][column.name] = {"kind": element.type.kind.value, "state": _opaque_model(values, element.type.kind, seed, k).to_dict()}
     # A first name or a city alone identifies nobody; a real (first, last) pair is never emitted.
     names = {c.identifying_kind: c.name for c in artifact.columns if c.role is Role.IDENTIFYING}
     first, last = names.get(identifying.IdentifyingKind.FIRST_NAME), names.get(identifying.IdentifyingKind.LAST_NAME)
@@ -562,5 +555,12 @@ def _fit_values(
         }
     own = [c.name for c in artifact.columns if c.role is Role.MODEL and c.name in frame.columns]
     view = pgtypes.decompose(table, frame[own])  # as the model frame holds them (ranges as parts)
-    states["rare_rows"] = {"columns": list(view.columns), "prints": _rare_rows(view, list(view.columns))}
+    states["rare_rows"] = {"columns": list(view.columns), "prints": _rare_rows(view, list(view.columns), k)}
+    # Numbers and dates are drawn within bins: one that lands on a value seen fewer than k times
+    # is moved off it at generation (categories seen so rarely are never learned at all).
+    for column in own:
+        if table.column(column).type.kind in NUMERIC_KINDS:
+            prints = rare_values(frame[column], table.column(column).type.kind, k)
+            if prints:
+                states["rare_values"][column] = prints
     artifact.values = states

@@ -42,6 +42,7 @@ class CloneResult:
     warnings: list[str] = field(default_factory=list)
     workspace: Path | None = None
     run: Run | None = None  # what was trained (or loaded), for the report's holdout and budget
+    rare_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # SyntheticDatabase.rare_rows, for the report
 
 
 def without_excluded(schema: Schema, config: RelsynthConfig) -> tuple[Schema, list[str]]:
@@ -289,5 +290,6 @@ def _generate_and_load(
     warnings += list(run.plan.warnings) + list(result.warnings) + data.warnings
     warnings += [f"{table}: {count} generated row(s) dropped to keep a constraint" for table, count in data.dropped_rows.items()]
     return CloneResult(
-        rows=result.rows, seconds=seconds, warnings=warnings, workspace=Path(workspace) if workspace else None, run=run
+        rows=result.rows, seconds=seconds, warnings=warnings, workspace=Path(workspace) if workspace else None, run=run,
+        rare_rows=data.rare_rows,
     )

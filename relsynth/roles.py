@@ -16,15 +16,9 @@ from relsynth.config import ColumnRole, TableOverride
 from relsynth.errors import ConfigurationError
 from relsynth.schema.elements import Domain, QualifiedName, Table, TypeKind
 from relsynth.values import families as type_families
-from relsynth.values.identifying import IdentifyingKind, detect
+from relsynth.values.detection import IdentifyingKind, detect, is_free_text
 from relsynth.values.pgtypes import family_of
 
-# A text column with more distinct values than this share of its rows is free text, not a category.
-FREE_TEXT_DISTINCT_SHARE = 0.5
-FREE_TEXT_MIN_DISTINCT = 30
-# ... and so is a small table's column of names seen once each (a department's or a job's title):
-# as a category every value would be copied, and each one points at its row.
-LABEL_MIN_DISTINCT = 10
 # Kinds whose unique values the key generator owns; other key parts (a date in a composite
 # primary key, say) are learned, and repeated keys are redrawn or dropped by the generator.
 KEY_KINDS = (TypeKind.INTEGER, TypeKind.TEXT, TypeKind.UUID)
@@ -57,20 +51,21 @@ def _unique_columns(table: Table) -> set[str]:
     return singles
 
 
-def _is_free_text(values: pd.Series) -> bool:
+def _all_rare(values: pd.Series, min_count: int) -> bool:
+    """No value is seen ``min_count`` times: as a category the column would have nothing to emit."""
     present = values.dropna()
-    if present.empty:
-        return False
-    counts = present.astype(str).value_counts()
-    if counts.size <= FREE_TEXT_DISTINCT_SHARE * len(present):
-        return False
-    return counts.size >= FREE_TEXT_MIN_DISTINCT or (counts.size >= LABEL_MIN_DISTINCT and (counts == 1).mean() > 0.5)
+    return not present.empty and int(present.astype(str).value_counts().max()) < min_count
 
 
 def assign_roles(
-    table: Table, sample: pd.DataFrame, override: TableOverride, domains: Mapping[QualifiedName, Domain] | None = None
+    table: Table, sample: pd.DataFrame, override: TableOverride, domains: Mapping[QualifiedName, Domain] | None = None,
+    *, min_count: int = 1,
 ) -> tuple[ColumnPlan, ...]:
-    """One ColumnPlan per column of ``table``, in column order (``domains`` resolve domain types)."""
+    """One ColumnPlan per column of ``table``, in column order (``domains`` resolve domain types).
+
+    ``min_count`` is the privacy k: a text column none of whose values is seen that often is
+    synthesised as text (from frequent words), since no single value of it may be emitted.
+    """
     fk_columns = {column for fk in table.foreign_keys for column in fk.constrained_columns}
     pk_columns = set(table.primary_key.constrained_columns) if table.primary_key else set()
     unique = _unique_columns(table)
@@ -113,9 +108,9 @@ def assign_roles(
             plans.append(ColumnPlan(name, Role.IDENTIFYING, detected, unique=is_unique))
         elif is_unique and kind in KEY_KINDS:
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
-        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values) and type_families.untyped_kind(column.type, values) is None:
+        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and (is_free_text(values) or _all_rare(values, min_count)) and type_families.untyped_kind(column.type, values) is None:
             plans.append(ColumnPlan(name, Role.TEXT))
-        elif kind is TypeKind.JSON and _is_free_text(values.map(str, na_action="ignore")):
+        elif kind is TypeKind.JSON and is_free_text(values.map(str, na_action="ignore")):
             plans.append(ColumnPlan(name, Role.OPAQUE))
         else:
             plans.append(ColumnPlan(name, Role.MODEL))

@@ -127,6 +127,21 @@ class Run:
     def fk_id(self, fk: Any) -> int:
         return self.schema.foreign_keys.index(fk)
 
+    def identifying_columns(self) -> dict[QualifiedName, tuple[str, ...]]:
+        """The columns generated as identifying whose single values point at a person (not a
+        first name or a city alone), plus birth dates: what the report's verbatim check reads."""
+        from relsynth.roles import Role
+        from relsynth.values.detection import COMMON_VALUE_KINDS
+
+        return {
+            name: tuple(
+                c.name for c in artifact.columns
+                if c.role is Role.IDENTIFYING and c.identifying_kind not in COMMON_VALUE_KINDS
+                or c.name in artifact.values.get("forbidden", {}) and c.role is Role.MODEL
+            )
+            for name, artifact in self.tables.items()
+        }
+
 
 def _table_dir(index: int) -> str:
     return f"{index:04d}"

@@ -310,7 +310,10 @@ def _infer_step(values: np.ndarray, spec: ColumnSpec) -> float | None:
         return (
             candidates[-1] if spec.kind is not TypeKind.DECIMAL or spec.scale is not None else None
         )
+    largest = float(np.max(np.abs(sample)))
     for step in candidates:
+        if step > largest > 0:  # 0.1 / 1e6 is within the tolerance below, yet no whole step
+            continue
         ratio = sample / step
         # float noise only: 998.9999999 is 999 steps of 0.01, but 2.7e7 + 0.5 is not a whole step
         # ... and a value is never a whole number of a step larger than itself (1 is not 0 x 10^6)
@@ -407,17 +410,18 @@ class NumericEncoder(Encoder):
 
     @classmethod
     def fit(
-        cls, series: pd.Series, spec: ColumnSpec, *, max_bins: int, spike_fraction: float
+        cls, series: pd.Series, spec: ColumnSpec, *, max_bins: int, spike_fraction: float,
+        min_count: int = MIN_EXACT_COUNT,
     ) -> NumericEncoder:
         numbers = to_numbers(series, spec.kind)
         present = numbers[~np.isnan(numbers)]
         step = _infer_step(present, spec)
         distinct, freq = np.unique(present, return_counts=True)
         edges = fine = np.empty(0)
-        if distinct.size <= max_bins and (freq.size == 0 or freq.min() >= MIN_EXACT_COUNT):
+        if distinct.size <= max_bins and (freq.size == 0 or freq.min() >= min_count):
             values = distinct
         else:
-            is_spike = (freq / present.size >= spike_fraction) & (freq >= MIN_EXACT_COUNT)
+            is_spike = (freq / present.size >= spike_fraction) & (freq >= min_count)
             spikes, spike_freq = distinct[is_spike], freq[is_spike]
             if spikes.size > max_bins // 2:  # keep the most frequent, leave room for bins
                 top = np.argsort(-spike_freq, kind="stable")[: max_bins // 2]
@@ -446,7 +450,7 @@ class NumericEncoder(Encoder):
                 if not spec.name.startswith("__"):
                     seen, times = np.unique(rest, return_counts=True)
                     repeated = np.r_[False, fine[1:] == fine[:-1]]
-                    fine = fine[~(repeated & ~np.isin(fine, seen[times >= MIN_EXACT_COUNT]))]
+                    fine = fine[~(repeated & ~np.isin(fine, seen[times >= min_count]))]
             values = spikes
         encoder = cls(
             spec,
@@ -499,6 +503,16 @@ class NumericEncoder(Encoder):
             draws = rng.random(int(binned.sum())) if uniforms is None else np.asarray(uniforms, dtype=np.float64)[binned]
             numbers[binned] = self._draw_in_bins(codes[binned] - 1 - n_exact, draws)
         return _from_numbers(self._bounded(numbers), self.spec, self.step)
+
+    def moved(self, series: pd.Series, steps: int) -> pd.Series:
+        """``series`` moved by ``steps`` of the column's step (a FLOAT column, which has none, by
+        a millionth of each value), within the column's bounds; NULL where a bound stops it."""
+        numbers = to_numbers(series, self.spec.kind)
+        step = self.step if self.step is not None else np.maximum(np.abs(numbers) * 1e-6, 1e-9)
+        shifted = numbers + steps * step
+        bounded = self._bounded(shifted)
+        shifted[bounded != shifted] = np.nan
+        return _from_numbers(shifted, self.spec, self.step)
 
     def bin_positions(self, series: pd.Series) -> np.ndarray:
         """Where each value lies within its bin, on the scale of the uniform that ``decode``
@@ -596,10 +610,17 @@ class CategoricalEncoder(Encoder):
         self._index = {key: i for i, key in enumerate(self.categories)}
 
     @classmethod
-    def fit(cls, series: pd.Series, spec: ColumnSpec, *, max_categories: int) -> CategoricalEncoder:
+    def fit(
+        cls, series: pd.Series, spec: ColumnSpec, *, max_categories: int, min_count: int = 1
+    ) -> CategoricalEncoder:
+        """Keep the ``max_categories`` most frequent values seen ``min_count`` times or more (a
+        value seen fewer times points at its row); the others decode as kept ones. Booleans and
+        enum labels are declared by the schema, not learned, so every one of them may be kept."""
         keys = [None if _is_null(v) else _category_key(v, spec.kind) for v in series.tolist()]
         present = pd.Series([k for k in keys if k is not None], dtype=object)
         freq = present.value_counts(sort=False)
+        if spec.kind not in (TypeKind.BOOLEAN, TypeKind.ENUM) and not spec.name.startswith("__"):
+            freq = freq[freq >= min_count]
         # most frequent first, ties by the key's text so the order does not depend on row order
         ordered = sorted(freq.items(), key=lambda item: (-item[1], str(item[0])))
         categories = [key for key, _ in ordered[:max_categories]]
@@ -668,12 +689,15 @@ def fit_encoder(
     max_bins: int,
     max_categories: int,
     spike_fraction: float,
+    min_count: int | None = None,
 ) -> Encoder:
-    """Fit the encoder for ``spec.kind`` on ``series``."""
+    """Fit the encoder for ``spec.kind`` on ``series``; ``min_count`` is the privacy k (None:
+    exact numbers need MIN_EXACT_COUNT occurrences, and every category is kept)."""
     if spec.kind in NUMERIC_KINDS:
         try:
             return NumericEncoder.fit(
-                series, spec, max_bins=max_bins, spike_fraction=spike_fraction
+                series, spec, max_bins=max_bins, spike_fraction=spike_fraction,
+                min_count=MIN_EXACT_COUNT if min_count is None else min_count,
             )
         except (TypeError, ValueError, OverflowError) as exc:
             raise TrainingError(
@@ -681,7 +705,7 @@ def fit_encoder(
                 f"not: {exc}; fix the column's ColumnSpec kind"
             ) from exc
     if spec.kind in CATEGORICAL_KINDS:
-        return CategoricalEncoder.fit(series, spec, max_categories=max_categories)
+        return CategoricalEncoder.fit(series, spec, max_categories=max_categories, min_count=min_count or 1)
     raise TrainingError(
         f"column {spec.name!r} has kind {spec.kind.value}, which the table model does not learn "
         "(keys, UUIDs and binary columns are generated elsewhere); leave it out of the specs"

@@ -114,6 +114,7 @@ class TableModel:
         privacy: Any | None = None,
         parent_encoders: Mapping[str, Encoder] | None = None,
         parent_frame: pd.DataFrame | None = None,
+        min_count: int | None = None,
     ) -> TableModel:
         """Learn ``frame``'s ``specs`` columns, row i conditioned on row i of ``context``.
 
@@ -126,6 +127,9 @@ class TableModel:
         ``privacy`` (a ``relsynth.privacy.session.ComponentBudget``), when given, fits the encoders
         through DP mechanisms and trains with DP-SGD for a fixed number of steps (no early
         stopping on private data).
+
+        ``min_count`` (k): categories and exact numbers seen fewer times are not kept as such
+        (None: see ``fit_encoder``).
         """
         _check_columns(frame, specs, "table")
         if context_specs and context is None:
@@ -148,8 +152,10 @@ class TableModel:
             "max_categories": config.max_categories,
             "spike_fraction": config.spike_fraction,
         }
-        fit = fit_encoder if privacy is None else privacy.fit_encoder
-        encoders = [fit(frame[s.name], s, **options) for s in specs]
+        if privacy is None:
+            encoders = [fit_encoder(frame[s.name], s, **options, min_count=min_count) for s in specs]
+        else:
+            encoders = [privacy.fit_encoder(frame[s.name], s, **options) for s in specs]
         context_encoders = []
         if context is not None:
             own = parent_encoders or {}

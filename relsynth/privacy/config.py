@@ -45,6 +45,10 @@ class PrivacyConfig:
     """Above this noise multiplier a model would learn nothing: the budget is refused before training."""
     time_factor: float = 3.0
     """DP training of a table stops at this many times the model's max_training_seconds."""
+    min_count: int = 3
+    """k, with or without epsilon: no single value (category, number, date, word of free text, JSON
+    key) seen fewer than k times in the source is emitted, and a generated row repeating a value
+    combination seen fewer than k times is redrawn, else dropped. 1 turns this off."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -60,6 +64,7 @@ class PrivacyConfig:
             "max_sample_rate": 0 < self.max_sample_rate <= 1,
             "max_noise_multiplier": self.max_noise_multiplier > 0,
             "time_factor": self.time_factor > 0,
+            "min_count": isinstance(self.min_count, int) and 1 <= self.min_count <= 1000,
         }
         for name, ok in checks.items():
             if not ok:

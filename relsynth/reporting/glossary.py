@@ -43,4 +43,7 @@ GLOSSARY: dict[str, str] = {
                "on real rows the run held out, divided by the same model trained on the real training rows (AUC, "
                "macro-F1 or R²); features include parents' columns and children's counts, means and distinct counts. "
                "The worst target's ratio; 1 means the clone teaches as much as the real data.",
+    "rare_rows_redrawn": "Generated rows that repeated a combination of values seen fewer than k times in the source "
+                         "(privacy.min_count) and were drawn again; known when the report is made with the clone.",
+    "rare_rows_dropped": "Of those, rows still rare after the redraws and dropped (only rows no child row refers to).",
 }

@@ -2,8 +2,10 @@
 
 * exact-match share: synthetic rows whose non-key columns equal some source row's, next to the
   source's own duplicate share (a table of repeated rows matches itself without any leak);
-* verbatim identifying values: values of identifying columns (e-mail, phone, names...) of the
-  source that appear as they are in the clone;
+* verbatim values: values of identifying columns (by the one rule of
+  ``relsynth.values.detection``, or the columns the run generated as identifying) of the source
+  that appear as they are in the clone, and values of any text column of the clone that the source
+  holds fewer than k times (a name in a column whose name says nothing, a one-off category);
 * distance to closest record (DCR): the share of synthetic rows closer to the training rows than
   to rows held out of training; 0.5 is ideal, above it the model memorised;
 * membership inference: the strongest of three attacks telling training rows from held-out rows
@@ -16,7 +18,6 @@ DCR and the attack need ``holdout`` (real rows kept out of training); without it
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,18 +28,12 @@ from sklearn.neighbors import NearestNeighbors
 from relsynth.reporting.columns import Shape, as_category, as_numeric, key_columns, modeled_columns
 from relsynth.reporting.membership import Attack, advantage, attack_scores, strongest_attack
 from relsynth.schema.elements import QualifiedName, Schema, Table, TypeKind
+from relsynth.values.detection import COMMON_VALUE_KINDS, detect, is_birth_date
 
 MAX_DISTANCE_ROWS = 2_000  # real rows per side (members, others) scored by the attacks
 MAX_SYNTHETIC_ROWS = 20_000  # synthetic rows searched: a near-copy missed by a sample hides a leak
 MIN_DISTANCE_ROWS = 30  # fewer holdout rows give figures that are noise (an advantage of 0.5 by chance)
-# Columns whose single values identify a person. A first or last name alone is shared by many
-# people and is not counted (the generator never emits a real (first, last) pair).
-_IDENTIFYING = re.compile(
-    r"(^|_)(e_?mail|phone|mobile|fax|ssn|social_security|passport|iban|card_?number|"
-    r"full_?name|address|street|username|login|birth_?date|"
-    r"date_of_birth|dob|ip_?address|tax_?id|national_?id)($|_)",
-    re.IGNORECASE,
-)
+MIN_COUNT = 3  # k: a text value seen fewer times in the source points at its row
 
 
 @dataclass(frozen=True)
@@ -46,11 +41,12 @@ class TablePrivacy:
     table: QualifiedName
     exact_match_share: float | None  # synthetic rows equal (non-key columns) to a source row
     source_duplicate_share: float | None  # source rows equal to another source row
-    verbatim_identifiers: int  # distinct synthetic identifying values found in the source
+    verbatim_identifiers: int  # distinct synthetic identifying values, or rare text values, found in the source
     identifying_columns: tuple[str, ...]
     dcr_share: float | None  # synthetic rows closer to training than to holdout rows; 0.5 ideal
     mia_advantage: float | None  # 2 * AUC - 1 of the strongest attack; 0 ideal
     mia_attack: Attack | None = None  # that attack, with its 95% bootstrap interval
+    rare_values: int = 0  # of verbatim_identifiers: text values the source holds fewer than k times
 
 
 @dataclass(frozen=True)
@@ -58,6 +54,12 @@ class Privacy:
     tables: tuple[TablePrivacy, ...]
     epsilon: float | None = None
     delta: float | None = None
+    # generated rows that repeated a value combination seen fewer than k times in the source:
+    # redrawn, then dropped (no child row hangs from them) or kept; None when not known (a report
+    # made without the clone's generation)
+    rare_rows_redrawn: int | None = None
+    rare_rows_dropped: int | None = None
+    rare_rows_kept: int | None = None
 
     @property
     def exact_match_share(self) -> float | None:
@@ -92,10 +94,33 @@ def _mean(values) -> float | None:
     return sum(found) / len(found) if found else None
 
 
-def detect_identifying(table: Table) -> tuple[str, ...]:
-    """Columns whose names say they identify a person (text-like kinds only)."""
-    kinds = {TypeKind.TEXT, TypeKind.DATE, TypeKind.OTHER}
-    return tuple(c.name for c in table.columns if c.type.kind in kinds and _IDENTIFYING.search(c.name))
+def detect_identifying(table: Table, sample: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """Columns that identify a person, by the rule generation uses (``relsynth.values.detection``)
+    on ``sample`` (source rows), leaving out kinds whose single values many people share (a first
+    name, a city), plus birth dates."""
+    sample = sample if sample is not None else pd.DataFrame()
+    found = []
+    for column in table.columns:
+        if column.type.kind in (TypeKind.DATE, TypeKind.TIMESTAMP):
+            if is_birth_date(column.name):
+                found.append(column.name)
+        elif column.type.kind in (TypeKind.TEXT, TypeKind.OTHER):
+            values = sample[column.name] if column.name in sample.columns else pd.Series(dtype=object)
+            kind = detect(column.name, values, table_name=table.name.name)
+            if kind is not None and kind not in COMMON_VALUE_KINDS:
+                found.append(column.name)
+    return tuple(found)
+
+
+def text_columns(table: Table) -> tuple[str, ...]:
+    """Columns the rare-value check reads: every text column."""
+    return tuple(c.name for c in table.columns if c.type.kind in (TypeKind.TEXT, TypeKind.OTHER, TypeKind.ENUM))
+
+
+def rare_in(values: pd.Series, min_count: int) -> set[str]:
+    """The values (as text) seen fewer than ``min_count`` times in ``values``."""
+    counts = as_category(values.dropna()).value_counts()
+    return set(counts.index[counts < min_count])
 
 
 def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
@@ -115,8 +140,12 @@ def exact_match(real: pd.DataFrame, synthetic: pd.DataFrame, columns: Sequence[s
 
 def verbatim(real: pd.Series, synthetic: pd.Series) -> int:
     """Distinct non-NULL synthetic values that occur in the real column."""
+    return len(_verbatim(real, synthetic))
+
+
+def _verbatim(real: pd.Series, synthetic: pd.Series) -> set[str]:
     real_values = set(as_category(real.dropna()))
-    return sum(1 for v in set(as_category(synthetic.dropna())) if v in real_values)
+    return {v for v in set(as_category(synthetic.dropna())) if v in real_values}
 
 
 def _matrix(frames: Sequence[pd.DataFrame], reference: pd.DataFrame, shapes: Mapping[str, Shape]) -> list[np.ndarray]:
@@ -189,16 +218,22 @@ def compute_privacy(
     holdout: Mapping[QualifiedName, pd.DataFrame] | None = None,
     identifying_columns: Mapping[QualifiedName, Sequence[str]] | None = None,
     identifying_values: Mapping[tuple[QualifiedName, str], pd.Series] | None = None,
+    rare_values: Mapping[tuple[QualifiedName, str], pd.Series] | None = None,
     copied: Collection[QualifiedName] = (),
     epsilon: float | None = None,
     delta: float | None = None,
     seed: int = 0,
+    min_count: int = MIN_COUNT,
+    rare_rows: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Privacy:
     """Privacy figures per table. ``real`` holds the source rows (training rows plus any holdout).
 
-    ``identifying_values`` (by table and column: every distinct source value) lets a caller that
-    sampled ``real`` check identifiers against the whole source column. ``copied`` tables hold
-    reference data copied on purpose: their rows are the source's, so they get no exact-match share.
+    ``identifying_values`` (by table and column: every distinct source value) and ``rare_values``
+    (every source value seen fewer than ``min_count`` times) let a caller that sampled ``real``
+    check against the whole source column. Without ``identifying_columns`` they follow the one
+    identifying rule on ``real``. ``copied`` tables hold reference data copied on purpose: their
+    rows are the source's, so they get no exact-match share, but their values are checked like any.
+    ``rare_rows`` is the generator's count of rows that repeated a rare source combination.
     """
     out = []
     for index, table in enumerate(schema.tables):
@@ -213,12 +248,9 @@ def compute_privacy(
         if identifying_columns is not None:
             ident = tuple(identifying_columns.get(table.name, ()))
         else:
-            ident = detect_identifying(table)
+            ident = detect_identifying(table, r)
         ident = tuple(c for c in ident if c in r.columns and c in s.columns)
-        found = 0
-        for column in ident:
-            source = identifying_values.get((table.name, column)) if identifying_values else None
-            found += verbatim(source if source is not None else r[column], s[column])
+        found, rare_found = _found_values(table, r, s, ident, identifying_values or {}, rare_values or {}, min_count)
         dcr, attack = math.nan, None
         if holdout is not None and table.name in holdout and len(holdout[table.name]):
             hold = holdout[table.name]
@@ -234,9 +266,30 @@ def compute_privacy(
                 None if math.isnan(dcr) else dcr,
                 None if attack is None or math.isnan(attack.advantage) else attack.advantage,
                 attack,
+                rare_found,
             )
         )
-    return Privacy(tuple(out), epsilon, delta)
+    totals = {key: sum(int(t.get(key, 0)) for t in rare_rows.values()) for key in ("redrawn", "dropped", "kept")} if rare_rows is not None else {}
+    return Privacy(tuple(out), epsilon, delta, totals.get("redrawn"), totals.get("dropped"), totals.get("kept"))
+
+
+def _found_values(table: Table, r: pd.DataFrame, s: pd.DataFrame, ident, identifying_values, rare_values, min_count: int):
+    """(distinct synthetic values that are real identifying values or rare real text values, of
+    which rare text values), per column, each value counted once."""
+    found = rare_found = 0
+    for column in dict.fromkeys([*ident, *text_columns(table)]):
+        if column not in r.columns or column not in s.columns:
+            continue
+        hits: set[str] = set()
+        if column in ident:
+            source = identifying_values.get((table.name, column))
+            hits = _verbatim(source if source is not None else r[column], s[column])
+        rare = rare_values.get((table.name, column))
+        rare_set = set(as_category(rare.dropna())) if rare is not None else rare_in(r[column], min_count)
+        rare_hits = set(as_category(s[column].dropna())) & rare_set
+        found += len(hits | rare_hits)
+        rare_found += len(rare_hits - hits)
+    return found, rare_found
 
 
 def _without(real: pd.DataFrame, holdout: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from relsynth.reporting.fidelity import Fidelity, compute_fidelity
 from relsynth.reporting.integrity import IntegrityIssue, check_integrity, row_count
 from relsynth.reporting.membership import Attack
 from relsynth.reporting.normalise import normalise_frame
-from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
-from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
+from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy, detect_identifying, text_columns
+from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
 from relsynth.reporting.utility import Utility, UtilityScore, compute_utility, read_frames, tables_needed
 from relsynth.schema.elements import QualifiedName, Schema
@@ -114,6 +114,8 @@ class Report:
             "source_duplicate_share": self.privacy.source_duplicate_share,
             "exact_match_excess": self.exact_match_excess,
             "verbatim_identifiers": float(self.privacy.verbatim_identifiers),
+            "rare_rows_redrawn": _count(self.privacy.rare_rows_redrawn),
+            "rare_rows_dropped": _count(self.privacy.rare_rows_dropped),
             "dcr_share": self.privacy.dcr_share,
             "mia_advantage": self.privacy.mia_advantage,
             "epsilon": self.privacy.epsilon,
@@ -135,6 +137,10 @@ class Report:
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def _count(value: int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _num(value: float | None) -> float | None:
@@ -259,10 +265,16 @@ def measure(
     scale_basis: str = "given",
     modes: Mapping[QualifiedName, str] | None = None,
     utility_targets: Sequence[str] = (),
+    min_count: int = MIN_COUNT,
+    rare_rows: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
 
     ``copied``: tables the run copied as reference data; they are left out of the exact-match share.
+    ``identifying_columns``: the columns the run generated as identifying (without it, the one
+    identifying rule on the source sample); every text column is also checked for values the
+    source holds fewer than ``min_count`` times. ``rare_rows``: the generator's counts of rows
+    that repeated a rare source combination (``SyntheticDatabase.rare_rows``).
 
     ``scale`` (rows in the clone per source row; inferred from the clone when None, and said so
     in the notes), ``scale_basis`` (where the scale came from: given | workspace) and ``modes``
@@ -308,6 +320,7 @@ def measure(
         synth: dict[QualifiedName, TableSample] = {}
         cardinality: dict[str, tuple] = {}
         identifying: dict[tuple[QualifiedName, str], pd.Series] = {}
+        rare: dict[tuple[QualifiedName, str], pd.Series] = {}
         with read_snapshot(src_engine) as connection:
             for table in tables:
                 real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
@@ -317,11 +330,14 @@ def measure(
             for fk in shared.foreign_keys:
                 if fk.referred_table in real:
                     cardinality[fk.label] = (cardinality_histogram(connection, shared, fk),)
+            if identifying_columns is None:  # the one rule, on the source sample
+                identifying_columns = {t.name: detect_identifying(t, real[t.name].frame) for t in tables}
             for table in tables:
-                columns = identifying_columns.get(table.name, ()) if identifying_columns is not None else detect_identifying(table)
-                for column in columns:
+                for column in identifying_columns.get(table.name, ()):
                     if column in table.column_names:
                         identifying[(table.name, column)] = distinct_values(connection, table, column)
+                for column in text_columns(table):
+                    rare[(table.name, column)] = rare_values(connection, table, column, min_count)
         with read_snapshot(tgt_engine) as connection:
             for table in tables:
                 synth[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
@@ -363,6 +379,7 @@ def measure(
     privacy = compute_privacy(
         shared, base_r, base_s, holdout=holdout, identifying_columns=identifying_columns,
         identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
+        rare_values=rare, min_count=min_count, rare_rows=rare_rows,
     )
     tick("privacy")
     utility = _utility(shared, real_whole, synth_whole, holdout, utility_targets, identifying_columns, seed)

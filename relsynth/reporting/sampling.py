@@ -136,5 +136,15 @@ def distinct_values(connection: Connection, table: Table, column: str) -> pd.Ser
     return pd.Series([row[0] for row in connection.execute(query)], dtype=object)
 
 
+def rare_values(connection: Connection, table: Table, column: str, min_count: int) -> pd.Series:
+    """The column's non-NULL values seen fewer than ``min_count`` times in the whole table."""
+    t = core_table(table)
+    query = (
+        sa.select(t.c[column]).where(t.c[column].is_not(None)).group_by(t.c[column])
+        .having(sa.func.count() < min_count).limit(MAX_DISTINCT_VALUES)
+    )
+    return pd.Series([row[0] for row in connection.execute(query)], dtype=object)
+
+
 def reachable(schema: Schema, name: QualifiedName) -> bool:
     return name in set(schema.table_names)

@@ -20,7 +20,8 @@ KNOWN = (
     "quality", "column_shapes", "column_pair_trends", "cardinality", "intertable_trends", "detection",
     "integrity_violations", "orphans", "schema_differences", "missing_tables", "empty_tables",
     "tables_off_scale", "row_count_difference", "exact_match_share", "source_duplicate_share",
-    "exact_match_excess", "verbatim_identifiers", "dcr_share", "mia_advantage", "epsilon", "utility",
+    "exact_match_excess", "verbatim_identifiers", "rare_rows_redrawn", "rare_rows_dropped", "dcr_share",
+    "mia_advantage", "epsilon", "utility",
 )
 
 # Fail when the figure is above the limit, unless the user sets another.

@@ -56,7 +56,9 @@ def test_verbatim_identifiers_are_counted_by_detected_or_given_columns():
     real, synth = people(0, 100), people(1, 100, start=90)  # 10 e-mails overlap
     assert compute_privacy(SCHEMA, {PEOPLE: real}, {PEOPLE: synth}).verbatim_identifiers == 10
     given = compute_privacy(SCHEMA, {PEOPLE: real}, {PEOPLE: synth}, identifying_columns={PEOPLE: ["city"]})
-    assert given.verbatim_identifiers == 4
+    # the 4 cities, and the 10 e-mails as text values the source holds fewer than k times
+    assert given.verbatim_identifiers == 14
+    assert given.tables[0].rare_values == 10
 
 
 def test_distance_figures_need_a_holdout():
@@ -144,3 +146,48 @@ def test_a_protected_clone_is_lower_only_when_the_intervals_part():
     assert compare(Attack(0.05, -0.02, 0.12, "density_ratio"), baseline) == "lower"
     assert compare(Attack(0.22, 0.15, 0.29, "density_ratio"), baseline) == "within noise"
     assert compare(None, baseline) == "not measured"
+
+
+TRACK = QualifiedName(None, "track")
+TRACKS = Schema(
+    "postgresql",
+    (
+        Table(
+            TRACK,
+            (
+                Column("id", ColumnType(TypeKind.INTEGER, "integer"), False),
+                Column("composer", ColumnType(TypeKind.TEXT, "text")),
+                Column("genre", ColumnType(TypeKind.TEXT, "text")),
+            ),
+            PrimaryKey("pk", ("id",)),
+        ),
+    ),
+)
+FIRST = ["Anna", "John", "Maria", "Peter", "Linda", "Robert", "Laura", "Thomas", "Sarah", "Michael"]
+LAST = ["Schmidt", "Miller", "Garcia", "Jones", "Brown", "Wilson", "Taylor", "Moore", "Clark", "Lewis"]
+
+
+def _tracks(composers: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"id": range(len(composers)), "composer": composers, "genre": ["Rock", "Jazz"] * (len(composers) // 2)})
+
+
+def test_a_clone_that_copies_a_column_of_real_names_whose_name_says_nothing_is_flagged():
+    real = _tracks([f"{f} {last}" for f in FIRST for last in LAST])  # 100 people, each once
+    assert detect_identifying(TRACKS.tables[0], real) == ("composer",)
+    copied = compute_privacy(TRACKS, {TRACK: real}, {TRACK: real.copy()})
+    assert copied.verbatim_identifiers == 100
+    # a run that did not take the column for names still has every text column checked for
+    # values the source holds fewer than k times
+    unmarked = compute_privacy(TRACKS, {TRACK: real}, {TRACK: real.copy()}, identifying_columns={TRACK: ()})
+    assert unmarked.verbatim_identifiers == 100 and unmarked.tables[0].rare_values == 100
+    # the common genres are no finding, and fake names are none either
+    fake = _tracks([f"{f} {last}x" for f in FIRST for last in LAST])
+    assert compute_privacy(TRACKS, {TRACK: real}, {TRACK: fake}).verbatim_identifiers == 0
+
+
+def test_rare_row_counts_of_the_generator_are_carried():
+    privacy = compute_privacy(
+        SCHEMA, {PEOPLE: people(0, 50)}, {PEOPLE: people(1, 50)},
+        rare_rows={"people": {"redrawn": 7, "dropped": 2, "kept": 1}, "other": {"redrawn": 1, "dropped": 0, "kept": 0}},
+    )
+    assert (privacy.rare_rows_redrawn, privacy.rare_rows_dropped, privacy.rare_rows_kept) == (8, 2, 1)
