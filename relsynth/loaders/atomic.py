@@ -99,14 +99,18 @@ def _staged(engine: Engine, final: SchemaWriter, write_rows: RowWriter, *, repla
     # Views and triggers name the final tables: they are created after the swap, from ``final``.
     schema = replaced(final.schema, views=(), triggers=())
     staged = SchemaWriter(schema, final.dialect, validate_not_valid=final.validate_not_valid, staging=names)
-    connection = engine.connect().execution_options(**autocommit)
+    connection = engine.connect()
     connection_id = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+    connection.commit()
     try:
         apply_pre_data(connection, staged)
+        connection.commit()  # DDL has committed already; this ends SQLAlchemy's transaction too
         with connection.begin():
             write_rows(connection, staged)
         apply_post_data(connection, staged, by_name=False)
+        connection.commit()
         reset_sequences(connection, schema, target_names=_target_names(staged))
+        connection.commit()
     except BaseException:
         log.info("loading failed or was stopped: dropping the staging tables")
         with signals_deferred(reraise=False):
@@ -119,5 +123,6 @@ def _staged(engine: Engine, final: SchemaWriter, write_rows: RowWriter, *, repla
             drop_staging(engine, connection, connection_id, staged)
             raise
         warnings = finish_swap(connection, final, staged, found, names)
+        connection.commit()
         connection.close()
-    return tuple(dict.fromkeys(staged.warnings + final.warnings + warnings))
+    return tuple(dict.fromkeys([*staged.warnings, *final.warnings, *warnings]))
