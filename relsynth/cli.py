@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +66,21 @@ def _with_privacy(settings, epsilon: float | None, delta: float | None, unit: st
 
     flags = {k: v for k, v in {"epsilon": epsilon, "delta": delta, "unit": unit}.items() if v is not None}
     return replaced(settings, privacy=replaced(settings.privacy, **flags)) if flags else settings
+
+
+@contextmanager
+def _interrupts_reported() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during a load as one line and exit 130 / 143 (Typer would exit silently)."""
+    from relsynth.errors import Interrupted
+    from relsynth.interrupts import Terminated
+
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        error = Interrupted(f"aborted by {'SIGTERM' if terminated else 'Ctrl-C'}: the target was left as it was")
+        error.exit_code = 143 if terminated else 130
+        raise error from interrupt
 
 
 def _summary(result) -> None:
@@ -158,7 +175,7 @@ def clone(
     from relsynth.api import clone as run_clone
 
     settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
-    with StageProgress() as progress:
+    with _interrupts_reported(), StageProgress() as progress:
         result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
     _summary(result)
     if report is not None:
@@ -196,7 +213,7 @@ def generate(
     """Generate from a trained run (no access to the source needed) into TARGET."""
     from relsynth.api import generate_into
 
-    with StageProgress() as progress:
+    with _interrupts_reported(), StageProgress() as progress:
         result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, progress=progress)
     _summary(result)
 
