@@ -27,6 +27,7 @@ SeedOption = Annotated[int | None, typer.Option("--seed", help="Seed: the same s
 ScaleOption = Annotated[float | None, typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
 EpsilonOption = Annotated[float | None, typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
 DeltaOption = Annotated[float | None, typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
+ReplaceWorkspaceOption = Annotated[bool, typer.Option("--replace-workspace", help="Overwrite the run the workspace already holds.")]
 UnitOption = Annotated[str | None, typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
 
@@ -165,6 +166,7 @@ def clone(
     seed: SeedOption = None,
     config: ConfigOption = None,
     workspace: Annotated[Path | None, typer.Option("--workspace", help="Keep the trained run here.")] = None,
+    replace_workspace: ReplaceWorkspaceOption = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report of the clone here.")] = None,
     schema: SchemaOption = None,
     epsilon: EpsilonOption = None,
@@ -176,7 +178,7 @@ def clone(
 
     settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
     with _interrupts_reported(), StageProgress() as progress:
-        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress)
+        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress, replace_workspace=replace_workspace)
     _summary(result)
     if report is not None:
         _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run)
@@ -186,6 +188,7 @@ def clone(
 def train(
     source: str,
     workspace: Annotated[Path, typer.Option("--workspace", help="Directory for the trained run.")],
+    replace_workspace: ReplaceWorkspaceOption = False,
     seed: SeedOption = None,
     config: ConfigOption = None,
     schema: SchemaOption = None,
@@ -198,7 +201,7 @@ def train(
 
     settings = _with_privacy(_config(config, seed=seed), epsilon, delta, privacy_unit)
     with StageProgress() as progress:
-        run = run_train(source, workspace=workspace, config=settings, schemas=schema, progress=progress)
+        run = run_train(source, workspace=workspace, config=settings, schemas=schema, progress=progress, replace_workspace=replace_workspace)
     out.print(f"trained {len(run.tables)} tables into {workspace} in {sum(run.training_seconds.values()):.1f}s")
 
 

@@ -17,7 +17,7 @@ from relsynth.interrupts import terminate_as_interrupt
 from relsynth.learning import train as learn
 from relsynth.loaders import load_frame
 from relsynth.loaders.atomic import write_target
-from relsynth.runs import Run, load_run, save_run
+from relsynth.runs import Run, check_workspace, load_run, save_run
 from relsynth.schema.ddl import SchemaWriter
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
@@ -65,12 +65,19 @@ def train(
     config: RelsynthConfig | None = None,
     schemas: list[str] | None = None,
     progress: Progress | None = None,
+    replace_workspace: bool = False,
 ) -> Run:
-    """Learn the source database; save the run under ``workspace`` when given."""
+    """Learn the source database; save the run under ``workspace`` when given.
+
+    A workspace that already holds a run is refused before any training, unless
+    ``replace_workspace``: then the previous run's files are removed as the new run is saved.
+    """
     config = (config or RelsynthConfig()).validated()
+    if workspace is not None:
+        check_workspace(Path(workspace), replace=replace_workspace)
     run = learn(source_url, config=config, schemas=schemas, progress=progress)
     if workspace is not None:
-        save_run(run, Path(workspace))
+        save_run(run, Path(workspace), replace=replace_workspace)
     return run
 
 
@@ -138,6 +145,7 @@ def clone(
     replace: bool = False,
     schema_only: bool = False,
     progress: Progress | None = None,
+    replace_workspace: bool = False,
 ) -> CloneResult:
     """Learn ``source_url`` and write a synthetic clone into ``target_url``."""
     config = (config or RelsynthConfig()).validated()
@@ -149,7 +157,9 @@ def clone(
         result = load((), target_url, schema=schema, replace=replace)  # all or nothing, as a full clone
         seconds["schema"] = round(time.perf_counter() - started - seconds["introspect"], 3)
         return CloneResult(rows={}, seconds=seconds, warnings=warnings + list(result.warnings))
-    run = train(source_url, workspace=workspace, config=config, schemas=schemas, progress=progress)
+    run = train(
+        source_url, workspace=workspace, config=config, schemas=schemas, progress=progress, replace_workspace=replace_workspace
+    )
     seconds["train"] = round(time.perf_counter() - started, 3)
     return _generate_and_load(run, target_url, replace=replace, progress=progress, seconds=seconds, workspace=workspace)
 

@@ -945,9 +945,39 @@ def _replace_statements(writer: SchemaWriter, found: list[tuple[str, str]]) -> l
         table_drops = [f"DROP TABLE {q}" for q in quoted]
     views = [s for s in statements if " VIEW " in s]
     rest = [s for s in statements if " VIEW " not in s and not s.startswith("SET")]
+    # The schema's own routines are re-created (CREATE OR REPLACE); one taking a table's row type
+    # would keep that table from being dropped, so they go too.
+    routines = [s for s in keep if s.startswith(_ROUTINE_DROPS)]
+    rest = [s for s in rest if s not in routines]
     if writer.dialect == "mysql":
         table_drops = ["SET FOREIGN_KEY_CHECKS = 0", *table_drops, "SET FOREIGN_KEY_CHECKS = 1"]
-    return views + table_drops + rest
+    return views + routines + table_drops + rest
+
+
+_ROUTINE_DROPS = ("DROP FUNCTION ", "DROP PROCEDURE ", "DROP AGGREGATE ")
+
+
+def _drop_in_dependency_order(connection: Connection, statements: list[str]) -> list[str]:
+    """Run the drops, each in a savepoint; one that another object still needs is retried after
+    the others, until all are done (no CASCADE: nothing outside the list is ever dropped)."""
+    pending, done = list(statements), []
+    while pending:
+        refused: list[tuple[str, SQLAlchemyError]] = []
+        for statement in pending:
+            try:
+                with connection.begin_nested():
+                    connection.exec_driver_sql(statement)
+                done.append(statement)
+            except SQLAlchemyError as exc:
+                refused.append((statement, exc))
+        if len(refused) == len(pending):
+            statement, exc = refused[0]
+            raise SchemaCreationError(
+                f"--replace cannot drop `{_short(statement)}`: {_one_line(exc)}; "
+                "nothing was kept (the transaction was rolled back)"
+            ) from exc
+        pending = [statement for statement, _ in refused]
+    return done
 
 
 def _mentions(statement: str, label: str, writer: SchemaWriter) -> bool:
@@ -1032,9 +1062,12 @@ def apply_pre_data(connection: Connection, writer: SchemaWriter, *, replace: boo
     found = check_target(connection, writer, replace=replace)
     executed: list[str] = []
     if found:
-        drops = [_Statement(s) for s in _replace_statements(writer, found)]
         log.info("dropping %d clashing object(s) in the target", len(found))
-        executed += _execute(connection, writer, drops)
+        drops = _replace_statements(writer, found)
+        if writer.capabilities.transactional_ddl:
+            executed += _drop_in_dependency_order(connection, drops)
+        else:
+            executed += _execute(connection, writer, [_Statement(s) for s in drops])
     executed += _execute(connection, writer, writer._pre)
     return executed
 
