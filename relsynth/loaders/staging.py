@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from relsynth.errors import SchemaCreationError
 from relsynth.loaders.generic import driver_message
 from relsynth.schema.ddl import SchemaWriter, apply_post_data, check_target
 from relsynth.schema.elements import QualifiedName
@@ -61,8 +62,26 @@ class StagingNames:
 
 
 def clashing(connection: Connection, final: SchemaWriter, *, replace: bool) -> Found:
-    """The target's objects that the clone would replace (``TargetNotEmpty`` unless ``replace``)."""
-    return check_target(connection, final, replace=replace)
+    """The target's objects that the clone would replace (``TargetNotEmpty`` unless ``replace``).
+
+    A table of the target's own that references one of them would be left pointing at a dropped
+    table, so it is refused, as PostgreSQL refuses to drop a table others depend on.
+    """
+    found = check_target(connection, final, replace=replace)
+    tables = [label for kind, label in found if kind == "TABLE"]
+    if tables:
+        query = sa.text(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+            "WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IN :tables AND TABLE_NAME NOT IN :tables"
+        ).bindparams(sa.bindparam("tables", expanding=True))
+        outside = connection.execute(query, {"tables": tables}).first()
+        if outside is not None:
+            child, constraint, parent = outside
+            raise SchemaCreationError(
+                f"--replace would drop table {parent}, which foreign key {constraint} of table {child} references; "
+                f"drop that foreign key or choose another target; the target was left as it was"
+            )
+    return found
 
 
 def taken_foreign_keys(connection: Connection, found: Found) -> set[str]:

@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from relsynth.engines import capabilities_for
+from relsynth.errors import SchemaCreationError
 from relsynth.pipeline import load
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
@@ -149,3 +150,19 @@ def test_an_interrupted_replace_keeps_the_previous_tables_and_rows(make_database
     created = introspect(target)
     assert {t.name.name for t in created.tables} == {t.name.name for t in schema.tables}
     assert {fk.name for fk in created.foreign_keys} == {fk.name for fk in schema.foreign_keys}  # none left renamed
+
+
+def test_replace_on_mariadb_refuses_to_strand_a_foreign_key_of_the_targets_own(make_database) -> None:
+    source = _source(make_database)
+    schema = introspect(source)
+    frames = _rows(source, schema)
+    target = make_database("mysql")
+    load(iter(frames), target, schema=schema)
+    db = sa.create_engine(target)
+    with db.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE audit (item_id integer, FOREIGN KEY (item_id) REFERENCES stock_item (item_id))")
+    db.dispose()
+    before = contents(target)
+    with pytest.raises(SchemaCreationError, match="audit"):
+        load(iter(frames), target, schema=schema, replace=True)
+    assert contents(target) == before
