@@ -34,6 +34,13 @@ STAGE_STATEMENTS = {
     "swap": r"^\s*RENAME TABLE",
 }
 STAGES = ["create", "load", "keys", "sequences", "swap"]
+# The swap exists only where the clone is built under staging names (MariaDB).
+CASES = [
+    (engine, stage)
+    for engine in ("sqlite", "postgresql", "mysql")
+    for stage in STAGES
+    if stage != "swap" or capabilities_for(engine).atomic_rename
+]
 
 
 @contextmanager
@@ -111,11 +118,8 @@ def _load(frames, target: str, schema: Schema, *, replace: bool, stage: str) -> 
     load(_stream(frames, stop_after=stop), target, schema=schema, replace=replace)
 
 
-@pytest.mark.parametrize("stage", STAGES)
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql", "mysql"])
+@pytest.mark.parametrize(("engine", "stage"), CASES)
 def test_an_interrupted_load_leaves_the_target_empty_and_a_rerun_succeeds(make_database, engine: str, stage: str) -> None:
-    if stage == "swap" and not capabilities_for(engine).atomic_rename:
-        pytest.skip("only engines that build under staging names swap them in")
     source = _source(make_database)
     schema = introspect(source)
     frames = _rows(source, schema)
@@ -128,11 +132,8 @@ def test_an_interrupted_load_leaves_the_target_empty_and_a_rerun_succeeds(make_d
     assert contents(target) == contents(source)
 
 
-@pytest.mark.parametrize("stage", STAGES)
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql", "mysql"])
+@pytest.mark.parametrize(("engine", "stage"), CASES)
 def test_an_interrupted_replace_keeps_the_previous_tables_and_rows(make_database, engine: str, stage: str) -> None:
-    if stage == "swap" and not capabilities_for(engine).atomic_rename:
-        pytest.skip("only engines that build under staging names swap them in")
     source = _source(make_database)
     schema = introspect(source)
     frames = _rows(source, schema)
