@@ -9,6 +9,7 @@ correlation survive. Pure numpy: no model, no database.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 NO_PARENT = -1
 
@@ -114,3 +115,43 @@ def assign_self_parents(
         root = order[0]
         result[orphans] = np.where(orphans == root, NO_PARENT if nullable else root, root)
     return result
+
+
+def matching_parents(
+    fixed: pd.DataFrame, parent_keys: pd.DataFrame, index: np.ndarray, degrees: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``index`` with each child's parent changed, where needed, to one that matches ``fixed``.
+
+    ``fixed`` holds, per child, the values another foreign key already set for some of this key's
+    columns (named as the parent's columns, ``parent_keys``). A child whose parent does not match
+    gets one of the matching parents, weighted by degree; a child with a NULL there keeps its
+    parent. Returns (index, rows that no parent matches).
+    """
+    index = index.copy()
+    unmatched = np.zeros(len(index), dtype=bool)
+    if len(index) == 0:
+        return index, unmatched
+    # One group number per distinct key over parents and children alike.
+    both = pd.concat([parent_keys.reset_index(drop=True), fixed.reset_index(drop=True)], ignore_index=True)
+    group = both.groupby(list(both.columns), dropna=True, sort=False).ngroup().to_numpy()
+    parent_group, child_group = group[: len(parent_keys)], group[len(parent_keys) :]
+    present = fixed.notna().all(axis=1).to_numpy()
+    has = index != NO_PARENT
+    matches = np.zeros(len(index), dtype=bool)
+    matches[has] = parent_group[index[has]] == child_group[has]
+    wrong = np.flatnonzero(present & ~matches)
+    weights = np.maximum(degrees.astype(float), 0) + 1.0  # every matching parent stays possible
+    order = np.argsort(parent_group, kind="stable")
+    sorted_groups = parent_group[order]
+    wrong = wrong[np.argsort(child_group[wrong], kind="stable")]
+    keys, firsts, counts = np.unique(child_group[wrong], return_index=True, return_counts=True)
+    for key, first, count in zip(keys, firsts, counts, strict=True):
+        rows = wrong[first : first + count]
+        candidates = order[np.searchsorted(sorted_groups, key) : np.searchsorted(sorted_groups, key, side="right")]
+        if len(candidates) == 0:
+            unmatched[rows] = True
+            index[rows] = NO_PARENT
+            continue
+        p = weights[candidates] / weights[candidates].sum()
+        index[rows] = rng.choice(candidates, size=len(rows), p=p)
+    return index, unmatched

@@ -119,7 +119,34 @@ def _compile(node: exp.Expression) -> Evaluator:
     if isinstance(node, exp.Length):
         inner = _compile(node.this)
         return lambda frame: inner(frame).map(lambda v: None if v is None or v is pd.NA else len(str(v)))
+    if type(node) in _TEXT_FUNCTIONS and not node.args.get("expression"):  # TRIM(x), not TRIM(x, chars)
+        inner, function = _compile(node.this), _TEXT_FUNCTIONS[type(node)]
+        return lambda frame: inner(frame).map(lambda v: v if v is None or v is pd.NA or v != v else function(str(v)))
+    if isinstance(node, exp.Coalesce):
+        parts = [_compile(node.this)] + [_compile(e) for e in node.expressions]
+        return lambda frame: _coalesced([part(frame) for part in parts])
+    if isinstance(node, exp.DPipe):
+        left, right = _compile(node.this), _compile(node.expression)
+        return lambda frame: _concatenated(left(frame), right(frame))
     raise Unsupported(type(node).__name__)
+
+
+# Text functions of expression indexes (``unique (lower(email))``), as Python.
+_TEXT_FUNCTIONS: dict[type, Callable[[str], str]] = {exp.Lower: str.lower, exp.Upper: str.upper, exp.Trim: str.strip}
+
+
+def _coalesced(parts: list[pd.Series]) -> pd.Series:
+    result = parts[0].astype(object)
+    for part in parts[1:]:
+        result = result.where(result.notna(), part.astype(object))
+    return result
+
+
+def _concatenated(left: pd.Series, right: pd.Series) -> pd.Series:
+    """SQL's ``||``: NULL when either side is NULL."""
+    missing = left.isna().to_numpy() | right.isna().to_numpy()
+    joined = left.astype(str) + right.astype(str)
+    return joined.astype(object).mask(missing, None)
 
 
 def _array_items(node: exp.Any) -> list[exp.Expression]:
@@ -227,6 +254,26 @@ def compile_check(sqltext: str, *, dialect: str = "postgres", domain_column: str
     except (Unsupported, sqlglot.errors.ParseError):
         return None
     return CompiledCheck(sqltext=sqltext, evaluate=evaluator)
+
+
+def compile_expression(sqltext: str, *, dialect: str = "postgres") -> Evaluator | None:
+    """An evaluator of a value expression (an expression index's ``lower(email)``), or None when
+    it uses SQL outside the supported subset."""
+    tree = _parse(sqltext, dialect)
+    if tree is None:
+        return None
+    try:
+        return _compile(tree)
+    except (Unsupported, sqlglot.errors.ParseError):
+        return None
+
+
+def referenced_columns(sqltext: str, *, dialect: str = "postgres") -> tuple[str, ...] | None:
+    """The columns an expression reads, in order of appearance; None when it cannot be parsed."""
+    tree = _parse(sqltext, dialect)
+    if tree is None:
+        return None
+    return tuple(dict.fromkeys(column.name for column in tree.find_all(exp.Column, bfs=False)))
 
 
 def allowed_values(sqltext: str, *, dialect: str = "postgres") -> dict[str, list[str]]:

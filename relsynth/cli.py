@@ -28,6 +28,7 @@ ScaleOption = Annotated[float | None, typer.Option("--scale", help="Rows per sou
 EpsilonOption = Annotated[float | None, typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
 DeltaOption = Annotated[float | None, typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
 ReplaceWorkspaceOption = Annotated[bool, typer.Option("--replace-workspace", help="Overwrite the run the workspace already holds.")]
+CreateTargetOption = Annotated[bool, typer.Option("--create-target", help="Create the target database (or SQLite folder) when it does not exist.")]
 UnitOption = Annotated[str | None, typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
 
@@ -140,6 +141,8 @@ def inspect(
         out.print(f"view {view.name}")
     for warning in found.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if not found.tables:
+        console.print("[yellow]warning:[/] this database holds no tables (check the database name and --schema): there is nothing to clone", highlight=False)
 
 
 @app.command()
@@ -162,6 +165,7 @@ def clone(
     target: str,
     schema_only: Annotated[bool, typer.Option("--schema-only", help="Create an empty copy of the schema.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Drop the target's tables that relsynth would create.")] = False,
+    create_target: CreateTargetOption = False,
     scale: ScaleOption = None,
     seed: SeedOption = None,
     config: ConfigOption = None,
@@ -178,10 +182,11 @@ def clone(
 
     settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
     with _interrupts_reported(), StageProgress() as progress:
-        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only, progress=progress, replace_workspace=replace_workspace)
+        result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only,
+                           create_target=create_target, progress=progress, replace_workspace=replace_workspace)
     _summary(result)
     if report is not None:
-        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run)
+        _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run, scale=settings.scale)
 
 
 @app.command()
@@ -212,12 +217,13 @@ def generate(
     scale: ScaleOption = None,
     seed: SeedOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Drop the target's tables that relsynth would create.")] = False,
+    create_target: CreateTargetOption = False,
 ) -> None:
     """Generate from a trained run (no access to the source needed) into TARGET."""
     from relsynth.api import generate_into
 
     with _interrupts_reported(), StageProgress() as progress:
-        result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, progress=progress)
+        result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, create_target=create_target, progress=progress)
     _summary(result)
 
 
@@ -233,33 +239,39 @@ def _parse_thresholds(items: list[str] | None, flag: str) -> dict[str, float]:
 
 
 def _write_report(source: str, target: str, *, html: Path | None, json_path: Path | None, settings=None, run=None,
-                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None) -> None:
+                  fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
+                  scale: float | None = None, utility_targets: list[str] | None = None) -> None:
     """Build, show and write the report; raise ThresholdFailed when a threshold is not met.
 
-    ``run`` (the trained run) brings its holdout (distance and membership figures) and its DP
-    budget. Thresholds come from the flags, else from the config file's [report] section.
+    ``run`` (the trained run) brings its holdout (distance and membership figures), its DP
+    budget, each table's mode and, when ``scale`` is None, its configured scale. Thresholds come
+    from the flags, else from the config file's [report] section, over the default limits.
     """
     from relsynth.errors import ThresholdFailed
     from relsynth.privacy.accountant import describe
-    from relsynth.reporting import build_report, check_thresholds, render_html, render_terminal
+    from relsynth.reporting import build_report, evaluate, render_html, render_terminal
+    from relsynth.reporting.completeness import modes_from_run
 
     settings = settings or _config(None)
     privacy = run.privacy if run is not None else None
     report = build_report(
         source, target, seed=settings.seed,
-        holdout=run.holdout if run is not None and run.holdout else None,
+        holdout=run.holdout if run is not None else None,
         copied=tuple(run.copied) if run is not None else (),
         epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
+        scale=scale if scale is not None else run.config.scale if run is not None else None,
+        scale_basis="given" if scale is not None else "workspace",
+        modes=modes_from_run(run) if run is not None else None,
+        utility_targets=tuple(utility_targets or settings.report_utility_targets),
     )
-    failures = check_thresholds(
-        report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over
-    )
-    out.print(render_terminal(report, failures=failures))
+    gate = evaluate(report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over)
+    failures = gate.failures
+    out.print(render_terminal(report, gate=gate))
     if run is not None:
         for line in describe(privacy):
             out.print(line, highlight=False)
     if html is not None:
-        html.write_text(render_html(report, failures=failures), encoding="utf-8")
+        html.write_text(render_html(report, gate=gate), encoding="utf-8")
         out.print(f"HTML report: {html}")
     if json_path is not None:
         json_path.write_text(report.to_json(), encoding="utf-8")
@@ -278,14 +290,20 @@ def report(
     seed: SeedOption = None,
     config: ConfigOption = None,
     workspace: Annotated[Path | None, typer.Option("--workspace", help="The run that made the clone: its holdout and its epsilon per component.")] = None,
+    scale: Annotated[float | None, typer.Option("--scale", help="The scale the clone was made at (default: the workspace's, else inferred from the clone).")] = None,
+    utility_target: Annotated[list[str] | None, typer.Option("--utility-target", help="TABLE.COLUMN to predict (train on the clone, test on the held-out rows); repeat for several.")] = None,
 ) -> None:
-    """Measure a clone's integrity, fidelity and privacy against its source."""
+    """Measure a clone's integrity, fidelity, privacy and utility against its source."""
     from relsynth.runs import load_run
+
+    if scale is not None and not 0.01 <= scale <= 100:
+        raise ConfigurationError(f"--scale {scale} is out of range: use the value the clone was made with, 0.01 to 100")
 
     _write_report(
         source, target, html=html, json_path=json_path, settings=_config(config, seed=seed),
         run=load_run(workspace) if workspace is not None else None,
         fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
+        scale=scale, utility_targets=utility_target,
     )
 
 
@@ -309,7 +327,8 @@ def demo(
         result = run_clone(source, target, config=settings, progress=progress)
     _summary(result)
     _show_rows(source, target, "customer")
-    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", settings=settings, run=result.run)
+    _write_report(source, target, html=directory / "report.html", json_path=directory / "report.json", settings=settings,
+                  run=result.run, scale=settings.scale)
 
 
 def _show_rows(source: str, target: str, table_name: str) -> None:

@@ -17,7 +17,8 @@ One precedence: command-line flag > config file (TOML) > default. A config file 
     role = "identifying"     # model | identifying | text | keep_out
 
     [report]
-    fail_under = { quality = 0.85 }
+    fail_under = { quality = 0.85, utility = 0.9 }
+    utility_targets = ["invoice.total"]
     fail_over = { detection = 0.7 }
 
 Unknown keys are errors, so a typo never silently does nothing.
@@ -25,6 +26,7 @@ Unknown keys are errors, so a typo never silently does nothing.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
@@ -34,6 +36,7 @@ from typing import Any
 from relsynth.errors import ConfigurationError
 from relsynth.modeling import ModelConfig
 from relsynth.privacy.config import PrivacyConfig
+from relsynth.schema.elements import Schema, Table
 
 
 class TableMode(str, Enum):
@@ -70,13 +73,15 @@ class RelsynthConfig:
     holdout_fraction: float = 0.1
     report_fail_under: dict[str, float] = field(default_factory=dict)  # [report] fail_under = {quality = 0.85}
     report_fail_over: dict[str, float] = field(default_factory=dict)  # [report] fail_over = {detection = 0.7}
+    report_utility_targets: tuple[str, ...] = ()  # [report] utility_targets = ["invoice.total"]
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
 
     def override_for(self, table: str) -> TableOverride:
-        """The override for a table given as ``schema.table`` (or its bare name in the default schema)."""
-        return self.tables.get(table) or self.tables.get(table.rsplit(".", 1)[-1]) or TableOverride()
+        """The override for a table named as ``str(QualifiedName)``: ``schema.table``, or the bare
+        name in the default schema. Keys are in that form once ``resolve_table_names`` has run."""
+        return self.tables.get(table) or TableOverride()
 
     def validated(self) -> RelsynthConfig:
         if not 0.01 <= self.scale <= 100:
@@ -114,10 +119,11 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
             raise ConfigurationError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
-    top = {f.name for f in fields(RelsynthConfig)} - {"report_fail_under", "report_fail_over"} | {"report"}
+    top = {f.name for f in fields(RelsynthConfig)} - {"report_fail_under", "report_fail_over", "report_utility_targets"} | {"report"}
     _check_keys("top level", data, top)
     report = data.pop("report", {})
-    _check_keys("report", report, {"fail_under", "fail_over"})
+    _check_keys("report", report, {"fail_under", "fail_over", "utility_targets"})
+    data["report_utility_targets"] = tuple(str(t) for t in report.get("utility_targets", ()))
     data["report_fail_under"] = {k: float(v) for k, v in report.get("fail_under", {}).items()}
     data["report_fail_over"] = {k: float(v) for k, v in report.get("fail_over", {}).items()}
     model_data = data.pop("model", {})
@@ -138,3 +144,52 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
         raise ConfigurationError(f"config file {path}: {exc}") from None
     config = replace(config, **{key: value for key, value in flags.items() if value is not None})
     return config.validated()
+
+
+def resolve_table_names(config: RelsynthConfig, schema: Schema, default_namespace: str | None) -> RelsynthConfig:
+    """``config`` with each ``[tables]`` key named as relsynth names the table (``str(QualifiedName)``).
+
+    A key is ``schema.table`` (``public.customer``, or the default schema written out), or a bare
+    name: the table of that name in the default schema, else the only table of that name in the
+    schemas read. An unknown or ambiguous table, or an unknown column, is an error that names the
+    closest match, so that a table a user asked to leave out is never synthesised by mistake.
+    """
+    resolved: dict[str, TableOverride] = {}
+    spelled: dict[str, str] = {}
+    for key, override in config.tables.items():
+        table = _table_for_key(key, schema, default_namespace)
+        label = str(table.name)
+        if label in resolved:
+            raise ConfigurationError(f"the config names table {label} twice ([tables.{spelled[label]!r}] and [tables.{key!r}]); keep one")
+        unknown = [c for c in override.columns if c not in table.column_names]
+        if unknown:
+            raise ConfigurationError(f"[tables.{key!r}]: table {label} has no column {unknown[0]!r}{_closest(unknown[0], table.column_names)}")
+        resolved[label], spelled[label] = override, key
+    return replace(config, tables=resolved)
+
+
+def _table_for_key(key: str, schema: Schema, default_namespace: str | None) -> Table:
+    by_label = {str(t.name): t for t in schema.tables}
+    if key in by_label:
+        return by_label[key]
+    namespace, dot, name = key.partition(".")
+    if dot and default_namespace is not None and namespace == default_namespace and name in by_label:
+        return by_label[name]
+    same_name = [t for t in schema.tables if t.name.name == key]
+    if len(same_name) == 1:
+        return same_name[0]
+    if same_name:
+        names = ", ".join(str(t.name) for t in same_name)
+        raise ConfigurationError(f"the config's table {key!r} is ambiguous: it could be {names}; write it as schema.table")
+    spellings = list(by_label) + [
+        f"{default_namespace}.{label}" for label, t in by_label.items() if default_namespace and t.name.schema is None
+    ]
+    raise ConfigurationError(f"the config names table {key!r}, which the source does not have{_closest(key, spellings)}")
+
+
+def _closest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
+    found = difflib.get_close_matches(name, list(candidates), n=1)
+    if found:
+        return f"; did you mean {found[0]!r}?"
+    shown = ", ".join(sorted(candidates)[:10]) + (", ..." if len(candidates) > 10 else "")
+    return f" (it has {shown})" if candidates else ""

@@ -6,15 +6,18 @@ in clear: every message uses ``redact``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from relsynth.errors import ConfigurationError, ConnectionFailed, DriverMissing
+from relsynth.errors import ConfigurationError, ConnectionFailed, DriverMissing, SourceMissing
 
 # The driver relsynth installs for each backend; a bare "postgresql://" means this one.
 _DEFAULT_DRIVERS = {"postgresql": "psycopg", "postgres": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
@@ -49,11 +52,56 @@ def dialect_name(url: str | URL) -> str:
     return parse_url(url).get_backend_name()
 
 
-def create_engine(url: str | URL, **kwargs: object) -> Engine:
-    """An engine for ``url`` whose first connection has succeeded, or a one-line error."""
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file an SQLite URL opens, absolute (relative paths are from the working directory);
+    None for an in-memory database. Both ``sqlite:///x.db`` and ``sqlite:///file:x.db?uri=true``."""
     parsed = parse_url(url)
+    database = parsed.database or ""
+    if parsed.query.get("uri", "").lower() in ("true", "1") and database.startswith("file:"):
+        if parsed.query.get("mode") == "memory":
+            return None
+        database = unquote(urlsplit(database).path)
+    if database in ("", ":memory:"):
+        return None
+    return Path(os.path.abspath(database))
+
+
+def _read_only(parsed: URL) -> tuple[URL, bool]:
+    """``parsed`` opened so that no statement can write: (URL, whether the MySQL session needs
+    ``SET SESSION TRANSACTION READ ONLY`` on each new connection)."""
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        options = f"{parsed.query.get('options', '')} -c default_transaction_read_only=on".strip()
+        return parsed.update_query_dict({"options": options}), False
+    if backend == "sqlite":
+        path = sqlite_path(parsed)
+        if path is None:
+            return parsed, False
+        if not path.is_file():
+            raise SourceMissing(
+                f"the SQLite database {path} does not exist; check the path (relsynth never creates a database it only reads)"
+            )
+        query = {k: v for k, v in parsed.query.items() if k in ("timeout", "check_same_thread", "detect_types")}
+        read_only = parsed.set(database=f"file:{quote(str(path))}", query={**query, "uri": "true", "mode": "ro"})
+        return read_only, False
+    return parsed, backend == "mysql"
+
+
+def create_engine(url: str | URL, *, read_only: bool = False, **kwargs: object) -> Engine:
+    """An engine for ``url`` whose first connection has succeeded, or a one-line error.
+
+    ``read_only`` (for sources) makes every connection refuse writes at the session level:
+    PostgreSQL ``default_transaction_read_only``, MySQL/MariaDB a read-only session, SQLite a file
+    opened ``mode=ro`` (which also never creates a missing file).
+    """
+    parsed = parse_url(url)
+    session_read_only = False
+    if read_only:
+        parsed, session_read_only = _read_only(parsed)
     try:
         engine = sa.create_engine(parsed, **kwargs)
+        if session_read_only:
+            sa.event.listen(engine, "connect", _mysql_read_only_session)
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
         raise DriverMissing(
             f"the driver for {parsed.drivername!r} is not installed ({exc}); install it with pip, "
@@ -98,6 +146,14 @@ def create_target_engine(url: str | URL) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _mysql_read_only_session(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    try:
+        cursor.execute("SET SESSION TRANSACTION READ ONLY")
+    finally:
+        cursor.close()
 
 
 @contextmanager

@@ -77,3 +77,25 @@ class ThresholdFailed(RelsynthError):
     """A report figure is on the wrong side of a threshold the user set."""
 
     exit_code = 5
+
+
+class SourceMissing(ConnectionFailed):
+    """The source database does not exist (relsynth never creates a source)."""
+
+
+class SourceEmpty(IntrospectionError):
+    """The source holds no table to learn from."""
+
+
+class TargetMissing(ConnectionFailed):
+    """The target database does not exist (use --create-target)."""
+
+
+class TargetNotWritable(RelsynthError):
+    """The target refuses the writes a clone needs (no CREATE privilege, read-only file or server)."""
+
+    exit_code = 4
+
+
+class TargetIsSource(ConfigurationError):
+    """The target is the source database, however its URL is spelled: writing it would destroy the source."""

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from relsynth.schema.elements import QualifiedName, Table, TypeKind
@@ -23,9 +24,19 @@ def count_rows(connection: Connection, name: QualifiedName) -> int:
     return int(connection.execute(sa.select(sa.func.count()).select_from(table_clause(name, []))).scalar_one())
 
 
+def read_as(table: Table, clause: sa.TableClause, column: str) -> sa.ColumnElement:
+    """The column as read: PostgreSQL's money as numeric (its text form follows the locale)."""
+    column_type = table.column(column).type
+    if column_type.kind is TypeKind.DECIMAL and (column_type.sql == "money" or column_type.domain is not None):
+        return sa.cast(clause.c[column], sa.Numeric()).label(column)
+    if column_type.kind is TypeKind.ARRAY and column_type.item is not None and column_type.item.sql == "money":
+        return sa.cast(clause.c[column], postgresql.ARRAY(sa.Numeric())).label(column)
+    return clause.c[column]
+
+
 def _ordered_select(table: Table, columns: Sequence[str]) -> sa.Select:
     clause = table_clause(table.name, columns)
-    query = sa.select(*(clause.c[column] for column in columns))
+    query = sa.select(*(read_as(table, clause, column) for column in columns))
     # A stable order makes sampling reproducible for a given seed.
     order = table.primary_key.constrained_columns if table.primary_key else ()
     if order and set(order) <= set(columns):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents
+from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents, matching_parents
 from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
@@ -25,7 +25,8 @@ from relsynth.planning import TablePlan
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
-from relsynth.values import identifying, keys, opaque, text
+from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
+from relsynth.values import families, identifying, keys, opaque, text
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,15 @@ class Generator:
             if name not in waiting:
                 yield name, self._written(name)
         for table_plan in self.run.plan.tables:
+            kept = [fk for fk in (table_plan.context_fk, *table_plan.secondary_fks) if fk is not None]
             for deferred in table_plan.deferred_fks:
-                self._assign(deferred.foreign_key, self.made[table_plan.table])
+                fk = deferred.foreign_key
+                fixed = {c for other in kept for c in other.constrained_columns} & set(fk.constrained_columns)
+                if self._assign(fk, self.made[table_plan.table], fixed=fixed).any():
+                    log.warning("%s: some rows match no parent of %s on the columns they share", table_plan.table, fk.label)
         for table_plan in self.run.plan.tables:
             if table_plan.table in waiting:
+                self._rekey_after_deferred(table_plan)
                 yield table_plan.table, self._written(table_plan.table)
 
     def _written(self, name: QualifiedName) -> pd.DataFrame:
@@ -130,9 +136,15 @@ class Generator:
         synthetic = SyntheticTable(rows=rows, model=model)
         if artifact.clusters is not None:
             synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
-        for fk in table_plan.secondary_fks:
-            self._assign(fk, synthetic)
-        self._keep_composite_keys_unique(table, table_plan, synthetic, rng)
+        # Foreign keys that share columns (TPC-H's l_partkey, l_suppkey -> partsupp, part,
+        # supplier) are filled widest first; later ones choose among parents matching what is set.
+        filled = set(table_plan.context_fk.constrained_columns) if table_plan.context_fk else set()
+        unmatched = np.zeros(len(synthetic.rows), dtype=bool)
+        for fk in sorted(table_plan.secondary_fks, key=lambda fk: -len(fk.constrained_columns)):
+            unmatched |= self._assign(fk, synthetic, fixed=filled & set(fk.constrained_columns))
+            filled |= set(fk.constrained_columns)
+        self._drop(synthetic, unmatched, table.name, "foreign keys that share columns")
+        self._keep_keys_unique(table, table_plan, synthetic, rng)
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
         return synthetic
 
@@ -268,6 +280,9 @@ class Generator:
                 columns[name] = model_text.sample(n, seed=int(rng.integers(2**31)), max_length=table.column(name).type.length)
             elif column.role is Role.OPAQUE:
                 state = states["opaque"][name]
+                if state["kind"] in families.FAMILY_NAMES:
+                    columns[name] = families.sample(state["kind"], state["state"], n, rng, unique=column.unique)
+                    continue
                 model_class = {"binary": opaque.BinaryModel, "uuid": opaque.UuidModel}.get(state["kind"], opaque.JsonModel)
                 columns[name] = model_class.from_dict(state["state"]).sample(n, seed=int(rng.integers(2**31)))
             elif column.role is Role.FOREIGN_KEY:
@@ -307,30 +322,38 @@ class Generator:
 
     # -- foreign keys -----------------------------------------------------------------------
 
-    def _copy_parent_keys(self, fk: ForeignKey, rows: pd.DataFrame, parent_index: np.ndarray) -> None:
+    def _copy_parent_keys(
+        self, fk: ForeignKey, rows: pd.DataFrame, parent_index: np.ndarray, fixed: frozenset[str] | set[str] = frozenset()
+    ) -> None:
         parent = self.made[fk.referred_table].rows
         has = parent_index != NO_PARENT
         for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
+            if child_column in fixed:  # set by a wider foreign key; the parent matches it
+                continue
             values = pd.Series([None] * len(rows), dtype=object)
             if has.any():
                 values[has] = parent[parent_column].to_numpy(dtype=object)[parent_index[has]]
             rows[child_column] = values
 
-    def _assign(self, fk: ForeignKey, child: SyntheticTable) -> None:
-        """Fill ``fk`` in ``child``: each row gets a parent of the cluster it wants, by learned degree."""
+    def _assign(self, fk: ForeignKey, child: SyntheticTable, fixed: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
+        """Fill ``fk`` in ``child``: each row gets a parent of the cluster it wants, by learned degree.
+
+        Columns in ``fixed`` were set by another foreign key: the parent is chosen among those
+        that match them. Returns the rows no parent matches (to be dropped).
+        """
         fk_id = self.fk_ids[fk]
         child_artifact = self.run.tables[fk.table]
         parent = self.made[fk.referred_table]
         parent_artifact = self.run.tables[fk.referred_table]
         if len(child.rows) == 0:
-            return
+            return np.zeros(0, dtype=bool)
         table = self.run.schema.table(fk.table)
         nullable = all(table.column(c).nullable for c in fk.constrained_columns)
         ref_column = child_artifact.refs.get(fk_id)
         wanted = np.zeros(len(child.rows), dtype=np.int64)
         if ref_column is not None and ref_column in child.model.columns:
             labels = child.model[ref_column].reset_index(drop=True)
-            wanted = labels.map(lambda v: NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])).to_numpy(dtype=np.int64)
+            wanted = labels.map(lambda v: NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])).to_numpy(dtype=np.int64, copy=True)
         if not nullable:
             wanted[wanted == NO_PARENT] = 0
         parent_clusters = parent.clusters if parent.clusters is not None else np.zeros(len(parent.rows), dtype=np.int64)
@@ -357,62 +380,64 @@ class Generator:
                     f"generate {fk.referred_table} (check its mode in the config) or make the key nullable"
                 )
             index[missing] = rng.integers(0, len(parent.rows), int(missing.sum()))
-        self._copy_parent_keys(fk, child.rows, index)
+        unmatched = np.zeros(len(child.rows), dtype=bool)
+        if fixed:
+            pairs = [(c, r) for c, r in zip(fk.constrained_columns, fk.referred_columns, strict=True) if c in fixed]
+            wanted_keys = child.rows[[c for c, _ in pairs]].set_axis([r for _, r in pairs], axis=1)
+            index, unmatched = matching_parents(wanted_keys, parent.rows[[r for _, r in pairs]], index, degrees, rng)
+        self._copy_parent_keys(fk, child.rows, index, fixed)
+        return unmatched
 
-    def _keep_composite_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
-        """Primary and unique keys not wholly owned by the key generator must not repeat.
+    def _keep_keys_unique(self, table: Table, table_plan: TablePlan, synthetic: SyntheticTable, rng) -> None:
+        """Every primary key, UNIQUE constraint and unique index (partial, over expressions) holds.
 
-        Rows repeating a key that includes a secondary foreign key get a parent their group does
-        not use yet; rows still repeating a key are dropped (and counted in the warnings).
+        Rows repeating a key that includes a secondary foreign key first get a parent their group
+        does not use yet (link tables); rows still repeating a key are moved to a free one
+        (relsynth/uniqueness.py). Rows that no move frees are dropped, and counted in the warnings:
+        no child table exists yet, so no child ever points at a dropped row.
         """
+        stuck = self._free_repeats(table, table_plan.secondary_fks, synthetic, rng, frozen=set())
+        self._drop(synthetic, stuck, table.name, "a primary or unique key")
+
+    def _rekey_after_deferred(self, table_plan: TablePlan) -> None:
+        """Keys over a deferred foreign key's columns, once it is filled. Children exist now: no row
+        is dropped and no column they refer to moves; a nullable key still repeating is set NULL."""
+        table = self.run.schema.table(table_plan.table)
+        synthetic = self.made[table.name]
+        referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == table.name for c in fk.referred_columns}
+        fks = [d.foreign_key for d in table_plan.deferred_fks]
+        rng = np.random.default_rng([self.seeds[table.name], 0xDEF])
+        stuck = self._free_repeats(table, fks, synthetic, rng, frozen=referred)
+        for deferred in table_plan.deferred_fks:
+            if stuck.any() and deferred.fill == "update":
+                synthetic.rows.loc[stuck, list(deferred.foreign_key.constrained_columns)] = None
+                stuck = self._free_repeats(table, (), synthetic, rng, frozen=referred)
+        if stuck.any():
+            self.result.warnings.append(f"{table.name}: {int(stuck.sum())} row(s) repeat a key over a deferred foreign key")
+
+    def _free_repeats(self, table: Table, fks, synthetic: SyntheticTable, rng, *, frozen: set[str]) -> np.ndarray:
+        """Give rows that repeat a key another parent through ``fks`` or move them; the rows still repeating."""
         artifact = self.run.tables[table.name]
+        dialect = self.run.schema.dialect
         owned = {c.name for c in artifact.columns if c.role is Role.KEY}
-        key_sets = [table.primary_key.constrained_columns] if table.primary_key else []
-        key_sets += [u.columns for u in table.unique_constraints]
-        key_sets += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
-        key_sets = [list(k) for k in key_sets if k and not set(k) & owned and set(k) <= set(synthetic.rows.columns)]
-        if not key_sets:
-            return
-
-        def repeated() -> np.ndarray:
-            mask = np.zeros(len(synthetic.rows), dtype=bool)
-            for key in key_sets:
-                present = synthetic.rows[key].notna().all(axis=1)
-                mask |= (synthetic.rows[key].duplicated(keep="first") & present).to_numpy()
-            return mask
-
-        for fk in table_plan.secondary_fks:
-            for key in key_sets:
-                if set(fk.constrained_columns) <= set(key) and repeated().any():
-                    self._reassign_repeats(synthetic.rows, fk, key, rng)
-        self._drop(synthetic, repeated(), table.name, "a primary or unique key")
-
-    def _reassign_repeats(self, rows: pd.DataFrame, fk: ForeignKey, key: list[str], rng: np.random.Generator) -> None:
-        """Give rows that repeat ``key`` a parent through ``fk`` that their group does not use yet.
-
-        A link table's key is (context parent, secondary parent): each playlist lists a track
-        once, so a playlist's repeated tracks are replaced by tracks it does not list.
-        """
-        parent = self.made[fk.referred_table].rows
-        if len(parent) == 0:
-            return
-        fk_columns = list(fk.constrained_columns)
-        group_columns = [c for c in key if c not in fk_columns]
-        positions_of = [rows.columns.get_loc(c) for c in fk_columns]
-        parent_keys = list(map(tuple, parent[list(fk.referred_columns)].to_numpy(dtype=object)))
-        groups = rows.groupby(group_columns, dropna=False, sort=False).indices if group_columns else {(): np.arange(len(rows))}
-        duplicated = (rows[key].duplicated(keep="first") & rows[key].notna().all(axis=1)).to_numpy()
-        for members in groups.values():
-            repeats = members[duplicated[members]]
-            if len(repeats) == 0:
+        keys, notes = enforced_keys(table, dialect, synthetic.rows)
+        self.result.warnings.extend(n for n in notes if n not in self.result.warnings)
+        keys = [k for k in keys if not (k.plain and set(k.columns) & owned)]  # the key generator's own
+        if not keys or synthetic.rows.empty:
+            return np.zeros(len(synthetic.rows), dtype=bool)
+        for fk in fks:
+            if overlaps_another(fk, table):  # its columns are shared: moving them would break the other key
                 continue
-            used = set(map(tuple, rows.iloc[members, positions_of].to_numpy(dtype=object)))
-            free = [k for k in parent_keys if k not in used]
-            picks = rng.permutation(len(free))[: len(repeats)]
-            if len(picks):
-                replacement = np.empty((len(picks), len(fk_columns)), dtype=object)
-                replacement[:] = [free[p] for p in picks]
-                rows.iloc[repeats[: len(picks)], positions_of] = replacement
+            for key in keys:
+                if key.plain and set(fk.constrained_columns) <= set(key.columns) and key.repeats(synthetic.rows).any():
+                    reassign_repeats(synthetic.rows, fk, list(key.columns), self.made[fk.referred_table].rows, rng)
+        movable = {
+            c.name: table.column(c.name).type
+            for c in artifact.columns
+            if c.role in (Role.MODEL, Role.TEXT, Role.IDENTIFYING, Role.KEY) and c.name in synthetic.rows.columns and c.name not in frozen
+        }
+        checks = [c for c in _checks(artifact, dialect) if _applies(c, synthetic.rows)]
+        return move_repeats(synthetic.rows, keys, movable, checks)
 
 
 def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random.Generator) -> pd.Series:

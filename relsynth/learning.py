@@ -36,7 +36,7 @@ from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
-from relsynth.values import identifying, keys, opaque, text
+from relsynth.values import families, identifying, keys, opaque, text
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,13 @@ def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
     return found
 
 
-def _spec(table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]]) -> ColumnSpec:
+def _spec(
+    table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]], values: pd.Series | None = None
+) -> ColumnSpec:
     element = table.column(column)
     kind = element.type.kind
+    if values is not None:  # a SQLite column declared without a type: learned as the values' kind
+        kind = families.untyped_kind(element.type, values) or kind
     low, high = bounds.get(column, (None, None))
     return ColumnSpec(
         name=column,
@@ -179,12 +183,13 @@ def train(
     config: RelsynthConfig,
     schemas: list[str] | None = None,
     progress: Progress | None = None,
+    schema: Schema | None = None,
 ) -> Run:
-    """Learn ``source_url``: introspect, plan, read in one snapshot, train each table."""
+    """Learn ``source_url``: introspect (unless ``schema`` is given), plan, read in one snapshot, train each table."""
     progress = progress or (lambda stage, table, fraction: None)
-    schema = introspect(source_url, schemas=schemas)
+    schema = schema or introspect(source_url, schemas=schemas)
     generation_plan = plan(schema)
-    engine = create_engine(source_url)
+    engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:
             return _train(connection, schema, generation_plan, config, progress)
@@ -208,7 +213,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         mode = modes[table.name]
         progress("read", str(table.name), 0.0)
         rows = count_rows(connection, table.name)
-        columns = tuple(assign_roles(table, pd.DataFrame(), config.override_for(str(table.name))))
+        domains = {d.name: d for d in schema.domains}
+        columns = tuple(assign_roles(table, pd.DataFrame(), config.override_for(str(table.name)), domains))
         readable = [c.name for c in columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
         if mode in (TableMode.EMPTY, TableMode.EXCLUDE):
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in readable})
@@ -219,7 +225,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         # Under differential privacy roles come from the schema and column names alone: a choice
         # made by looking at the values would escape the accountant.
         sample = pd.DataFrame() if config.privacy.epsilon is not None else frame
-        columns = assign_roles(table, sample, config.override_for(str(table.name)))
+        columns = assign_roles(table, sample, config.override_for(str(table.name)), domains)
         automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
         copied_tables = {n for n, a in artifacts.items() if a.mode is TableMode.COPY}
         if automatic and _is_reference(table, columns, frame, rows, config, copied_tables):  # row counts: not under DP
@@ -311,7 +317,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         started = time.perf_counter()
         if artifact.mode is TableMode.SYNTHESIZE:
             private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
-            _fit_values(artifact, table, frames[name].iloc[:0] if private else frames[name], config, table_seed[name])
+            _fit_values(artifact, table, frames[name].iloc[:0] if private else frames[name], config, table_seed[name], schema)
             _fit_model(
                 artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress,
                 dp=dp, artifacts=artifacts, holdout=holdout_masks.get(name),
@@ -440,7 +446,7 @@ def _fit_model(
         elif column.startswith(("__children__", "__degree__")):
             specs.append(ColumnSpec(name=column, kind=TypeKind.INTEGER, nullable=False, low=0))
         else:
-            specs.append(_spec(table, column, bounds))
+            specs.append(_spec(table, column, bounds, frame[column] if dp is None else None))
     context = None
     context_specs: list[ColumnSpec] = []
     if context_fk is not None:
@@ -460,7 +466,8 @@ def _fit_model(
             elif column.startswith(("__children__", "__degree__")):
                 context_specs.append(ColumnSpec(name=column, kind=TypeKind.INTEGER))
             else:
-                context_specs.append(replace(_spec(parent_table, column, {}), nullable=True))
+                values = parent_model[column] if dp is None else None
+                context_specs.append(replace(_spec(parent_table, column, {}, values), nullable=True))
         if not context_specs:
             context = None
         else:
@@ -507,9 +514,12 @@ def _opaque_model(values: pd.Series, kind: TypeKind, seed: int):
     return opaque.JsonModel.fit(values, seed=seed)
 
 
-def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, config: RelsynthConfig, seed: int) -> None:
+def _fit_values(
+    artifact: TableArtifact, table: Table, frame: pd.DataFrame, config: RelsynthConfig, seed: int, schema: Schema | None = None
+) -> None:
     """Fit the non-model generators: keys, identifying values, free text, opaque values."""
     states: dict[str, dict] = {"keys": {}, "identifying": {}, "text": {}, "opaque": {}, "forbidden": {}}
+    domains = {d.name: d for d in schema.domains} if schema is not None else {}
     for column in artifact.columns:
         values = frame[column.name] if column.name in frame.columns else pd.Series(dtype=object)
         element = table.column(column.name)
@@ -532,6 +542,8 @@ def _fit_values(artifact: TableArtifact, table: Table, frame: pd.DataFrame, conf
             states["forbidden"][column.name] = sorted({fingerprint(calendar_day(v)) for v in values.dropna()})
         elif column.role is Role.TEXT:
             states["text"][column.name] = text.TextModel.fit(values, seed=seed).to_dict()
+        elif column.role is Role.OPAQUE and (family := families.family_of(element.type, domains)) is not None:
+            states["opaque"][column.name] = {"kind": family, "state": families.fit(family, values, element.type, seed=seed, domains=domains)}
         elif column.role is Role.OPAQUE:
             states["opaque"][column.name] = {"kind": element.type.kind.value, "state": _opaque_model(values, element.type.kind, seed).to_dict()}
     # A first name or a city alone identifies nobody; a real (first, last) pair is never emitted.

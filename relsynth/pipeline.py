@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from relsynth.config import RelsynthConfig, TableMode
+from relsynth import preflight
+from relsynth.config import RelsynthConfig, TableMode, resolve_table_names
 from relsynth.generation import SyntheticDatabase, generate_stream
+from relsynth.identity import DatabaseIdentity
 from relsynth.interrupts import terminate_as_interrupt
 from relsynth.learning import train as learn
 from relsynth.loaders import load_frame
@@ -75,7 +77,34 @@ def train(
     config = (config or RelsynthConfig()).validated()
     if workspace is not None:
         check_workspace(Path(workspace), replace=replace_workspace)
-    run = learn(source_url, config=config, schemas=schemas, progress=progress)
+    source = preflight.probe_source(source_url, schemas)
+    schema, config = _read_source(source_url, source, config, schemas)
+    return _learn(source_url, source, schema, config, schemas=schemas, workspace=workspace, progress=progress, replace_workspace=replace_workspace)
+
+
+def _read_source(
+    source_url: str, source: preflight.SourceFacts, config: RelsynthConfig, schemas: list[str] | None
+) -> tuple[Schema, RelsynthConfig]:
+    """The source's schema (refused when it holds no table) and ``config`` with its table names
+    checked against it, before a single row is read."""
+    schema = introspect(source_url, schemas=schemas)
+    preflight.require_tables(schema, source_url, schemas)
+    return schema, resolve_table_names(config, schema, source.default_namespace)
+
+
+def _learn(
+    source_url: str,
+    source: preflight.SourceFacts,
+    schema: Schema,
+    config: RelsynthConfig,
+    *,
+    schemas: list[str] | None,
+    workspace: Path | str | None,
+    progress: Progress | None,
+    replace_workspace: bool = False,
+) -> Run:
+    run = learn(source_url, config=config, schemas=schemas, progress=progress, schema=schema)
+    run.source = source.identity.to_dict() if source.identity else None  # generate refuses to write it
     if workspace is not None:
         save_run(run, Path(workspace), replace=replace_workspace)
     return run
@@ -144,22 +173,35 @@ def clone(
     schemas: list[str] | None = None,
     replace: bool = False,
     schema_only: bool = False,
+    create_target: bool = False,
     progress: Progress | None = None,
     replace_workspace: bool = False,
 ) -> CloneResult:
-    """Learn ``source_url`` and write a synthetic clone into ``target_url``."""
+    """Learn ``source_url`` and write a synthetic clone into ``target_url``.
+
+    Everything that would make the clone fail on the target is checked before the source is read:
+    the target is not the source (whatever the URLs look like), exists (or is created with
+    ``create_target``), accepts new tables, and holds none of them unless ``replace``.
+    """
     config = (config or RelsynthConfig()).validated()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    if workspace is not None and not schema_only:
+        check_workspace(Path(workspace), replace=replace_workspace)
+    source = preflight.probe_source(source_url, schemas)
+    namespaces = preflight.namespaces_written(schemas, source.default_namespace)
+    sources = [source.identity] if source.identity else []
+    preflight.check_target(target_url, sources=sources, create=create_target, namespaces=namespaces)
+    full_schema, config = _read_source(source_url, source, config, schemas)
+    schema, warnings = without_excluded(full_schema, config)
     if schema_only:
-        schema, warnings = without_excluded(introspect(source_url, schemas=schemas), config)
         seconds["introspect"] = round(time.perf_counter() - started, 3)
         result = load((), target_url, schema=schema, replace=replace)  # all or nothing, as a full clone
         seconds["schema"] = round(time.perf_counter() - started - seconds["introspect"], 3)
         return CloneResult(rows={}, seconds=seconds, warnings=warnings + list(result.warnings))
-    run = train(
-        source_url, workspace=workspace, config=config, schemas=schemas, progress=progress, replace_workspace=replace_workspace
-    )
+    if not replace:
+        preflight.check_no_clashes(schema, target_url)
+    run = _learn(source_url, source, full_schema, config, schemas=schemas, workspace=workspace, progress=progress, replace_workspace=replace_workspace)
     seconds["train"] = round(time.perf_counter() - started, 3)
     return _generate_and_load(run, target_url, replace=replace, progress=progress, seconds=seconds, workspace=workspace)
 
@@ -171,10 +213,20 @@ def generate_into(
     scale: float | None = None,
     seed: int | None = None,
     replace: bool = False,
+    create_target: bool = False,
     progress: Progress | None = None,
 ) -> CloneResult:
-    """Generate from a saved run (no access to the source) and load into ``target_url``."""
+    """Generate from a saved run (no access to the source) and load into ``target_url``.
+
+    The target is checked first, as in ``clone``; the database the run was trained from, while it
+    is still there, is refused as a target.
+    """
     run = load_run(Path(workspace))
+    recorded = DatabaseIdentity.from_dict(run.source)
+    sources = [recorded] if recorded is not None and recorded.still_present() else []
+    preflight.check_target(target_url, sources=sources, create=create_target, namespaces=run.schema.namespaces)
+    if not replace:
+        preflight.check_no_clashes(without_excluded(run.schema, run.config)[0], target_url)
     return _generate_and_load(run, target_url, scale=scale, seed=seed, replace=replace, progress=progress, seconds={}, workspace=workspace)
 
 

@@ -6,6 +6,7 @@ and saved with the run so generation never needs the source.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -13,7 +14,8 @@ import pandas as pd
 
 from relsynth.config import ColumnRole, TableOverride
 from relsynth.errors import ConfigurationError
-from relsynth.schema.elements import Table, TypeKind
+from relsynth.schema.elements import Domain, QualifiedName, Table, TypeKind
+from relsynth.values import families as type_families
 from relsynth.values.identifying import IdentifyingKind, detect
 
 # A text column with more distinct values than this share of its rows is free text, not a category.
@@ -64,8 +66,10 @@ def _is_free_text(values: pd.Series) -> bool:
     return counts.size >= FREE_TEXT_MIN_DISTINCT or (counts.size >= LABEL_MIN_DISTINCT and (counts == 1).mean() > 0.5)
 
 
-def assign_roles(table: Table, sample: pd.DataFrame, override: TableOverride) -> tuple[ColumnPlan, ...]:
-    """One ColumnPlan per column of ``table``, in column order."""
+def assign_roles(
+    table: Table, sample: pd.DataFrame, override: TableOverride, domains: Mapping[QualifiedName, Domain] | None = None
+) -> tuple[ColumnPlan, ...]:
+    """One ColumnPlan per column of ``table``, in column order (``domains`` resolve domain types)."""
     fk_columns = {column for fk in table.foreign_keys for column in fk.constrained_columns}
     pk_columns = set(table.primary_key.constrained_columns) if table.primary_key else set()
     unique = _unique_columns(table)
@@ -96,6 +100,8 @@ def assign_roles(table: Table, sample: pd.DataFrame, override: TableOverride) ->
             plans.append(ColumnPlan(name, Role.TEXT, unique=is_unique))
         elif requested is ColumnRole.MODEL:
             plans.append(ColumnPlan(name, Role.MODEL))
+        elif type_families.family_of(column.type, domains) is not None:  # inet, bit(n), xml, ...: its own value model
+            plans.append(ColumnPlan(name, Role.OPAQUE, unique=is_unique))
         elif kind in KEY_KINDS and (name in pk_columns and len(pk_columns) == 1 or is_unique and kind is not TypeKind.TEXT):
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
         elif kind in (TypeKind.UUID, TypeKind.BINARY):
@@ -104,7 +110,7 @@ def assign_roles(table: Table, sample: pd.DataFrame, override: TableOverride) ->
             plans.append(ColumnPlan(name, Role.IDENTIFYING, detected, unique=is_unique))
         elif is_unique and kind in KEY_KINDS:
             plans.append(ColumnPlan(name, Role.KEY, unique=True))
-        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values):
+        elif kind in (TypeKind.TEXT, TypeKind.OTHER) and _is_free_text(values) and type_families.untyped_kind(column.type, values) is None:
             plans.append(ColumnPlan(name, Role.TEXT))
         elif kind is TypeKind.JSON and _is_free_text(values.map(str, na_action="ignore")):
             plans.append(ColumnPlan(name, Role.OPAQUE))

@@ -123,6 +123,7 @@ class Run:
     holdout: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)  # real rows kept out of training
     training_seconds: dict[str, float] = field(default_factory=dict)
     privacy: dict[str, Any] | None = None  # the DP accountant's state (relsynth.privacy), when trained with DP
+    source: dict[str, Any] | None = None  # the source's identity (relsynth.identity): never a target
 
     def fk_id(self, fk: Any) -> int:
         return self.schema.foreign_keys.index(fk)
@@ -219,6 +220,7 @@ def save_run(run: Run, workspace: Path, *, replace: bool = False) -> None:
         "config": _config_to_dict(run.config),
         "training_seconds": run.training_seconds,
         "privacy": run.privacy,
+        "source": run.source,
         "tables": artifacts,
     }
     (workspace / "run.json").write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
@@ -264,4 +266,5 @@ def load_run(workspace: Path) -> Run:
         holdout=holdout,
         training_seconds=document.get("training_seconds", {}),
         privacy=document.get("privacy"),
+        source=document.get("source"),
     )

@@ -4,6 +4,10 @@ Each server engine comes from a URL in the environment (``RELSYNTH_TEST_POSTGRES
 ``RELSYNTH_TEST_MARIADB_URL``), else from testcontainers where a Docker engine answers; otherwise
 its tests are skipped, except under ``CI=true`` where a missing engine fails the run.
 Each test gets databases of its own (``make_database``), dropped afterwards.
+
+The shared datasets are found through ``RELSYNTH_DATASETS``, else ``../shared/datasets`` beside the
+repository. Whatever a test needs and cannot find (a server, a dataset, ``psql``, an extra, a browser)
+skips it with a message that says where it looked, or fails it under ``CI=true``: CI never skips.
 """
 
 from __future__ import annotations
@@ -18,14 +22,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fixtures import unavailable
 from sqlalchemy.engine import URL, make_url
 
 from relsynth.connections import parse_url
 
-DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+DATASETS = Path(os.environ.get("RELSYNTH_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 DATASET_NAMES = ("pagila", "chinook", "northwind", "hr", "berka", "stats")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
 _ENV = {"postgresql": "RELSYNTH_TEST_POSTGRES_URL", "mysql": "RELSYNTH_TEST_MARIADB_URL"}
 
 
@@ -55,19 +58,13 @@ def _server_url(engine: str) -> Iterator[URL]:
         if found is not None:
             url, container = found
     if not url:
-        message = f"no {engine} server: set {_ENV[engine]} (or run a Docker engine for testcontainers)"
-        if IN_CI:
-            pytest.fail(message + " - CI=true requires every engine")
-        pytest.skip(message)
+        unavailable(f"no {engine} server: set {_ENV[engine]} (or run a Docker engine for testcontainers)")
     probe = sa.create_engine(parse_url(url))
     try:
         with probe.connect():
             pass
     except Exception as exc:
-        message = f"{engine} server at {make_url(url).render_as_string(hide_password=True)} is unreachable: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{engine} server at {make_url(url).render_as_string(hide_password=True)} is unreachable: {exc}")
     finally:
         probe.dispose()  # a pooled connection left to the GC warns (and warnings are errors)
     yield parse_url(url)
@@ -151,10 +148,10 @@ def load_dataset(postgres_server: URL) -> Callable[[str], str]:
 
     def load(name: str) -> str:
         if not (DATASETS / name / "load.sh").exists():
-            message = f"dataset {name} not found under {DATASETS}"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
+            unavailable(
+                f"dataset {name} not found: looked for {DATASETS / name / 'load.sh'} "
+                "(set RELSYNTH_DATASETS to the folder that holds the shared datasets)"
+            )
         lock = open(f"/tmp/relsynth-dataset-{name}.lock", "w")  # xdist workers load each dataset once
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -167,7 +164,7 @@ def load_dataset(postgres_server: URL) -> Callable[[str], str]:
     def _load_if_missing(name: str) -> None:
         if not _dataset_loaded(postgres_server, name):
             if shutil.which("psql") is None:
-                pytest.skip("psql is needed to load the shared datasets")
+                unavailable("psql is needed to load the shared datasets: not found on PATH")
             env = dict(os.environ)
             env.update(
                 PGHOST=postgres_server.host or "127.0.0.1",

@@ -1,4 +1,4 @@
-"""Load a ``schemas/*.sql`` topology fixture into a database URL.
+"""Load a ``schemas/*.sql`` topology fixture into a database URL; say what a test lacks.
 
 ``schemas/<name>.sql`` is PostgreSQL; ``schemas/sqlite/<name>.sql`` and ``schemas/mysql/<name>.sql``
 are the variants for the other engines, present only for some fixtures. Import it from tests as
@@ -7,13 +7,35 @@ are the variants for the other engines, present only for some fixtures. Import i
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip the test for a missing requirement; under CI=true fail it instead."""
+    if IN_CI:
+        pytest.fail(f"{message} - CI=true requires it")
+    pytest.skip(message)
+
+
+def require_module(name: str, extra: str) -> ModuleType:
+    """Import an optional dependency, or skip (fail under CI) naming the extra that installs it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        unavailable(f"{name} is not installed: pip install 'relsynth[{extra}]'")
 
 
 def fixture_path(name: str, dialect: str) -> Path:

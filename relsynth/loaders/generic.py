@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection
 from relsynth.engines import Capabilities
 from relsynth.errors import LoadError
 from relsynth.schema.elements import Column, QualifiedName, TypeKind
+from relsynth.values.families import family_of
 
 # Rows per executemany call; fewer when the columns would exceed the engine's bind-parameter limit.
 _MAX_BATCH_ROWS = 5000
@@ -31,6 +33,7 @@ _VALUE_PREVIEW = 80
 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite storage formats, so its types read them back
 _SQLITE_TIME = "%H:%M:%S.%f"
+_SPATIAL = frozenset({"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"})
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -153,9 +156,13 @@ def _interval_values(series: pd.Series, declared: str) -> list[Any]:
 def _driver_values(series: pd.Series, column: Column, caps: Capabilities, declared: str) -> list[Any]:
     """The non-null ``series`` converted to what the driver binds for ``column``."""
     kind = column.type.kind
+    if declared.startswith("bit"):  # MySQL's BIT(n) binds an integer, not the text of its bits
+        return [int(str(value), 2) if str(value) else 0 for value in series.tolist()]
     if kind is TypeKind.INTEGER:
         if pd.api.types.is_float_dtype(series.dtype):
             series = series.astype(np.int64)
+        if not caps.binds_decimal and pd.api.types.is_unsigned_integer_dtype(series.dtype):
+            return [str(value) for value in series.tolist()]  # sqlite3 binds 64-bit signed integers only
         return [int(value) for value in series.tolist()]
     if kind is TypeKind.FLOAT:
         return [float(value) for value in series.tolist()]
@@ -190,7 +197,8 @@ def _driver_values(series: pd.Series, column: Column, caps: Capabilities, declar
         return [value.tolist() if isinstance(value, np.ndarray) else list(value) for value in series.tolist()]
     if kind is TypeKind.BINARY:
         return [bytes(value) for value in series.tolist()]
-    return [value if type(value) is str else str(value) for value in series.tolist()]
+    # Numbers stay numbers: a SQLite column declared without a type stores them as given.
+    return [value if type(value) in (str, int, float) else str(value) for value in series.tolist()]
 
 
 def _as_date(value: object) -> dt.date:
@@ -231,7 +239,9 @@ def column_values(
 
 def _declared_types(connection: Connection, target: QualifiedName) -> dict[str, str]:
     """The target's declared column types, lower-cased (only read when the mapping depends on them)."""
-    columns = sa.inspect(connection).get_columns(target.name, schema=target.schema)
+    with warnings.catch_warnings():  # MySQL's spatial types are unknown to SQLAlchemy: "null" is enough here
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        columns = sa.inspect(connection).get_columns(target.name, schema=target.schema)
     return {column["name"]: str(column["type"]).lower() for column in columns}
 
 
@@ -246,7 +256,9 @@ def insert_frame(
     caps: Capabilities,
 ) -> int:
     declared: dict[str, str] = {}
-    if not caps.native_interval and any(column.type.kind is TypeKind.INTERVAL for column in columns):
+    if not caps.native_interval and any(column.type.kind is TypeKind.INTERVAL for column in columns) or any(
+        family_of(column.type) in ("bit", "spatial") for column in columns
+    ):
         declared = _declared_types(connection, target)
     converted = [
         column_values(
@@ -257,7 +269,7 @@ def insert_frame(
         for column in columns
     ]
     rows = list(zip(*converted, strict=True))
-    statement = _insert_sql(connection, columns, target)
+    statement = _insert_sql(connection, columns, target, declared)
     batch = max(1, min(_MAX_BATCH_ROWS, caps.max_bind_parameters // max(1, len(columns))))
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
@@ -268,14 +280,18 @@ def insert_frame(
     return len(rows)
 
 
-def _insert_sql(connection: Connection, columns: Sequence[Column], target: QualifiedName) -> str:
+def _insert_sql(connection: Connection, columns: Sequence[Column], target: QualifiedName, declared: dict[str, str]) -> str:
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote_identifier(column.name) for column in columns)
     style = connection.dialect.paramstyle
     marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
     if marker is None:
         raise LoadError(f"cannot load into table {target}: the driver's parameter style {style!r} is not supported")
-    sql = f"INSERT INTO {quote_name(connection, target)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
+    # A spatial column takes its value as WKT through ST_GeomFromText.
+    # (SQLAlchemy reflects MySQL's spatial types as NullType, declared "null".)
+    spatial = {c.name for c in columns if family_of(c.type) == "spatial" and declared.get(c.name) in (*_SPATIAL, "null")}
+    markers = [f"ST_GeomFromText({marker})" if c.name in spatial else marker for c in columns]
+    sql = f"INSERT INTO {quote_name(connection, target)} ({names}) VALUES ({', '.join(markers)})"
     if style in ("format", "pyformat"):  # a literal % in an identifier must be doubled
         head, _, tail = sql.partition(" VALUES ")
         sql = head.replace("%", "%%") + " VALUES " + tail

@@ -180,6 +180,8 @@ def _kind_renderer(column_type: ColumnType) -> Callable[[pd.Series], list[str]]:
 
 
 def _render_integer(series: pd.Series) -> list[str]:
+    if pd.api.types.is_unsigned_integer_dtype(series.dtype):  # beyond int64 (MySQL's BIGINT UNSIGNED)
+        return list(map(str, series.tolist()))
     if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_float_dtype(series.dtype):
         return list(map(str, series.to_numpy(dtype=np.int64).tolist()))
     return [str(int(value)) for value in series.tolist()]

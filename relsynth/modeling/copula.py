@@ -37,7 +37,7 @@ class BinCopula:
         scores = pd.DataFrame({
             i: ndtri(np.clip(encoders[i].bin_positions(frame[encoders[i].spec.name]), _EDGE, 1 - _EDGE)) for i in columns
         })
-        correlation = scores.corr(min_periods=MIN_PAIRED_ROWS).fillna(0.0).to_numpy()
+        correlation = scores.corr(min_periods=MIN_PAIRED_ROWS).fillna(0.0).to_numpy(copy=True)  # pandas 3 hands out read-only views
         np.fill_diagonal(correlation, 1.0)
         # pairwise estimates need not form a valid correlation matrix: the nearest one that does
         values, vectors = np.linalg.eigh(correlation)

@@ -235,6 +235,11 @@ def _from_numbers(values: np.ndarray, spec: ColumnSpec, step: float | None) -> p
     """Numbers (already rounded to the step, NaN = NULL) as the kind's decoded dtype."""
     null = np.isnan(values)
     kind = spec.kind
+    if kind is TypeKind.INTEGER and np.nanmax(values, initial=0) >= 2.0**63:  # MySQL's BIGINT UNSIGNED
+        unsigned = np.minimum(np.where(null, 0, values), np.nextafter(2.0**64, 0))
+        out = pd.array(unsigned.astype(np.uint64), dtype="UInt64")
+        out[null] = pd.NA
+        return pd.Series(out, name=spec.name)
     if kind is TypeKind.INTEGER:
         out = pd.array(np.where(null, 0, values).astype(np.int64), dtype="Int64")
         out[null] = pd.NA

@@ -150,8 +150,8 @@ def _text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(values):
         present = values.dropna()
         if (present == np.floor(present)).all():
-            return values.astype("Int64").astype(str)
-    return values.map(str)
+            values = values.astype("Int64")
+    return values.astype(object).map(str)  # object first: pandas 3 maps a string column's NULLs to NaN
 
 
 def _priority(frame: pd.DataFrame, seed: int) -> np.ndarray:

@@ -13,12 +13,13 @@ from relsynth.reporting.privacy import Privacy, compute_privacy
 from relsynth.reporting.render_html import render_html
 from relsynth.reporting.render_terminal import render_terminal
 from relsynth.reporting.report import Report, TableReport, assemble, build_report
-from relsynth.reporting.thresholds import KNOWN, check_thresholds, parse_threshold
+from relsynth.reporting.thresholds import KNOWN, Gate, check_thresholds, evaluate, parse_threshold
 
 __all__ = [
     "KNOWN",
     "Detection",
     "Fidelity",
+    "Gate",
     "IntegrityIssue",
     "Privacy",
     "Report",
@@ -30,6 +31,7 @@ __all__ = [
     "compute_detection",
     "compute_fidelity",
     "compute_privacy",
+    "evaluate",
     "parse_threshold",
     "render_html",
     "render_terminal",

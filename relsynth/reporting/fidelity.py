@@ -321,17 +321,21 @@ def compute_fidelity(
         if not shapes:
             continue
         r, s = _prepared(r_frame, shapes), _prepared(s_frame, shapes)
+        # An empty synthetic table reproduces nothing of a non-empty source: 0, not "n/a".
+        empty = s_frame.empty and not r_frame.empty
         for name, shape in shapes.items():
             if shape.continuous:
                 score, metric = ks_complement(r[name], s[name]), "KSComplement"
             else:
                 score, metric = tv_complement(r[name], s[name]), "TVComplement"
+            score = 0.0 if empty else score
             if not math.isnan(score):
                 hist = _histogram(r[name], s[name], shape)
                 shapes_out.append(ColumnShape(table.name, name, shape.value, metric, score, hist))
         names = list(shapes)[:MAX_PAIR_COLUMNS]
         for a, b in itertools.combinations(names, 2):
             metric, score, ra, sa_ = pair_score(r, s, a, b, shapes[a], shapes[b])
+            score = 0.0 if empty else score
             if not math.isnan(score):
                 pairs_out.append(PairTrend(table.name, a, b, metric, score, ra, sa_))
 
@@ -384,10 +388,12 @@ def _intertable(schema, fk, real, synthetic, parent_columns) -> list[IntertableT
         return []
     shapes = {PARENT_PREFIX + c: p_shapes[c] for c in p_names} | {c: c_shapes[c] for c in c_names}
     r, s = _prepared(joined_r, shapes), _prepared(joined_s, shapes)
+    empty = joined_s.empty and not joined_r.empty
     out = []
     for p in p_names:
         for c in c_names:
             metric, score, _, _ = pair_score(r, s, PARENT_PREFIX + p, c, p_shapes[p], c_shapes[c])
+            score = 0.0 if empty else score
             if not math.isnan(score):
                 out.append(IntertableTrend(fk.label, p, c, metric, score))
     return out

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlglot.errors
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -62,6 +63,21 @@ def null_counts(connection: Connection, table: Table, columns: tuple[str, ...]) 
     sums = [sa.func.coalesce(sa.func.sum(sa.case((t.c[c].is_(None), 1), else_=0)), 0) for c in columns]
     row = connection.execute(sa.select(*sums).select_from(t)).one()
     return {c: int(v) for c, v in zip(columns, row, strict=True)}
+
+
+def in_dialect(sqltext: str, source: str, target: str) -> str:
+    """A CHECK written for the ``source`` engine, as the ``target`` engine reads it.
+
+    Identifier quoting differs (``"a"`` is a column on PostgreSQL and SQLite, a string on
+    MariaDB), so a clone on another engine is checked with the translated text.
+    """
+    if source == target:
+        return sqltext
+    from relsynth.engines import capabilities_for
+    from relsynth.schema.ddl import _any_array_to_in  # the DDL's own rewrite of PostgreSQL's = ANY (ARRAY[...])
+
+    tree = sqlglot.parse_one(sqltext, read=capabilities_for(source).sqlglot_dialect).transform(_any_array_to_in)
+    return tree.sql(dialect=capabilities_for(target).sqlglot_dialect, unsupported_level=sqlglot.errors.ErrorLevel.RAISE)
 
 
 def check_count(connection: Connection, table: Table, sqltext: str) -> int:
@@ -168,9 +184,9 @@ def check_integrity(engine: Engine, connection: Connection, schema: Schema) -> t
             label = check.name or check.sqltext
             try:
                 with engine.connect() as own:
-                    n = check_count(own, table, check.sqltext)
+                    n = check_count(own, table, in_dialect(check.sqltext, schema.dialect, own.dialect.name))
                     own.rollback()
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, sqlglot.errors.SqlglotError) as exc:
                 reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
                 log.warning("cannot evaluate CHECK %s on %s: %s", label, table.name, reason)
                 issues.append(IntegrityIssue(table.name, "unchecked", label, 0, f"not evaluable on the target: {reason}"))

@@ -5,13 +5,17 @@ from __future__ import annotations
 from html import escape
 
 from relsynth.reporting import svg
+from relsynth.reporting.glossary import GLOSSARY
 from relsynth.reporting.report import Report
+from relsynth.reporting.thresholds import Gate, evaluate
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:130px}
-.card b{display:block;font-size:22px}.pass{color:#1a7f37}.fail{color:#c62828}
+.card b{display:block;font-size:22px}.card.pass{border-color:#1a7f37;background:#f0faf2}
+.card.fail{border-color:#c62828;background:#fdf0f0}.pass{color:#1a7f37}.fail{color:#c62828}
+.card small{display:block;color:#555}dt{font-weight:600;margin-top:6px}dd{margin-left:16px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e3e3e3;padding:3px 8px;text-align:right}
 td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:8px}
 svg .t{font-size:11px;font-weight:600}svg .a{font-size:9px;fill:#555}svg .n{font-size:11px}
@@ -24,22 +28,23 @@ def _f(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _card(name: str, value: str, hint: str = "", status: str = "") -> str:
-    return f'<div class="card {status}"><span>{escape(name)}</span><b>{escape(value)}</b><small>{escape(hint)}</small></div>'
+def _card(name: str, value: str, hint: str = "", status: str = "", key: str = "") -> str:
+    meaning = f' title="{escape(GLOSSARY[key])}"' if key in GLOSSARY else ""
+    return (f'<div class="card {status}"{meaning}><span>{escape(name)}</span><b>{escape(value)}</b>'
+            f'<small>{escape(hint)}</small></div>')
 
 
-def render_html(report: Report, *, failures: list[str] | None = None) -> str:
-    """The whole report; ``failures`` (from ``check_thresholds``) adds the pass/fail verdict."""
+def render_html(report: Report, *, gate: Gate | None = None) -> str:
+    """The whole report with its verdict; ``gate`` (from ``evaluate``) else the default limits."""
+    gate = gate if gate is not None else evaluate(report)
     fig = report.figures
-    failing = {f.split(" ", 1)[0] for f in failures or []}
     out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>relsynth report</title>"
            f"<style>{_CSS}</style></head><body>",
            f"<h1>relsynth report</h1><p>target <code>{escape(report.target)}</code> against source "
            f"<code>{escape(report.source)}</code>; seed {report.seed}, up to {report.sample_rows} rows per table, "
            f"{report.seconds:.1f} s.</p>"]
-    if failures is not None:
-        verdict = "PASS" if not failures else "FAIL"
-        out.append(f'<p class="{verdict.lower()}"><b>{verdict}</b> {escape("; ".join(failures))}</p>')
+    verdict = "PASS" if gate.passed else "FAIL"
+    out.append(f'<p class="{verdict.lower()}"><b>{verdict}</b> {escape("; ".join(gate.failures))}</p>')
     cards = [
         ("quality", _f(fig["quality"]), "1 = same distributions"),
         ("column shapes", _f(fig["column_shapes"]), ""),
@@ -48,41 +53,86 @@ def render_html(report: Report, *, failures: list[str] | None = None) -> str:
         ("intertable trends", _f(fig["intertable_trends"]), ""),
         ("detection", _f(fig["detection"]), "0.5 = indistinguishable"),
         ("integrity violations", str(report.integrity_violations), "0 expected"),
+        ("missing tables", _f(fig["missing_tables"], 0), ""),
+        ("empty tables", _f(fig["empty_tables"], 0), ""),
+        ("tables off scale", _f(fig["tables_off_scale"], 0), ""),
+        ("row-count difference", _f(fig["row_count_difference"]), "0 = expected rows"),
         ("schema differences", "n/a" if report.schema_differences is None else str(len(report.schema_differences)), ""),
         ("exact matches", _f(fig["exact_match_share"]), f"source duplicates {_f(fig['source_duplicate_share'])}"),
+        ("exact-match excess", _f(fig["exact_match_excess"]), "largest table's, 0 ideal"),
         ("verbatim identifiers", str(int(fig["verbatim_identifiers"] or 0)), ""),
         ("DCR share", _f(fig["dcr_share"]), "0.5 ideal"),
         ("MIA advantage", _f(fig["mia_advantage"]), "0 ideal"),
         ("epsilon", _f(fig["epsilon"], 2), "differential privacy"),
+        ("utility", _f(fig["utility"]), "worst TSTR / TRTR, 1 ideal"),
     ]
     keys = ["quality", "column_shapes", "column_pair_trends", "cardinality", "intertable_trends", "detection",
-            "integrity_violations", "schema_differences", "exact_match_share", "verbatim_identifiers", "dcr_share",
-            "mia_advantage", "epsilon"]
+            "integrity_violations", "missing_tables", "empty_tables", "tables_off_scale", "row_count_difference",
+            "schema_differences", "exact_match_share", "exact_match_excess", "verbatim_identifiers", "dcr_share",
+            "mia_advantage", "epsilon", "utility"]
     out.append('<h2>Summary</h2><div class="cards">')
     for key, (name, value, hint) in zip(keys, cards, strict=True):
-        status = "fail" if key in failing else ("pass" if failures is not None else "")
-        out.append(_card(name, value, hint, status))
+        limit = gate.limit_text(key)
+        out.append(_card(name, value, f"{hint}; limit {limit}" if hint and limit else hint or (f"limit {limit}" if limit else ""),
+                         gate.status(key) or "", key))
     out.append("</div>")
     out.append(f'<p class="legend">legend:<span style="background:{svg.REAL}"></span>real<span style="background:{svg.SYNTH}"></span>synthetic</p>')
-    out.append("<h2>Tables</h2><table><tr><th>table</th><th>rows source</th><th>rows target</th><th>sampled</th>"
-               "<th>shapes</th><th>pairs</th><th>detection</th><th>violations</th><th>exact match</th><th>DCR</th>"
-               "<th>MIA</th><th>verbatim ids</th></tr>")
-    for t in report.tables:
-        out.append(f"<tr><td><a href='#t-{escape(str(t.name))}'>{escape(str(t.name))}</a></td><td>{t.source_rows}</td>"
-                   f"<td>{t.target_rows}</td><td>{t.source_sample}/{t.target_sample}</td><td>{_f(t.column_shapes)}</td>"
-                   f"<td>{_f(t.column_pair_trends)}</td><td>{_f(t.detection)}</td><td>{t.integrity_violations}</td>"
-                   f"<td>{_f(t.exact_match_share)}</td><td>{_f(t.dcr_share)}</td><td>{_f(t.mia_advantage)}</td>"
-                   f"<td>{t.verbatim_identifiers}</td></tr>")
-    out.append("</table>")
+    out.append(_tables(report))
     nodes = [str(t.name) for t in report.tables]
     if nodes:
         out.append("<h2>Foreign-key graph</h2>" + svg.graph(nodes, report.foreign_keys))
     out.append(_integrity(report))
+    out.append(_utility(report))
     for t in report.tables:
         out.append(_table_section(report, t))
     if report.notes:
         out.append("<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
+    out.append(_glossary(fig))
     out.append("</body></html>")
+    return "".join(out)
+
+
+def _utility(report: Report) -> str:
+    """Each target's score trained on real rows (TRTR) against trained on the clone (TSTR)."""
+    if not report.utility:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(u.table)}.{escape(u.target)}</td><td>{escape(u.metric)}</td><td>{_f(u.real)}</td>"
+        f"<td>{_f(u.synthetic)}</td><td>{_f(u.ratio)}</td><td>{_f(u.ci_low, 2)} to {_f(u.ci_high, 2)}</td>"
+        f"<td>{_f(u.importance_correlation, 2)}</td><td>{u.test_rows}</td></tr>"
+        for u in report.utility
+    )
+    chart = svg.bars([f"{u.table}.{u.target}" for u in report.utility], [max(u.real, 0.0) for u in report.utility],
+                     [max(u.synthetic, 0.0) for u in report.utility], title="utility: trained on real vs on the clone",
+                     width=max(300, 90 * len(report.utility)))
+    return ("<h2>Utility (train synthetic, test real)</h2><table><tr><th>target</th><th>metric</th><th>real (TRTR)</th>"
+            "<th>clone (TSTR)</th><th>ratio</th><th>95% interval</th><th>importance rho</th><th>test rows</th></tr>"
+            f"{rows}</table><div class='charts'>{chart}</div>")
+
+
+def _glossary(figures) -> str:
+    """What each figure on the page means, and which way is good."""
+    items = "".join(f"<dt id='g-{escape(name)}'>{escape(name)}</dt><dd>{escape(GLOSSARY[name])}</dd>" for name in figures)
+    return f"<h2>Glossary</h2><dl class='glossary'>{items}</dl>"
+
+
+def _tables(report: Report) -> str:
+    out = ["<h2>Tables</h2><table><tr><th>table</th><th>rows source</th><th>rows target</th><th>rows expected</th><th>sampled</th>"
+               "<th>shapes</th><th>pairs</th><th>detection</th><th>violations</th><th>exact match</th><th>DCR</th>"
+               "<th>MIA</th><th>verbatim ids</th></tr>"]
+    for t in report.tables:
+        rows_class = " class='fail'" if t.row_status in ("empty", "off_scale") else ""
+        expected = "n/a" if t.expected_rows is None else f"{t.expected_rows:.0f}"
+        out.append(f"<tr><td><a href='#t-{escape(str(t.name))}'>{escape(str(t.name))}</a></td><td>{t.source_rows}</td>"
+                   f"<td{rows_class}>{t.target_rows}</td><td>{expected}</td><td>{t.source_sample}/{t.target_sample}</td><td>{_f(t.column_shapes)}</td>"
+                   f"<td>{_f(t.column_pair_trends)}</td><td>{_f(t.detection)}</td><td>{t.integrity_violations}</td>"
+                   f"<td>{_f(t.exact_match_share)}</td><td>{_f(t.dcr_share)}</td><td>{_f(t.mia_advantage)}</td>"
+                   f"<td>{t.verbatim_identifiers}</td></tr>")
+    missing = [c for c in report.completeness.tables if c.status == "missing"] if report.completeness else []
+    for c in missing:
+        out.append(f"<tr><td>{escape(str(c.table))}</td><td>{c.source_rows}</td><td class='fail'>missing</td>"
+                   f"<td>{c.expected_rows:.0f}</td>" + "<td></td>" * 8 + "</tr>")
+    out.append("</table>")
     return "".join(out)
 
 

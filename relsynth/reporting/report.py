@@ -11,26 +11,34 @@ import json
 import logging
 import math
 import time
+import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from relsynth.connections import create_engine, read_snapshot, redact
+from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
-from relsynth.reporting.integrity import IntegrityIssue, check_integrity
+from relsynth.reporting.integrity import IntegrityIssue, check_integrity, row_count
+from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
 from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
+from relsynth.reporting.utility import Utility, UtilityScore, compute_utility, read_frames, tables_needed
 from relsynth.schema.elements import QualifiedName, Schema
 
 log = logging.getLogger(__name__)
 
 # The violations that count against integrity ("unchecked" CHECKs are listed, not counted).
 VIOLATION_KINDS = ("orphans", "duplicate_key", "not_null", "check", "sequence_behind")
+# Tables with fewer synthetic rows seen are left out of the exact-match excess: one matching row
+# of a 12-row table is already 8 points.
+MIN_EXCESS_ROWS = 30
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class TableReport:
     dcr_share: float | None
     mia_advantage: float | None
     verbatim_identifiers: int
+    expected_rows: float | None = None  # source rows x scale (see Report.completeness)
+    row_status: str = "ok"  # ok | empty | off_scale
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class Report:
     schema_differences: tuple[str, ...] | None  # None when the target could not be introspected
     foreign_keys: tuple[tuple[str, str, str], ...]  # (child, parent, label): the FK graph
     notes: tuple[str, ...] = ()
+    completeness: Completeness | None = None  # every source table's expected and actual rows
+    utility: tuple[UtilityScore, ...] = ()  # train on the clone, test on held-out real rows
 
     @property
     def integrity_violations(self) -> int:
@@ -80,7 +92,8 @@ class Report:
     def figures(self) -> dict[str, float | None]:
         """Every headline figure by its threshold name (see ``relsynth.reporting.thresholds``)."""
         props = self.fidelity.property_scores
-        row_gap = sum(abs(t.target_rows - t.source_rows) for t in self.tables)
+        counts = self.completeness or assess({t.name: t.source_rows for t in self.tables},
+                                             {t.name: t.target_rows for t in self.tables})
         return {
             "quality": self.fidelity.quality,
             "column_shapes": props["column_shapes"],
@@ -91,14 +104,26 @@ class Report:
             "integrity_violations": float(self.integrity_violations),
             "orphans": float(sum(i.count for i in self.integrity if i.kind == "orphans")),
             "schema_differences": None if self.schema_differences is None else float(len(self.schema_differences)),
-            "row_count_difference": float(row_gap),
+            "missing_tables": float(counts.count("missing")),
+            "empty_tables": float(counts.count("empty")),
+            "tables_off_scale": float(counts.count("off_scale")),
+            "row_count_difference": counts.row_count_difference,
             "exact_match_share": self.privacy.exact_match_share,
             "source_duplicate_share": self.privacy.source_duplicate_share,
+            "exact_match_excess": self.exact_match_excess,
             "verbatim_identifiers": float(self.privacy.verbatim_identifiers),
             "dcr_share": self.privacy.dcr_share,
             "mia_advantage": self.privacy.mia_advantage,
             "epsilon": self.privacy.epsilon,
+            "utility": min((u.ratio for u in self.utility if u.ratio is not None), default=None),
         }
+
+    @property
+    def exact_match_excess(self) -> float | None:
+        """The largest share of a table's synthetic rows equal to a source row beyond the source's own duplicates."""
+        values = [t.exact_match_share - (t.source_duplicate_share or 0.0) for t in self.tables
+                  if t.exact_match_share is not None and t.target_sample >= MIN_EXCESS_ROWS]
+        return max(values) if values else None
 
     def to_dict(self) -> dict[str, Any]:
         data = _plain(self)
@@ -151,8 +176,17 @@ def assemble(
     sample_rows: int = 0,
     seconds: float = 0.0,
     notes: Sequence[str] = (),
+    completeness: Completeness | None = None,
+    utility: Sequence[UtilityScore] = (),
 ) -> Report:
-    """Put computed parts together into a Report (also usable without databases)."""
+    """Put computed parts together into a Report (also usable without databases).
+
+    ``completeness`` covers every source table, missing ones included; without it the row
+    counts of ``schema``'s tables are checked against a scale inferred from them.
+    """
+    if completeness is None:
+        completeness = assess({t.name: (source_rows or {}).get(t.name, 0) for t in schema.tables},
+                              {t.name: (target_rows or {}).get(t.name, 0) for t in schema.tables})
     det = {d.table: d.accuracy for d in detection}
     priv = {p.table: p for p in privacy.tables}
     tables = []
@@ -160,6 +194,7 @@ def assemble(
         p = priv.get(table.name)
         sr = (source_rows or {}).get(table.name, 0)
         tr = (target_rows or {}).get(table.name, 0)
+        count = completeness.of(table.name)
         tables.append(
             TableReport(
                 table.name, sr, tr,
@@ -169,12 +204,13 @@ def assemble(
                 p.exact_match_share if p else None, p.source_duplicate_share if p else None,
                 p.dcr_share if p else None, p.mia_advantage if p else None,
                 p.verbatim_identifiers if p else 0,
+                count.expected_rows if count else None, count.status if count else "ok",
             )
         )
     present = set(schema.table_names)
     fks = tuple((str(fk.table), str(fk.referred_table), fk.label) for fk in schema.foreign_keys if fk.referred_table in present)
     return Report(source, target, seed, sample_rows, seconds, tuple(tables), fidelity, detection, privacy,
-                  integrity, schema_differences, fks, tuple(notes))
+                  integrity, schema_differences, fks, tuple(notes), completeness, tuple(utility))
 
 
 def _introspect(url: str) -> Schema:
@@ -183,7 +219,27 @@ def _introspect(url: str) -> Schema:
     return introspect(url)
 
 
-def build_report(
+def build_report(source_url: str, target_url: str, **options: Any) -> Report:
+    """Measure the clone at ``target_url`` against ``source_url``; both are only read.
+
+    Options as ``measure``'s. A warning a library (pandas, scikit-learn, SciPy) raises while
+    measuring is not printed raw: each distinct one becomes a one-line note in the report.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = measure(source_url, target_url, **options)
+    notes = list(dict.fromkeys(_warning_note(w) for w in caught))
+    return dataclasses.replace(report, notes=report.notes + tuple(notes)) if notes else report
+
+
+def _warning_note(caught: warnings.WarningMessage) -> str:
+    parts = Path(caught.filename).parts
+    origin = parts[parts.index("site-packages") + 1] if "site-packages" in parts[:-1] else Path(caught.filename).stem
+    message = str(caught.message).strip().splitlines()[0] if str(caught.message).strip() else caught.category.__name__
+    return f"library notice ({origin}, {caught.category.__name__}): {message[:200]}"
+
+
+def measure(
     source_url: str,
     target_url: str,
     *,
@@ -196,10 +252,23 @@ def build_report(
     epsilon: float | None = None,
     delta: float | None = None,
     progress=None,
+    scale: float | None = None,
+    scale_basis: str = "given",
+    modes: Mapping[QualifiedName, str] | None = None,
+    utility_targets: Sequence[str] = (),
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
 
     ``copied``: tables the run copied as reference data; they are left out of the exact-match share.
+
+    ``scale`` (rows in the clone per source row; inferred from the clone when None, and said so
+    in the notes), ``scale_basis`` (where the scale came from: given | workspace) and ``modes``
+    (each table's mode in the run: synthesize | copy | empty | exclude) set the row counts each
+    table should have; a missing or empty table fails the report's default gate.
+
+    ``utility_targets`` ("table.column") are predicted by a model trained on the clone and one
+    trained on the real rows, both tested on the ``holdout``; without them one target is proposed
+    per table with held-out rows.
 
     ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
     """
@@ -228,7 +297,9 @@ def build_report(
         if progress is not None:
             progress(what, step, total)
 
-    src_engine, tgt_engine = create_engine(source_url), create_engine(target_url)
+    src_engine, tgt_engine = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
+    # utility reads whole tables: those with held-out rows, their parents and their children
+    utility_tables = tables_needed(shared, [n for n in holdout if n in shared.table_names]) if holdout else []
     try:
         real: dict[QualifiedName, TableSample] = {}
         synth: dict[QualifiedName, TableSample] = {}
@@ -238,6 +309,8 @@ def build_report(
             for table in tables:
                 real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
                 tick(f"read source {table.name}")
+            missing_rows = {t.name: row_count(connection, t) for t in schema.tables if t.name not in target_names}
+            real_whole = read_frames(connection, shared, utility_tables, notes)
             for fk in shared.foreign_keys:
                 if fk.referred_table in real:
                     cardinality[fk.label] = (cardinality_histogram(connection, shared, fk),)
@@ -255,10 +328,18 @@ def build_report(
                     cardinality[fk.label] = (cardinality[fk.label][0], cardinality_histogram(connection, shared, fk))
             integrity = check_integrity(tgt_engine, connection, shared)
             tick("integrity")
+            synth_whole = read_frames(connection, shared, utility_tables, [])
     finally:
         src_engine.dispose()
         tgt_engine.dispose()
 
+    source_rows = {t.name: real[t.name].rows if t.name in real else missing_rows[t.name] for t in schema.tables}
+    completeness = assess(source_rows, {n: s.rows for n, s in synth.items()}, scale=scale, basis=scale_basis,
+                          modes=modes, copied=copied)
+    notes.extend(_completeness_notes(completeness))
+    if holdout is not None:  # rows from the workspace: the same one form as rows read from a database
+        holdout = {n: normalise_frame(f, {c.name: c.type.kind for c in shared.table(n).columns})
+                   for n, f in holdout.items() if n in real}
     base_r = {n: s.base(shared.table(n)) for n, s in real.items()}
     base_s = {n: s.base(shared.table(n)) for n, s in synth.items()}
     parent_columns = {}
@@ -281,15 +362,11 @@ def build_report(
         identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
     )
     tick("privacy")
-    sampled = [f"{n}: {s.frame.shape[0]} of {s.rows}" for n, s in real.items() if s.sampled]
-    sampled += [f"{n} (target): {s.frame.shape[0]} of {s.rows}" for n, s in synth.items() if s.sampled]
-    if sampled:
-        notes.append("sampled tables (rows seen of rows present): " + "; ".join(sampled))
-    copied_here = [str(n) for n in copied if n in real]
-    if copied_here:
-        notes.append("copied as reference data, so left out of the exact-match share: " + ", ".join(copied_here))
-    if holdout is None:
-        notes.append("distance to closest record and membership inference need a holdout (not given)")
+    utility = _utility(shared, real_whole, synth_whole, holdout, utility_targets, identifying_columns, seed)
+    notes.extend(utility.notes)
+    if utility.proposed:
+        notes.append("utility targets proposed (name your own with --utility-target): " + ", ".join(utility.proposed))
+    notes.extend(_reading_notes(real, synth, privacy, copied=copied, run_known=modes is not None, holdout=holdout))
     return assemble(
         shared,
         fidelity=fidelity, detection=detection, privacy=privacy, integrity=integrity,
@@ -297,5 +374,51 @@ def build_report(
         source_rows={n: s.rows for n, s in real.items()}, target_rows={n: s.rows for n, s in synth.items()},
         source_sample={n: len(s.frame) for n, s in real.items()}, target_sample={n: len(s.frame) for n, s in synth.items()},
         source=redact(source_url), target=redact(target_url), seed=seed, sample_rows=sample_rows,
-        seconds=time.monotonic() - started, notes=notes,
+        seconds=time.monotonic() - started, notes=notes, completeness=completeness, utility=utility.scores,
     )
+
+
+def _utility(schema: Schema, real, synthetic, holdout, targets, identifying, seed: int) -> Utility:  # type: ignore[no-untyped-def]
+    """TSTR / TRTR on the held-out rows, every frame in the one form rows from any engine get."""
+    if holdout is None:
+        return Utility((), (), ("no utility figure: it needs the run's held-out rows (pass --workspace)",))
+
+    def normal(frames):  # type: ignore[no-untyped-def]
+        return {n: normalise_frame(f, {c.name: c.type.kind for c in schema.table(n).columns}) for n, f in frames.items()}
+
+    return compute_utility(schema, normal(real), normal(synthetic), holdout, targets=targets,
+                           identifying=identifying, seed=seed)
+
+
+def _reading_notes(real, synth, privacy: Privacy, *, copied, run_known: bool, holdout) -> list[str]:
+    """What the figures rest on: sampled tables, copied tables, the holdout."""
+    notes = []
+    sampled = [f"{n}: {s.frame.shape[0]} of {s.rows}" for n, s in real.items() if s.sampled]
+    sampled += [f"{n} (target): {s.frame.shape[0]} of {s.rows}" for n, s in synth.items() if s.sampled]
+    if sampled:
+        notes.append("sampled tables (rows seen of rows present): " + "; ".join(sampled))
+    copied_here = [str(n) for n in copied if n in real]
+    if copied_here:
+        notes.append("copied as reference data, so left out of the exact-match share: " + ", ".join(copied_here))
+    elif not run_known:
+        whole = [str(t.table) for t in privacy.tables if (t.exact_match_share or 0) >= 0.999]
+        if whole:
+            notes.append("every synthetic row equals a source row in: " + ", ".join(whole)
+                         + "; if copied as reference data, pass the run (--workspace) so that the report knows")
+    if holdout is None:
+        notes.append("distance to closest record and membership inference need a holdout (not given)")
+    elif not holdout:
+        notes.append("distance to closest record and membership inference need a holdout: the run kept none "
+                     "(tables too small, or holdout_fraction = 0)")
+    return notes
+
+
+def _completeness_notes(completeness: Completeness) -> list[str]:
+    notes = [completeness.describe_scale()]
+    for status, what in (("missing", "missing from the clone"), ("empty", "empty in the clone although the source has rows"),
+                         ("off_scale", "far from their expected row count")):
+        found = [t for t in completeness.tables if t.status == status]
+        if found:
+            notes.append(f"tables {what}: " + ", ".join(
+                f"{t.table} ({t.target_rows if t.target_rows is not None else 'absent'} of ~{t.expected_rows:.0f})" for t in found))
+    return notes

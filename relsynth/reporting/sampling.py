@@ -15,8 +15,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.extraction import read_as
 from relsynth.reporting.detection import children_column
 from relsynth.reporting.fidelity import PARENT_PREFIX
+from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.sql import core_table
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
 
@@ -71,9 +73,10 @@ def read_table(
 ) -> TableSample:
     present = set(schema.table_names)
     t = core_table(table).alias("t")
-    columns = [t.c[c] for c in table.column_names]
+    columns = [read_as(table, t, c) for c in table.column_names]  # money as numeric, as training reads it
     # Short SQL labels (PostgreSQL cuts identifiers at 63 bytes); the frame gets the long names.
     names: dict[str, str] = {}
+    kinds = {c.name: c.type.kind for c in table.columns}
     source = t
     for i, fk in enumerate(schema.foreign_keys):
         if fk.referred_table != table.name:
@@ -99,6 +102,7 @@ def read_table(
         for j, c in enumerate(parent_t.column_names):
             columns.append(parent.c[c].label(f"rs_p{i}_{j}"))
             names[f"rs_p{i}_{j}"] = fk_prefix(i) + c
+            kinds[fk_prefix(i) + c] = parent_t.column(c).type.kind
     rows = int(connection.execute(sa.select(sa.func.count()).select_from(core_table(table))).scalar_one())
     query = sa.select(*columns).select_from(source)
     sampled = rows > sample_rows
@@ -107,7 +111,8 @@ def read_table(
     result = connection.execute(query)
     labels = [c.name for c in table.columns] + [names[k] for k in list(result.keys())[len(table.columns):]]
     frame = pd.DataFrame(result.fetchall(), columns=labels)
-    return TableSample(rows, frame, sampled)
+    # One form per type, so that a clone on another engine compares like for like.
+    return TableSample(rows, normalise_frame(frame, kinds), sampled)
 
 
 def cardinality_histogram(connection: Connection, schema: Schema, fk: ForeignKey) -> tuple[tuple[int, int], ...]:

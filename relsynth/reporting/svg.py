@@ -7,12 +7,19 @@ from collections.abc import Sequence
 from html import escape
 
 REAL, SYNTH = "#3b6ea8", "#e07b39"
+TITLE_CHAR_WIDTH = 7.0  # px per character of a title (11px, semi-bold, system sans-serif), generously
+
+
+def title_width(title: str) -> int:
+    """Pixels a chart needs for its title on one line: a chart widens to fit it, never clips it."""
+    return int(math.ceil(len(title) * TITLE_CHAR_WIDTH)) + 12
 
 
 def bars(labels: Sequence[str], real: Sequence[float], synthetic: Sequence[float], *, title: str,
          width: int = 300, height: int = 150) -> str:
     """Grouped bars, real against synthetic, over shared labels (histogram or categories)."""
     n = max(len(labels), 1)
+    width = max(width, title_width(title))
     top = max([*real, *synthetic, 1e-9])
     pad_l, pad_b, pad_t = 6, 26, 18
     plot_w, plot_h = width - 2 * pad_l, height - pad_b - pad_t
@@ -51,8 +58,9 @@ def heatmap(names: Sequence[str], values: dict[tuple[str, str], float], *, title
     """A symmetric matrix over ``names``; ``values`` keyed by (a, b) in either order."""
     label_w = min(140, 7 * max((len(n) for n in names), default=4))
     size = label_w + cell * len(names) + 8
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size + 14}" '
-             f'viewBox="0 0 {size} {size + 14}" role="img"><title>{escape(title)}</title>',
+    width = max(size, title_width(title))
+    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{size + 14}" '
+             f'viewBox="0 0 {width} {size + 14}" role="img"><title>{escape(title)}</title>',
              f'<text x="2" y="11" class="t">{escape(title)}</text>']
     top = label_w + 14
     for i, a in enumerate(names):

@@ -672,6 +672,8 @@ class SchemaWriter:
                 expressions.append(sa_table.c[expression])
             elif self.same_engine:
                 expressions.append(sa.text(expression))
+            elif (translated := self._index_expression(expression, table, index)) is not None:
+                expressions.append(sa.text(f"({translated})"))  # parenthesised: SQLite and PostgreSQL want it so
             else:
                 self._warn(f"index {index.name} on {table.name}: expression {expression} is not carried")
                 return
@@ -679,6 +681,8 @@ class SchemaWriter:
         if index.where is not None:
             if self.same_engine:
                 kwargs[f"{self.dialect}_where"] = sa.text(index.where)
+            elif (translated := self._index_expression(index.where, table, index)) is not None:
+                kwargs[f"{self.dialect}_where"] = sa.text(translated)
             elif index.unique:
                 self._warn(f"partial unique index {index.name} on {table.name} is not carried to {self.dialect}")
                 return
@@ -688,8 +692,25 @@ class SchemaWriter:
             kwargs["postgresql_using"] = index.method
         elif index.method and index.method.lower() not in ("btree", "") and not self.same_engine:
             self._warn(f"index {index.name} on {table.name}: method {index.method} becomes the default")
+        if not any(isinstance(e, sa.Column) for e in expressions):
+            kwargs["_table"] = sa_table  # expressions alone do not tell SQLAlchemy the table
         sa_index = sa.Index(self._object_name(index.name), *expressions, unique=index.unique, **kwargs)
         self._post.append(_Statement(self._compile(sa.schema.CreateIndex(sa_index))))
+
+    def _index_expression(self, sql: str, table: Table, index: Index) -> str | None:
+        """An index's expression or predicate in the target's syntax, where the target has such
+        indexes (PostgreSQL and SQLite; MariaDB has neither partial nor expression indexes)."""
+        if self.dialect not in ("postgresql", "sqlite"):
+            return None
+        source = capabilities_for(self.schema.dialect).sqlglot_dialect
+        try:  # an enum or domain is a plain type elsewhere: ``feeling = 'happy'::mood`` compares the text
+            tree = sqlglot.parse_one(sql, read=source).transform(
+                lambda n: n.this if isinstance(n, exp.Cast) and n.to.this == exp.DataType.Type.USERDEFINED else n
+            )
+            sql = tree.sql(dialect=source)
+        except sqlglot.errors.SqlglotError:
+            pass  # _expression says why it cannot carry it
+        return self._expression(sql, table, what=f"index {index.name}", columns=table.column_names)
 
     def _views(self) -> list[View]:
         if not self.schema.views:
@@ -1037,6 +1058,22 @@ def drop_created(connection: Connection, writer: SchemaWriter) -> None:
         connection.commit()
 
 
+def _not_empty(found: list[tuple[str, str]]) -> TargetNotEmpty:
+    names = ", ".join(label for _, label in found)
+    return TargetNotEmpty(
+        f"the target already holds {len(found)} object(s) that relsynth would create: {names}; "
+        "use --replace to drop exactly these first, or choose an empty target"
+    )
+
+
+def refuse_clashes(connection: Connection, writer: SchemaWriter) -> None:
+    """Raise ``TargetNotEmpty`` when the target holds an object ``writer`` would create: the check
+    ``apply_pre_data`` makes, run before anything is learnt so that a refusal comes at once."""
+    found = _existing(connection, writer)
+    if found:
+        raise _not_empty(found)
+
+
 def check_target(connection: Connection, writer: SchemaWriter, *, replace: bool) -> list[tuple[str, str]]:
     """(kind, name) of the objects ``writer`` would create that the target already holds.
 
@@ -1044,11 +1081,7 @@ def check_target(connection: Connection, writer: SchemaWriter, *, replace: bool)
     """
     found = _existing(connection, writer)
     if found and not replace:
-        names = ", ".join(label for _, label in found)
-        raise TargetNotEmpty(
-            f"the target already holds {len(found)} object(s) that relsynth would create: {names}; "
-            "use --replace to drop exactly these first, or choose an empty target"
-        )
+        raise _not_empty(found)
     return found
 
 

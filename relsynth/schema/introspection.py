@@ -15,10 +15,12 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+import sqlglot
 from sqlalchemy.engine import Connection, Inspector
 from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.exc import SAWarning, SQLAlchemyError
 from sqlalchemy.sql import sqltypes
+from sqlglot import expressions as exp
 
 from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.errors import IntrospectionError, RelsynthError
@@ -61,12 +63,13 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
     a list names the namespaces to read. Tables in the default schema get ``QualifiedName.schema``
     None, the others their namespace name.
     """
-    engine = create_engine(url)
+    engine = create_engine(url, read_only=True)
     try:
         with read_snapshot(engine) as connection, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SAWarning)
             try:
-                schema = _Reader(connection, schemas).read()
+                reader = _Reader(connection, schemas)
+                schema = reader.read()
             except RelsynthError:
                 raise
             except SQLAlchemyError as exc:
@@ -76,6 +79,7 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
                     "the system catalog of this database"
                 ) from exc
         seen = [str(w.message) for w in caught if issubclass(w.category, SAWarning)]
+        seen = [m for m in seen if not (m.startswith("Skipped unsupported reflection of expression-based index") and m.split()[-1] in reader.recovered_indexes)]
         for other in caught:
             if not issubclass(other.category, SAWarning):
                 warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
@@ -104,6 +108,7 @@ class _Reader:
         self.inspector: Inspector = sa.inspect(connection)
         self.default = self.inspector.default_schema_name
         self.warnings: list[str] = []
+        self.recovered_indexes: set[str] = set()  # SQLite expression indexes SQLAlchemy skipped
         self.namespaces = self._resolve_namespaces(schemas)
         self.pg = self.backend == "postgresql"
 
@@ -191,11 +196,16 @@ class _Reader:
             insp.get_multi_table_comment(schema=namespace, kind=kind) if self.dialect.supports_comments else {}
         )
         real_ns = self.default if namespace is None else namespace
+        if self.backend == "mysql":
+            columns, pks, uniques, indexes = map(_unescape_backticks, (columns, pks, uniques, indexes))
+            fks = self._mysql_foreign_keys(namespace, real_ns)
 
         sqlite_sql = self._sqlite_table_sql() if self.backend == "sqlite" else {}
+        mysql_types = self._mysql_types(real_ns) if self.backend == "mysql" else {}
         if self.backend == "sqlite":
             fks = {key: self._sqlite_fk_actions(key[1], fk_list) for key, fk_list in fks.items()}
             uniques = {key: self._sqlite_inline_uniques(key[1], uniques.get(key, [])) for key in columns}
+            indexes = {key: indexes.get(key, []) + self._sqlite_expression_indexes(key[1], indexes.get(key, [])) for key in columns}
 
         # Partitions are folded into their root: their FKs and indexes are lifted, they are not tables.
         lifted_fks: dict[str, list[dict[str, Any]]] = {}
@@ -221,6 +231,8 @@ class _Reader:
             built_columns = tuple(
                 self._column(real_ns, name, c, pg, pk_columns, sqlite_sql.get(name)) for c in column_list
             )
+            if self.backend == "mysql":
+                built_columns = tuple(_mysql_refined(c, mysql_types.get((name, c.name))) for c in built_columns)
             unique_list = sorted(
                 (UniqueConstraint(u.get("name"), tuple(u["column_names"])) for u in uniques.get(key, [])),
                 key=lambda u: (u.name or "", u.columns),
@@ -263,6 +275,30 @@ class _Reader:
                 )
             )
         return tables
+
+    def _mysql_types(self, namespace: str) -> dict[tuple[str, str], str]:
+        """(table, column) -> what SQLAlchemy does not say: ``json`` for MariaDB's JSON (longtext
+        with a json_valid check), the type name of spatial columns (``point``, ``geometry``, ...)."""
+        found: dict[tuple[str, str], str] = {}
+        spatial = "'" + "','".join(_MYSQL_SPATIAL) + "'"
+        rows = self.connection.exec_driver_sql(
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+            f"WHERE TABLE_SCHEMA = %s AND DATA_TYPE IN ({spatial})",
+            (namespace,),
+        )
+        found.update({(t, c): str(d).lower() for t, c, d in rows})
+        try:
+            rows = self.connection.exec_driver_sql(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                "WHERE CONSTRAINT_SCHEMA = %s AND LEVEL = 'Column'",
+                (namespace,),
+            )
+        except sa.exc.DBAPIError:  # MySQL has no LEVEL column, and reports JSON columns as JSON itself
+            return found
+        for table, column, clause in rows:
+            if re.fullmatch(rf"json_valid\(`{re.escape(column)}`\)", str(clause).strip(), re.IGNORECASE):
+                found[(table, column)] = "json"
+        return found
 
     # -- columns -----------------------------------------------------------------------------
     def _column(
@@ -358,8 +394,12 @@ class _Reader:
         elif kind in (TypeKind.DECIMAL, TypeKind.FLOAT):
             precision = getattr(type_, "precision", None)
             scale = getattr(type_, "scale", None) if kind is TypeKind.DECIMAL else None
+            if type(type_).__name__ == "MONEY":
+                precision, scale = 19, 2  # a 64-bit count of cents
         elif kind is TypeKind.INTEGER:
             precision = next((bits for cls, bits in _INTEGER_BITS.items() if isinstance(type_, cls)), 32)
+            if getattr(type_, "unsigned", False):
+                precision += 1  # MySQL's INT UNSIGNED holds 2**32 - 1: a bigint elsewhere
         elif kind in (TypeKind.TIMESTAMP, TypeKind.TIME):
             timezone = bool(getattr(type_, "timezone", False))
             precision = getattr(type_, "precision", None) or getattr(type_, "fsp", None)
@@ -395,7 +435,7 @@ class _Reader:
             options = ix.get("dialect_options") or {}
             method = options.get("postgresql_using")
             where = options.get("postgresql_where") or options.get("sqlite_where")
-            definition = None
+            definition = ix.get("definition")  # SQLite expression indexes, read from their SQL
             if pg is not None:
                 found = pg.indexes.get((namespace, ix["name"]))
                 if found is not None:
@@ -451,6 +491,35 @@ class _Reader:
             validated=validated,
         )
 
+    def _mysql_foreign_keys(self, namespace: str | None, real_ns: str) -> dict[tuple[str | None, str], list[dict[str, Any]]]:
+        """Foreign keys from information_schema, in the inspector's shape.
+
+        SQLAlchemy parses them out of SHOW CREATE TABLE and silently skips one whose names hold
+        a backtick; the catalog has them all.
+        """
+        rows = self.connection.execute(
+            sa.text(
+                "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,"
+                " k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE"
+                " FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+                " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME"
+                " WHERE k.TABLE_SCHEMA = :s AND k.REFERENCED_TABLE_NAME IS NOT NULL"
+                " ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+            ),
+            {"s": real_ns},
+        ).all()
+        found: dict[tuple[str | None, str], dict[str, dict[str, Any]]] = {}
+        for table, name, column, ref_schema, ref_table, ref_column, on_update, on_delete in rows:
+            fk = found.setdefault((namespace, table), {}).setdefault(name, {
+                "name": name, "constrained_columns": [], "referred_table": ref_table, "referred_columns": [],
+                "referred_schema": None if ref_schema == real_ns else ref_schema,
+                # MySQL's RESTRICT is NO ACTION (checked at once either way): both are the default
+                "options": {k: v for k, v in (("onupdate", on_update), ("ondelete", on_delete)) if v not in ("RESTRICT", "NO ACTION")},
+            })
+            fk["constrained_columns"].append(column)
+            fk["referred_columns"].append(ref_column)
+        return {key: list(by_name.values()) for key, by_name in found.items()}
+
     # -- views -------------------------------------------------------------------------------
     def _views(self, namespace: str | None) -> list[View]:
         insp = self.inspector
@@ -497,7 +566,7 @@ class _Reader:
             domains.append(
                 Domain(
                     name=self.qualified(d["schema"], d["name"]),
-                    type=_type_from_pg_sql(base, self),
+                    type=_enum_base(_type_from_pg_sql(base, self), enums),
                     nullable=bool(d.get("nullable", True)),
                     default=d.get("default"),
                     checks=checks,
@@ -550,6 +619,36 @@ class _Reader:
                 known.add(columns)
                 result.append({"name": None, "column_names": list(columns)})
         return result
+
+    def _sqlite_expression_indexes(self, table: str, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Indexes over expressions (``unique (lower(email))``), which SQLAlchemy skips on SQLite,
+        read from their CREATE INDEX statement."""
+        names = {ix["name"] for ix in known}
+        rows = self.connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name", (table,)
+        )
+        found = []
+        for name, sql in rows:
+            if name in names:
+                continue
+            try:
+                tree = sqlglot.parse_one(sql, read="sqlite")
+            except sqlglot.errors.ParseError:
+                continue
+            params = tree.this.args.get("params") if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index) else None
+            if params is None or not params.args.get("columns"):
+                continue
+            parts = [part.this if isinstance(part, exp.Ordered) else part for part in params.args["columns"]]
+            where = params.args.get("where")
+            self.recovered_indexes.add(name)
+            found.append({
+                "name": name,
+                "expressions": [p.name if isinstance(p, exp.Column) else p.sql(dialect="sqlite") for p in parts],
+                "unique": bool(tree.args.get("unique")),
+                "dialect_options": {"sqlite_where": where.this.sql(dialect="sqlite")} if where is not None else {},
+                "definition": sql,
+            })
+        return found
 
     def _sqlite_fk_actions(self, table: str, fk_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Fill ON DELETE / ON UPDATE from the pragma where SQLAlchemy's parser missed them (inline REFERENCES)."""
@@ -654,6 +753,8 @@ def type_kind(type_: sqltypes.TypeEngine[Any]) -> TypeKind:
         (sqltypes.JSON, TypeKind.JSON),
         (sqltypes._Binary, TypeKind.BINARY),
     ]
+    if type(type_).__name__ == "MONEY":
+        return TypeKind.DECIMAL  # PostgreSQL's money: a number of cents, read and written as numeric
     if type(type_).__name__ == "TINYINT" and getattr(type_, "display_width", None) == 1:
         return TypeKind.BOOLEAN  # MySQL's BOOLEAN is TINYINT(1)
     for cls, kind in checks:
@@ -668,6 +769,28 @@ def type_kind(type_: sqltypes.TypeEngine[Any]) -> TypeKind:
     if name == "YEAR":
         return TypeKind.INTEGER
     return TypeKind.OTHER
+
+
+_MYSQL_SPATIAL = ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection")
+
+
+def _mysql_refined(column: Column, found: str | None) -> Column:
+    if found == "json" and column.type.kind is TypeKind.TEXT:
+        return replace(column, type=ColumnType(kind=TypeKind.JSON, sql="JSON"), collation=None)
+    if found in _MYSQL_SPATIAL:
+        return replace(column, type=ColumnType(kind=TypeKind.OTHER, sql=found.upper()))
+    return column
+
+
+def _enum_base(built: ColumnType, enums: list[EnumType]) -> ColumnType:
+    """A domain over an enum keeps its labels, so other engines can keep them too."""
+    if built.kind is not TypeKind.OTHER:
+        return built
+    name = built.sql.replace('"', "")
+    for enum in enums:
+        if name in (enum.name.name, str(enum.name)):
+            return replace(built, kind=TypeKind.ENUM, enum=enum.name, enum_values=enum.values)
+    return built
 
 
 def _type_from_pg_sql(sql: str, reader: _Reader) -> ColumnType:
@@ -728,6 +851,23 @@ def _sqlite_generated_expression(table_sql: str, column: str) -> str | None:
             if depth == 0:
                 return table_sql[start:position].strip()
     return None
+
+
+_NAME_KEYS = frozenset({"name", "constrained_columns", "referred_columns", "column_names", "referred_table"})
+
+
+def _unescape_backticks(multi: dict[Any, Any]) -> dict[Any, Any]:
+    """SQLAlchemy's MySQL reflection parses SHOW CREATE TABLE and keeps a name's backticks doubled."""
+
+    def name(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("``", "`")
+        return [name(v) for v in value] if isinstance(value, list) else value
+
+    def item(entry: dict[str, Any]) -> dict[str, Any]:
+        return {key: name(value) if key in _NAME_KEYS else value for key, value in entry.items()}
+
+    return {key: [item(e) for e in value] if isinstance(value, list) else item(value) for key, value in multi.items()}
 
 
 def _dedupe_fks(fks: list[ForeignKey]) -> tuple[ForeignKey, ...]:

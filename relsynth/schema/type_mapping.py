@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import UserDefinedType
 
 from relsynth.schema.elements import ColumnType, Domain, QualifiedName, TypeKind
+from relsynth.values.families import base_name
 
 DIALECTS = ("postgresql", "mysql", "sqlite")
 
@@ -31,8 +32,13 @@ class RawType(UserDefinedType):
 
     cache_ok = True
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, integer: bool = False) -> None:
         self.sql = sql
+        self.integer = integer  # an integer type, so SQLAlchemy lets it AUTO_INCREMENT
+
+    @property
+    def _type_affinity(self):  # type: ignore[override]
+        return sa.Integer if self.integer else super()._type_affinity
 
     def get_col_spec(self, **kw: object) -> str:
         return self.sql
@@ -68,11 +74,11 @@ def map_type(
     if target not in DIALECTS:
         raise ValueError(f"unknown target dialect {target!r}; expected one of {', '.join(DIALECTS)}")
     if source == target:
-        return TargetType(RawType(column_type.sql))
+        return TargetType(RawType(column_type.sql, integer=column_type.kind is TypeKind.INTEGER))
     domain = (domains or {}).get(column_type.domain) if column_type.domain is not None else None
     if domain is not None:
         base = map_type(domain.type, source=source, target=target, in_key=in_key)
-        checks = tuple(check.sqltext for check in domain.checks)
+        checks = tuple(_without_enum_casts(check.sqltext, domain.type) for check in domain.checks)
         return TargetType(
             base.type,
             checks=base.checks + checks,
@@ -80,8 +86,43 @@ def map_type(
             default=domain.default,
             warnings=base.warnings,
         )
+    if source == "sqlite" and column_type.kind is TypeKind.INTEGER and (column_type.precision or 32) == 32:
+        column_type = replace(column_type, precision=64)  # every SQLite integer holds 64 bits
+    family = _family_type(column_type, target)
+    if family is not None:
+        return family
     mapper = {"postgresql": _to_postgresql, "mysql": _to_mysql, "sqlite": _to_sqlite}[target]
     return mapper(column_type, in_key)
+
+
+_ADDRESS_LENGTHS = {"inet": 43, "cidr": 43, "macaddr": 17, "macaddr8": 23}  # longest text form
+
+
+def _family_type(column_type: ColumnType, target: str) -> TargetType | None:
+    """Bit strings stay bit strings where the target has them; addresses become short text."""
+    if column_type.kind is not TypeKind.OTHER:
+        return None
+    base = base_name(column_type.sql)
+    found = re.search(r"\((\d+)\)", column_type.sql)
+    length = int(found.group(1)) if found else (None if base in ("bit varying", "varbit") else 1)
+    if base in ("bit", "bit varying", "varbit") and target == "postgresql":
+        return TargetType(postgresql.BIT(length, varying=base != "bit"))
+    if base == "bit" and target == "mysql" and length is not None and length <= 64:
+        return TargetType(mysql.BIT(length))
+    if base in ("bit varying", "varbit") and target == "mysql":
+        return TargetType(sa.String(length or MYSQL_MAX_VARCHAR))
+    if base in _ADDRESS_LENGTHS and target != "postgresql":
+        return TargetType(sa.String(_ADDRESS_LENGTHS[base]))
+    return None
+
+
+def _without_enum_casts(sqltext: str, base: ColumnType) -> str:
+    """``VALUE <> 'blue'::color`` reads ``VALUE <> 'blue'`` where the enum is plain text."""
+    if base.kind is not TypeKind.ENUM or base.enum is None:
+        return sqltext
+    name = re.escape(base.enum.name)
+    schema = rf'(?:"?{re.escape(base.enum.schema)}"?\.)?' if base.enum.schema else ""
+    return re.sub(rf'::{schema}"?{name}"?(?![\w"])', "", sqltext)
 
 
 def _loss(column_type: ColumnType, target: str, became: str, why: str = "") -> str:
@@ -119,6 +160,8 @@ def _enum_check(column_type: ColumnType) -> tuple[str, ...]:
 
 def _to_postgresql(column_type: ColumnType, in_key: bool) -> TargetType:
     kind = column_type.kind
+    if kind is TypeKind.INTEGER and (column_type.precision or 32) > 64:  # MySQL's BIGINT UNSIGNED
+        return TargetType(sa.Numeric(20, 0))
     if kind is TypeKind.INTEGER:
         return TargetType(_integer(column_type))
     if kind is TypeKind.FLOAT:

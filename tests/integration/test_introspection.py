@@ -405,3 +405,19 @@ def test_mysql_other_database_as_namespace(make_database: Callable[[str], str]) 
     assert all(fk.table == fk.referred_table == Q(name, "employee") for fk in schema.foreign_keys)
     with pytest.raises(IntrospectionError, match="does not exist"):
         introspect(home, schemas=["rs_no_such_database"])
+
+
+def test_mysql_names_with_backticks_are_read_as_written(make_database: Callable[[str], str]) -> None:
+    url = make_database("mysql")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE `o``k` (`id` INT PRIMARY KEY, `back``tick` INT, UNIQUE (`back``tick`))")
+        connection.exec_driver_sql("CREATE TABLE `child` (`p``id` INT, FOREIGN KEY (`p``id`) REFERENCES `o``k` (`id`))")
+    engine.dispose()
+    schema = introspect(url)
+    parent = schema.table(QualifiedName(None, "o`k")) if QualifiedName(None, "o`k") in schema.table_names else next(
+        t for t in schema.tables if t.name.name == "o`k")
+    assert parent.column_names == ("id", "back`tick")
+    assert parent.unique_constraints[0].columns == ("back`tick",)
+    fk = next(t for t in schema.tables if t.name.name == "child").foreign_keys[0]
+    assert fk.constrained_columns == ("p`id",) and fk.referred_table.name == "o`k"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 
 from relsynth.errors import ConfigurationError
 from relsynth.reporting import build_report, check_thresholds, render_html, render_terminal
@@ -54,7 +55,9 @@ def test_identical_sqlite_databases_score_perfectly(make_database):
     assert figures["detection"] == pytest.approx(0.5, abs=0.1)
     assert report.integrity_violations == 0
     assert report.schema_differences == ()
-    assert check_thresholds(report, fail_under={"quality": 0.85}, fail_over={"detection": 0.7}) == []
+    assert check_thresholds(report, fail_under={"quality": 0.85}, fail_over={"detection": 0.7}, defaults=False) == []
+    # A copy is no clone: its rows are the source's, beyond the source's own duplicates.
+    assert check_thresholds(report) == ["exact_match_excess 1 > 0.1"]
 
 
 def test_defects_are_flagged_by_their_metrics(make_database):
@@ -98,11 +101,13 @@ def test_chinook_against_itself_is_perfect_and_fast(load_dataset, tmp_path):
     assert figures["schema_differences"] == 0
     assert figures["exact_match_share"] == pytest.approx(1.0)  # a copy is a copy
     assert len(report.tables) == 11 and all(t.source_rows == t.target_rows for t in report.tables)
-    html = render_html(report, failures=[])
+    html = render_html(report)
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
     assert html.count("<svg") > 20  # histograms, heatmaps, children-per-parent plots, the FK graph
-    assert "track" in str(render_terminal(report).columns[0]._cells)
+    console = Console(width=80, record=True)
+    console.print(render_terminal(report))
+    assert "track" in console.export_text()
     _screenshot(html, tmp_path)
 
 

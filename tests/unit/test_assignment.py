@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from relsynth.assignment import NO_PARENT, assign_parents
+from relsynth.assignment import NO_PARENT, assign_parents, matching_parents
 
 
 def test_children_keep_their_cluster_and_the_parents_degree_shape() -> None:
@@ -27,3 +28,14 @@ def test_a_one_to_one_key_uses_each_parent_once() -> None:
     )
     taken = index[index != NO_PARENT]
     assert len(taken) == 5 and len(set(taken.tolist())) == 5
+
+
+def test_a_key_sharing_columns_with_another_takes_a_parent_that_matches_them() -> None:
+    rng = np.random.default_rng(2)
+    # partsupp fixed (l_partkey, l_suppkey); the part key must agree on p_partkey.
+    parts = pd.DataFrame({"p_partkey": [10, 20, 30]})
+    fixed = pd.DataFrame({"p_partkey": [20, 30, 40, None]})
+    index, unmatched = matching_parents(fixed, parts, np.array([0, 2, 1, 0]), np.ones(3, dtype=np.int64), rng)
+    assert index[:2].tolist() == [1, 2]  # re-pointed to the only matching part, or kept where it matched
+    assert unmatched.tolist() == [False, False, True, False]  # no part 40: the caller drops the row
+    assert index[3] == 0  # a NULL constrains nothing

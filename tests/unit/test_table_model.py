@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from fixtures import require_module
 from scipy.stats import ks_2samp
 
 from relsynth.errors import ArtifactError, GenerationError
@@ -195,7 +196,7 @@ def test_not_null_column_never_sampled_null_and_context_is_required():
 # torch warns because the inputs are integer codes that need no gradient; Opacus works regardless
 @pytest.mark.filterwarnings("ignore:Full backward hook is firing:UserWarning")
 def test_network_supports_opacus_per_sample_gradients(trained):
-    opacus = pytest.importorskip("opacus")
+    opacus = require_module("opacus", "dp")
     model, _, _ = trained
     frame, context = _data(16, seed=9)
     network = model.network
