@@ -153,6 +153,7 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
     from relsynth.privacy.config import PrivacyConfig
 
     privacy = PrivacyConfig.from_dict(data.pop("privacy", None) or {})
+    data = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}  # JSON has no tuples
     return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, **data)
 
 
