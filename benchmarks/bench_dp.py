@@ -47,6 +47,7 @@ from relsynth.privacy import PrivacyConfig
 from relsynth.privacy.accountant import read_state
 from relsynth.privacy.units import resolve_table, unit_tree
 from relsynth.reporting import build_report
+from relsynth.reporting.membership import Attack, compare
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
 
@@ -105,7 +106,13 @@ def _details(report) -> dict:
         "intertable": {f"{t.foreign_key}:{t.parent_column}~{t.child_column}": round(t.score, 3) for t in fidelity.intertable_trends},
         "mia": {str(t.table): None if t.mia_advantage is None else round(t.mia_advantage, 4) for t in report.privacy.tables},
         "dcr": {str(t.table): None if t.dcr_share is None else round(t.dcr_share, 4) for t in report.privacy.tables},
+        "mia_interval": {str(t.table): _interval(t.mia_attack) for t in report.privacy.tables if t.mia_attack is not None},
     }
+
+
+def _interval(attack) -> list | None:
+    """[low, high, attack name] of an attack's interval (None when not measured)."""
+    return None if attack is None else [round(attack.low, 4), round(attack.high, 4), attack.name]
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -139,6 +146,7 @@ def measure(dataset: str, epsilon: float | None, *, seed: int, unit: str, delta:
         "quality": figures["quality"],
         "detection": figures["detection"],
         "mia_advantage": figures["mia_advantage"],
+        "mia_interval": _interval(report.privacy.mia_attack),
         "train_seconds": result.seconds.get("train"),
         "clone_seconds": round(seconds, 1),
         "components": state["summary"]["components"] if state else None,
@@ -170,11 +178,12 @@ def main() -> None:
                               holdout=holdout, settings=_overrides(args.set))
                 rows.append(row)
                 print(json.dumps({k: v for k, v in row.items() if k not in ("components", "notes", "details")}), flush=True)
-    print(f"\n{'dataset':8} {'epsilon':>8} {'spent':>7} {'quality':>8} {'detect':>7} {'MIA adv':>8} {'train s':>8}  unit")
+    print(f"\n{'dataset':8} {'epsilon':>8} {'spent':>7} {'quality':>8} {'detect':>7} {'MIA adv':>8} {'95% interval':>16} {'train s':>8}  unit")
     for r in rows:
         fmt = lambda v, spec: "-" if v is None else format(v, spec)
+        interval = "-" if r["mia_interval"] is None else f"[{r['mia_interval'][0]:.3f}, {r['mia_interval'][1]:.3f}]"
         print(f"{r['dataset']:8} {fmt(r['target_epsilon'], '8g')} {fmt(r['epsilon_spent'], '7.3f')} {fmt(r['quality'], '8.3f')} "
-              f"{fmt(r['detection'], '7.3f')} {fmt(r['mia_advantage'], '8.3f')} {fmt(r['train_seconds'], '8.1f')}  {r['unit'] or ''}")
+              f"{fmt(r['detection'], '7.3f')} {fmt(r['mia_advantage'], '8.3f')} {interval:>16} {fmt(r['train_seconds'], '8.1f')}  {r['unit'] or ''}")
     for dataset in args.datasets:
         base = next((r for r in rows if r["dataset"] == dataset and r["target_epsilon"] is None), None)
         if base is None:
@@ -183,10 +192,18 @@ def main() -> None:
             if r["dataset"] == dataset and r["target_epsilon"] == 8.0 and base["quality"] is not None and r["quality"] is not None:
                 gap = base["quality"] - r["quality"]
                 print(f"{dataset}: quality gap at epsilon 8 = {gap:.3f} ({'meets' if gap <= QUALITY_GAP_BAR else 'misses'} the 0.1 bar)")
-            if r["dataset"] == dataset and r["target_epsilon"] is not None and None not in (base["mia_advantage"], r["mia_advantage"]):
-                lower = r["mia_advantage"] < base["mia_advantage"]
-                print(f"{dataset}: attack advantage at epsilon {r['target_epsilon']:g} = {r['mia_advantage']:.3f} against "
-                      f"{base['mia_advantage']:.3f} without DP ({'lower' if lower else 'NOT lower'}; about +-0.05 is noise)")
+            if r["dataset"] == dataset and r["target_epsilon"] is not None and None not in (base["mia_interval"], r["mia_interval"]):
+                # lower only where the 95% intervals part; on each private table and on the headline figure
+                verdict = compare(Attack(r["mia_advantage"], *r["mia_interval"]), Attack(base["mia_advantage"], *base["mia_interval"]))
+                print(f"{dataset}: attack advantage at epsilon {r['target_epsilon']:g} = {r['mia_advantage']:.3f} "
+                      f"[{r['mia_interval'][0]:.3f}, {r['mia_interval'][1]:.3f}] against {base['mia_advantage']:.3f} "
+                      f"[{base['mia_interval'][0]:.3f}, {base['mia_interval'][1]:.3f}] without DP: {verdict}")
+                for table, dp_table in r["details"]["mia_interval"].items():
+                    base_table = base["details"]["mia_interval"].get(table)
+                    if base_table is not None:
+                        found = compare(Attack(r["details"]["mia"][table], *dp_table), Attack(base["details"]["mia"][table], *base_table))
+                        print(f"  {table}: {r['details']['mia'][table]:.3f} [{dp_table[0]:.3f}, {dp_table[1]:.3f}] against "
+                              f"{base['details']['mia'][table]:.3f} [{base_table[0]:.3f}, {base_table[1]:.3f}]: {found}")
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
 

@@ -26,7 +26,7 @@ from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
-from relsynth.values import families, identifying, keys, opaque, text
+from relsynth.values import exclusion, families, identifying, keys, opaque, pgtypes, text
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,9 @@ class Generator:
         """The rows to load (computed and kept-out columns are the database's); keep only keys."""
         synthetic = self.made[name]
         rows = synthetic.rows
+        # Every key is assigned by now (deferred ones too): the groups of an EXCLUDE are final.
+        if moved := exclusion.resolve(self.run.schema.table(name), rows):
+            log.info("%s: %d generated values shifted to keep an exclusion constraint", name, moved)
         written = [c.name for c in self.run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
         referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == name for c in fk.referred_columns}
         synthetic.rows = rows[[c for c in rows.columns if c in referred]]
@@ -267,7 +270,9 @@ class Generator:
             fake = self._without_real_values(generator, n, states.get("forbidden", {}), states.get("forbidden_pairs"))
         for column in artifact.columns:
             name = column.name
-            if column.role is Role.MODEL:
+            if column.role is Role.MODEL and (joined := pgtypes.join_column(table, name, model, rng)) is not None:
+                columns[name] = joined
+            elif column.role is Role.MODEL:
                 columns[name] = model[name].reset_index(drop=True)
                 if name in states.get("forbidden", {}):
                     columns[name] = _moved_off_real_dates(columns[name], set(states["forbidden"][name]), rng)

@@ -36,7 +36,7 @@ from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
-from relsynth.values import families, identifying, keys, opaque, text
+from relsynth.values import families, identifying, keys, opaque, pgtypes, text
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,8 @@ def _domain_checks(schema: Schema, table: Table) -> list[tuple[str, str]]:
 def _spec(
     table: Table, column: str, bounds: dict[str, tuple[float | None, float | None]], values: pd.Series | None = None
 ) -> ColumnSpec:
+    if (part := pgtypes.part_spec(table, column)) is not None:
+        return part
     element = table.column(column)
     kind = element.type.kind
     if values is not None:  # a SQLite column declared without a type: learned as the values' kind
@@ -168,13 +170,13 @@ def _parent_lookup(child: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, va
     return merged[list(values.columns)]
 
 
-def _joined_with_parent(frames, artifacts, fk: ForeignKey, parent_columns: list[str]) -> pd.DataFrame:
+def _joined_with_parent(frames, model_frames, fk: ForeignKey, parent_columns: list[str]) -> pd.DataFrame:
     """The child's model columns, each row next to its parent's ``parent_columns`` (``__parent__*``)."""
     child = frames[fk.table]
-    mine = [c.name for c in artifacts[fk.table].columns if c.role is Role.MODEL]
-    parent = _parent_lookup(child, fk, frames[fk.referred_table], frames[fk.referred_table][parent_columns])
+    mine = [c for c in model_frames[fk.table].columns if not c.startswith("__")]
+    parent = _parent_lookup(child, fk, frames[fk.referred_table], model_frames[fk.referred_table][parent_columns])
     parent.columns = [f"__parent__{c}" for c in parent_columns]
-    return pd.concat([child[mine].reset_index(drop=True), parent.reset_index(drop=True)], axis=1)
+    return pd.concat([model_frames[fk.table][mine].reset_index(drop=True), parent.reset_index(drop=True)], axis=1)
 
 
 def train(
@@ -221,6 +223,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         else:
             limit = None if mode is TableMode.COPY else config.max_training_rows
             frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
+            frame = pgtypes.as_literals(table, frame)  # ranges and shapes as literal text, not driver objects
         frames[table.name] = frame
         # Under differential privacy roles come from the schema and column names alone: a choice
         # made by looking at the values would escape the accountant.
@@ -240,7 +243,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     # 2. Model frames: each table's model columns plus the relational helpers.
     model_frames: dict[QualifiedName, pd.DataFrame] = {}
     for name, artifact in artifacts.items():
-        model_frames[name] = frames[name][[c.name for c in artifact.columns if c.role is Role.MODEL]].reset_index(drop=True)
+        own = frames[name][[c.name for c in artifact.columns if c.role is Role.MODEL]]
+        model_frames[name] = pgtypes.decompose(schema.table(name), own).reset_index(drop=True)
 
     context_fks = {tp.table: tp.context_fk for tp in generation_plan.tables}
     assigned_fks = [fk for tp in generation_plan.tables for fk in tp.secondary_fks]
@@ -267,18 +271,18 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             model_frames[parent][column] = dp.helper_counts(fk.table, parent, model_frames[parent][column].to_numpy())
         artifacts[parent].degrees[fk_ids[fk]] = column
         if parent not in clusters:
-            own = [c.name for c in artifacts[parent].columns if c.role is Role.MODEL]
+            own = [c for c in model_frames[parent].columns if not c.startswith("__")]
             if dp is not None and dp.is_private(parent):  # one cluster: k-means on private rows is not DP
                 clusters[parent] = ParentClusters({}, {}, centroids=((0.0,),))
             else:
                 weights = None
                 if dp is None:  # the weights read the children's rows, which may be private under DP
-                    joined = [_joined_with_parent(frames, artifacts, f, own) for f in assigned_fks if f.referred_table == parent]
-                    weights = child_weights(frames[parent][own], joined)
-                clusters[parent] = fit_clusters(frames[parent][own], seed=table_seed[parent], weights=weights)
+                    joined = [_joined_with_parent(frames, model_frames, f, own) for f in assigned_fks if f.referred_table == parent]
+                    weights = child_weights(model_frames[parent][own], joined)
+                clusters[parent] = fit_clusters(model_frames[parent][own], seed=table_seed[parent], weights=weights)
             artifacts[parent].clusters = clusters[parent].to_dict()
     parent_cluster_labels = {
-        name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(frames[name])]})
+        name: pd.DataFrame({"__cluster": [f"c{i}" for i in found.assign(model_frames[name])]})
         for name, found in clusters.items()
     }
     for fk in assigned_fks:
@@ -290,7 +294,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     # Reference tables in copy mode keep their rows, with the helpers their children need.
     for name, artifact in artifacts.items():
         if artifact.mode is TableMode.COPY:
-            helpers = model_frames[name][[c for c in model_frames[name].columns if c.startswith("__")]]
+            # helpers, and the parts of ranges and shapes, which a child's model reads as context
+            helpers = model_frames[name][[c for c in model_frames[name].columns if c not in frames[name].columns]]
             copied[name] = pd.concat([frames[name].reset_index(drop=True), helpers], axis=1)
             artifact.model_columns = tuple(model_frames[name].columns)
 
@@ -556,5 +561,6 @@ def _fit_values(
             "prints": sorted({fingerprint(f"{a}\x00{b}") for a, b in pairs.itertuples(index=False)}),
         }
     own = [c.name for c in artifact.columns if c.role is Role.MODEL and c.name in frame.columns]
-    states["rare_rows"] = {"columns": own, "prints": _rare_rows(frame, own)}
+    view = pgtypes.decompose(table, frame[own])  # as the model frame holds them (ranges as parts)
+    states["rare_rows"] = {"columns": list(view.columns), "prints": _rare_rows(view, list(view.columns))}
     artifact.values = states

@@ -17,6 +17,7 @@ from relsynth.errors import ConfigurationError
 from relsynth.schema.elements import Domain, QualifiedName, Table, TypeKind
 from relsynth.values import families as type_families
 from relsynth.values.identifying import IdentifyingKind, detect
+from relsynth.values.pgtypes import family_of
 
 # A text column with more distinct values than this share of its rows is free text, not a category.
 FREE_TEXT_DISTINCT_SHARE = 0.5
@@ -99,6 +100,8 @@ def assign_roles(
         elif requested is ColumnRole.TEXT:
             plans.append(ColumnPlan(name, Role.TEXT, unique=is_unique))
         elif requested is ColumnRole.MODEL:
+            plans.append(ColumnPlan(name, Role.MODEL))
+        elif family_of(column.type) is not None:  # a range or a shape: learned through its parts
             plans.append(ColumnPlan(name, Role.MODEL))
         elif type_families.family_of(column.type, domains) is not None:  # inet, bit(n), xml, ...: its own value model
             plans.append(ColumnPlan(name, Role.OPAQUE, unique=is_unique))

@@ -12,6 +12,9 @@ with (noise_multiplier, sample_rate, steps) is exact for it. (Clipping every row
 one row by ``bound`` against the same noise.) Embeddings looked up with one index per row get their
 per-row norm directly (the norm of the row's backpropagated vector), not by Opacus' general
 sequence algorithm, which sorts indices per call and dominated the training time.
+
+The units sampled at each step and the noise come from ``relsynth.privacy.entropy`` (the OS's
+CSPRNG), never from a seed: DP training is not reproducible, by design.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from relsynth.privacy import entropy
 
 
 def opacus_epsilon(history: list[tuple[float, float, int]], delta: float) -> float:
@@ -113,7 +118,6 @@ def train_units(
     bound: int,
     max_grad_norm: float,
     learning_rate: float,
-    seed: int,
     deadline: float,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> DpSgdResult:
@@ -129,8 +133,6 @@ def train_units(
     row_limit = torch.as_tensor(max_grad_norm / unit_rows[unit_index], dtype=torch.float32)  # per row: C / its unit's rows
     order = np.argsort(unit_index, kind="stable")
     starts = np.searchsorted(unit_index[order], np.arange(n_units + 1))
-    generator = np.random.default_rng(seed)
-    noise_gen = torch.Generator().manual_seed(int(generator.integers(2**62)))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
         module = _ghost_clipping_module()(
@@ -138,6 +140,7 @@ def train_units(
             strict=False,  # fixed buffers (code positions from the DP encoders) are no data of their own
         )
     params = [p for p in network.parameters() if p.requires_grad]
+    sizes = [p.numel() for p in params]
     optimizer = torch.optim.Adam(params, lr=learning_rate)
     expected = max(sample_rate * n_units, 1.0)
     steps_per_epoch = max(1, round(1 / sample_rate))
@@ -145,7 +148,8 @@ def train_units(
     try:
         module.train()
         for step in range(steps):
-            chosen = np.nonzero(generator.random(n_units) < sample_rate)[0]
+            # the sample is secret too: amplification by subsampling assumes nobody knows it
+            chosen = np.nonzero(entropy.uniforms(n_units) < sample_rate)[0]
             rows = np.concatenate([order[starts[u] : starts[u + 1]] for u in chosen]) if chosen.size else np.zeros(0, dtype=np.int64)
             optimizer.zero_grad(set_to_none=True)
             if rows.size:
@@ -164,10 +168,11 @@ def train_units(
                     (coefficients * per_row).sum().backward()
                     module.enable_hooks()
                 running = 0.9 * running + 0.1 * float(per_row.mean().detach()) if step else float(per_row.mean().detach())
-            for p in params:  # the noise is added even when no unit was sampled
+            # the noise is added even when no unit was sampled; one draw for all parameters
+            noise = entropy.gaussian(noise_multiplier * max_grad_norm, sum(sizes))
+            for p, part in zip(params, torch.from_numpy(noise).split(sizes), strict=True):
                 grad = p.grad if p.grad is not None else torch.zeros_like(p)
-                noise = torch.normal(0.0, noise_multiplier * max_grad_norm, size=p.shape, generator=noise_gen)
-                p.grad = (grad + noise) / expected
+                p.grad = (grad + part.view_as(grad).to(grad.dtype)) / expected
             optimizer.step()
             done = step + 1
             if on_epoch is not None and done % steps_per_epoch == 0:

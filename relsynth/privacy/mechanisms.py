@@ -26,6 +26,7 @@ from relsynth.modeling.encoding import (
     _is_null,
     to_numbers,
 )
+from relsynth.privacy import entropy
 from relsynth.privacy.accountant import PrivacyAccountant
 from relsynth.schema.elements import TypeKind
 
@@ -43,14 +44,13 @@ _FINE_CELLS = 1024
 
 @dataclass
 class Noise:
-    """What a mechanism needs: where to record itself, how much noise, its randomness."""
+    """What a mechanism needs: where to record itself and how much noise (drawn from OS entropy)."""
 
     accountant: PrivacyAccountant
     component: str
     noise_multiplier: float
     selection_delta: float
     bound: int
-    rng: np.random.Generator
     weights: np.ndarray | None = None  # per row 1 / (its unit's rows): every unit then weighs 1 in all
 
     @property
@@ -72,7 +72,7 @@ class Noise:
         return np.bincount(cells, weights=self.weights, minlength=minlength)
 
     def add(self, counts: np.ndarray) -> np.ndarray:
-        return np.asarray(counts, dtype=np.float64) + self.rng.normal(0.0, self.sigma, size=np.shape(counts))
+        return np.asarray(counts, dtype=np.float64) + entropy.gaussian(self.sigma, np.shape(counts))
 
 
 def noisy_count(n: int, noise: Noise, mechanism: str = "count") -> int:

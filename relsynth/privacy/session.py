@@ -22,6 +22,7 @@ from relsynth.clustering import MAX_CLUSTERS
 from relsynth.errors import ConfigurationError, PrivacyBudgetError
 from relsynth.graph import is_one_to_one
 from relsynth.modeling.encoding import ColumnSpec, Encoder, to_numbers
+from relsynth.privacy import entropy
 from relsynth.privacy.accountant import (
     BudgetPlan,
     PrivacyAccountant,
@@ -54,7 +55,7 @@ class ComponentBudget:
         s = self.session
         _, inverse, rows = np.unique(self.units, return_inverse=True, return_counts=True)
         weights = 1.0 / rows[inverse] if self.units.size else np.zeros(0)
-        return Noise(s.accountant, f"{self.table}/statistics", s.plan.statistics_noise, s.plan.selection_delta, s.bounds[self.table], s.rng, weights)
+        return Noise(s.accountant, f"{self.table}/statistics", s.plan.statistics_noise, s.plan.selection_delta, s.bounds[self.table], weights)
 
     def fit_encoder(self, series: pd.Series, spec: ColumnSpec, *, max_bins: int, max_categories: int, spike_fraction: float) -> Encoder:
         # cluster labels of a secondary parent: a public domain (c0 .. c<MAX_CLUSTERS - 1>)
@@ -63,7 +64,10 @@ class ComponentBudget:
         return dp_encoder(series, spec, self._noise(), max_bins=max_bins, max_categories=max_categories, domain=domain)
 
     def train(self, network, codes, context_codes, *, config, seed: int, started: float, on_epoch) -> tuple[int, int, float, str]:
-        """DP-SGD for the planned steps; returns (rows to report: the noisy count, epochs, seconds, stopped_by)."""
+        """DP-SGD for the planned steps; returns (rows to report: the noisy count, epochs, seconds, stopped_by).
+
+        ``seed`` (the model's, for its initial weights) is deliberately not passed on: the units
+        sampled and the noise come from OS entropy, so nobody holding the run can replay them."""
         from relsynth.privacy.dpsgd import train_units
 
         s = self.session
@@ -76,7 +80,7 @@ class ComponentBudget:
             network, codes, context_codes, self.units,
             noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=planned.steps,
             bound=s.bounds[self.table], max_grad_norm=p.max_grad_norm, learning_rate=p.learning_rate,
-            seed=seed, deadline=started + p.time_factor * config.max_training_seconds, on_epoch=on_epoch,
+            deadline=started + p.time_factor * config.max_training_seconds, on_epoch=on_epoch,
         )
         s.accountant.dpsgd(f"{self.table}/model", noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=result.steps)
         return max(rows, 1), result.epochs, result.seconds, result.stopped_by
@@ -101,7 +105,6 @@ class PrivacySession:
         from relsynth.roles import Role
 
         self.schema, self.config, self.context_fks = schema, config, context_fks
-        self.rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EC]))
         self.accountant = PrivacyAccountant(delta=config.delta, target_epsilon=config.epsilon)
         rows = {name: int(a.source_rows) for name, a in artifacts.items()}
         if config.unit is not None:
@@ -199,7 +202,7 @@ class PrivacySession:
     # -------------------------------------------------------------------------------- hooks
 
     def _noise(self, name: QualifiedName) -> Noise:
-        return Noise(self.accountant, f"{name}/statistics", self.plan.statistics_noise, self.plan.selection_delta, self.bounds[name], self.rng)
+        return Noise(self.accountant, f"{name}/statistics", self.plan.statistics_noise, self.plan.selection_delta, self.bounds[name])
 
     def _choose_cap(self, fk: ForeignKey, children: np.ndarray, weights: np.ndarray) -> int:
         """The 98th percentile of children per parent row, from a noisy histogram over public cells.
@@ -215,7 +218,7 @@ class PrivacySession:
                                 | {self.config.max_children}))
         cells = cells[cells <= self.config.max_children]
         index = np.minimum(np.searchsorted(cells, np.minimum(children, cells[-1]), side="left"), cells.size - 1)
-        noise = Noise(self.accountant, f"{fk.table}/statistics", self.plan.statistics_noise, 0.0, 1, self.rng, weights)
+        noise = Noise(self.accountant, f"{fk.table}/statistics", self.plan.statistics_noise, 0.0, 1, weights)
         noisy = noise.add(noise.bincount(index, cells.size))
         noise.record("cap")
         noisy = np.where(noisy > 2 * noise.sigma, noisy, 0.0)
@@ -299,7 +302,7 @@ class PrivacySession:
         if not self.is_private(child) or self.is_private(parent):
             return counts
         bound = self.bounds[child]
-        per_row = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, bound, self.rng)
+        per_row = Noise(self.accountant, f"{parent}/statistics", self.plan.statistics_noise, 0.0, bound)
         mean = self.noisy_rows.get(child, 0) / max(len(counts), 1)  # DP count over a public row count
         if mean >= 2 * per_row.sigma or len(counts) == 0:
             per_row.record("histogram")
@@ -308,11 +311,11 @@ class PrivacySession:
         cells = np.minimum(np.asarray(counts, dtype=np.int64), top)
         sigma = self.plan.statistics_noise * np.sqrt(2.0) * bound
         self.accountant.gaussian(f"{parent}/statistics", "histogram", sensitivity=np.sqrt(2.0) * bound, sigma=sigma)
-        noisy = np.bincount(cells, minlength=top + 1).astype(np.float64) + self.rng.normal(0.0, sigma, top + 1)
+        noisy = np.bincount(cells, minlength=top + 1).astype(np.float64) + entropy.gaussian(sigma, top + 1)
         noisy = np.where(noisy > 2 * sigma, noisy, 0.0)  # post-processing: cells within noise of 0 dropped
         if noisy.sum() <= 0:
             return np.zeros(len(counts), dtype=np.int64)
-        return self.rng.choice(top + 1, size=len(counts), p=noisy / noisy.sum()).astype(np.int64)
+        return entropy.generator().choice(top + 1, size=len(counts), p=noisy / noisy.sum()).astype(np.int64)
 
     def component(self, name: QualifiedName, keep: np.ndarray | None) -> ComponentBudget | None:
         if name not in self.private_models:

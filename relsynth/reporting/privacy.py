@@ -6,9 +6,9 @@
   source that appear as they are in the clone;
 * distance to closest record (DCR): the share of synthetic rows closer to the training rows than
   to rows held out of training; 0.5 is ideal, above it the model memorised;
-* membership inference: the stronger of two attacks telling training rows from held-out rows
-  (distance to the closest synthetic record; a DOMIAS-style density ratio against the closest
-  other real row); its advantage is 2 * AUC - 1 (0 is ideal).
+* membership inference: the strongest of three attacks telling training rows from held-out rows
+  (``relsynth.reporting.membership``); its advantage is 2 * AUC - 1 (0 is ideal), with a 95%
+  bootstrap interval that says whether it is within noise.
 
 DCR and the attack need ``holdout`` (real rows kept out of training); without it they are None.
 """
@@ -25,9 +25,11 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from relsynth.reporting.columns import Shape, as_category, as_numeric, key_columns, modeled_columns
+from relsynth.reporting.membership import Attack, advantage, attack_scores, strongest_attack
 from relsynth.schema.elements import QualifiedName, Schema, Table, TypeKind
 
-MAX_DISTANCE_ROWS = 2_000  # rows per side for nearest-neighbour distances
+MAX_DISTANCE_ROWS = 2_000  # real rows per side (members, others) scored by the attacks
+MAX_SYNTHETIC_ROWS = 20_000  # synthetic rows searched: a near-copy missed by a sample hides a leak
 MIN_DISTANCE_ROWS = 30  # fewer holdout rows give figures that are noise (an advantage of 0.5 by chance)
 # Columns whose single values identify a person. A first or last name alone is shared by many
 # people and is not counted (the generator never emits a real (first, last) pair).
@@ -47,7 +49,8 @@ class TablePrivacy:
     verbatim_identifiers: int  # distinct synthetic identifying values found in the source
     identifying_columns: tuple[str, ...]
     dcr_share: float | None  # synthetic rows closer to training than to holdout rows; 0.5 ideal
-    mia_advantage: float | None  # 2 * AUC - 1 of the stronger attack; 0 ideal
+    mia_advantage: float | None  # 2 * AUC - 1 of the strongest attack; 0 ideal
+    mia_attack: Attack | None = None  # that attack, with its 95% bootstrap interval
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ class Privacy:
     def mia_advantage(self) -> float | None:
         values = [t.mia_advantage for t in self.tables if t.mia_advantage is not None]
         return max(values) if values else None  # the weakest table is the one an attacker picks
+
+    @property
+    def mia_attack(self) -> Attack | None:
+        """The attack on the table with the highest advantage (the headline figure's interval)."""
+        found = [t for t in self.tables if t.mia_attack is not None and t.mia_advantage is not None]
+        return max(found, key=lambda t: t.mia_advantage).mia_attack if found else None
 
 
 def _mean(values) -> float | None:
@@ -135,8 +144,8 @@ def _matrix(frames: Sequence[pd.DataFrame], reference: pd.DataFrame, shapes: Map
 
 def distance_figures(
     train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, shapes: Mapping[str, Shape], *, seed: int = 0
-) -> tuple[float, float]:
-    """(DCR share, membership-inference advantage) of training rows against held-out rows.
+) -> tuple[float, Attack | None]:
+    """(DCR share, the strongest membership-inference attack) of training rows against held-out rows.
 
     DCR share: on equal-sized training and holdout samples, the share of synthetic rows nearer to
     a training row than to a holdout row (0.5 ideal).
@@ -144,52 +153,32 @@ def distance_figures(
     Membership inference: the attacker scores each real row (up to ``MAX_DISTANCE_ROWS`` training
     rows, the members, and as many holdout rows, the non-members) and the advantage is 2 * AUC - 1
     of telling them apart (0: no better than chance; 1: every member found; threshold-free, so not
-    inflated by picking the best cut-off on the same rows). Two standard attacks are run and the
-    stronger one counts: the distance to the closest synthetic record (a member has a synthetic
-    near-copy), and a density-ratio attack in the manner of DOMIAS (van Breugel et al., 2023): that
-    distance against the distance to the closest other real row of the scored pool, so that rows
-    in dense regions, near everything, no longer pass for members.
+    inflated by picking the best cut-off on the same rows). The attacks search up to
+    ``MAX_SYNTHETIC_ROWS`` synthetic rows; see ``relsynth.reporting.membership``.
     """
     rng = np.random.default_rng(seed)
     n = min(len(train), len(holdout), MAX_DISTANCE_ROWS)
     if n < MIN_DISTANCE_ROWS or synthetic.empty or not shapes:
-        return math.nan, math.nan
+        return math.nan, None
     members = train.iloc[rng.choice(len(train), min(len(train), MAX_DISTANCE_ROWS), replace=False)]
     others = holdout.iloc[rng.choice(len(holdout), n, replace=False)]
-    synthetic = synthetic.iloc[rng.choice(len(synthetic), min(len(synthetic), MAX_DISTANCE_ROWS), replace=False)]
+    synthetic = synthetic.iloc[rng.choice(len(synthetic), min(len(synthetic), MAX_SYNTHETIC_ROWS), replace=False)]
     x_members, x_others, x_syn = _matrix([members, others, synthetic], pd.concat([members, others]), shapes)
     # DCR share on equal-sized samples (the first n members are a uniform sample of them)
-    d_train = NearestNeighbors(n_neighbors=1).fit(x_members[:n]).kneighbors(x_syn)[0][:, 0]
-    d_hold = NearestNeighbors(n_neighbors=1).fit(x_others).kneighbors(x_syn)[0][:, 0]
+    x_dcr = x_syn[: min(len(x_syn), MAX_DISTANCE_ROWS)]  # a uniform sample of them, as before
+    d_train = NearestNeighbors(n_neighbors=1).fit(x_members[:n]).kneighbors(x_dcr)[0][:, 0]
+    d_hold = NearestNeighbors(n_neighbors=1).fit(x_others).kneighbors(x_dcr)[0][:, 0]
     dcr = float(np.mean(np.where(d_train < d_hold, 1.0, np.where(d_train == d_hold, 0.5, 0.0))))
-    return dcr, max(_attack_advantages(x_members, x_others, x_syn).values())
+    return dcr, strongest_attack(x_members, x_others, x_syn, seed=seed)
 
 
 def _attack_advantages(x_members: np.ndarray, x_others: np.ndarray, x_syn: np.ndarray) -> dict[str, float]:
     """2 * AUC - 1 of each attack's scores (higher: more likely a member) on members vs others."""
-    pool = np.vstack([x_members, x_others])
     is_member = np.r_[np.ones(len(x_members)), np.zeros(len(x_others))]
-    d_syn = NearestNeighbors(n_neighbors=1).fit(x_syn).kneighbors(pool)[0][:, 0]
-    # the closest *other* row of the pool (a row's own distance 0 is the first neighbour); members
-    # and non-members alike see both kinds, so this reference favours neither
-    d_real = NearestNeighbors(n_neighbors=2).fit(pool).kneighbors(pool)[0][:, 1]
-    scale = float(np.median(np.r_[d_syn, d_real])) or 1.0
-    floor = 1e-3 * scale  # exact twins (distance 0) stay comparable
-    return {
-        "closest_synthetic": _advantage(is_member, -d_syn),
-        "density_ratio": _advantage(is_member, np.log((d_real + floor) / (d_syn + floor))),
-    }
+    return {name: advantage(is_member, score) for name, score in attack_scores(x_members, x_others, x_syn).items()}
 
 
-def _advantage(is_member: np.ndarray, score: np.ndarray) -> float:
-    """2 * AUC - 1 (Mann-Whitney, ties counted half): 0 when the score says nothing of membership."""
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    positives = int(is_member.sum())
-    negatives = is_member.size - positives
-    if not positives or not negatives:
-        return math.nan
-    auc = (ranks[is_member == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
-    return float(2 * auc - 1)
+_advantage = advantage
 
 
 def compute_privacy(
@@ -230,11 +219,11 @@ def compute_privacy(
         for column in ident:
             source = identifying_values.get((table.name, column)) if identifying_values else None
             found += verbatim(source if source is not None else r[column], s[column])
-        dcr = mia = math.nan
+        dcr, attack = math.nan, None
         if holdout is not None and table.name in holdout and len(holdout[table.name]):
             hold = holdout[table.name]
             train = _without(r, hold, plain)
-            dcr, mia = distance_figures(train, hold, s, shapes, seed=seed + index)
+            dcr, attack = distance_figures(train, hold, s, shapes, seed=seed + index)
         out.append(
             TablePrivacy(
                 table.name,
@@ -243,7 +232,8 @@ def compute_privacy(
                 found,
                 ident,
                 None if math.isnan(dcr) else dcr,
-                None if math.isnan(mia) else mia,
+                None if attack is None or math.isnan(attack.advantage) else attack.advantage,
+                attack,
             )
         )
     return Privacy(tuple(out), epsilon, delta)

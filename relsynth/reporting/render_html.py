@@ -6,6 +6,7 @@ from html import escape
 
 from relsynth.reporting import svg
 from relsynth.reporting.glossary import GLOSSARY
+from relsynth.reporting.membership import Attack
 from relsynth.reporting.report import Report
 from relsynth.reporting.thresholds import Gate, evaluate
 
@@ -32,6 +33,15 @@ def _card(name: str, value: str, hint: str = "", status: str = "", key: str = ""
     meaning = f' title="{escape(GLOSSARY[key])}"' if key in GLOSSARY else ""
     return (f'<div class="card {status}"{meaning}><span>{escape(name)}</span><b>{escape(value)}</b>'
             f'<small>{escape(hint)}</small></div>')
+
+
+def _interval(attack: Attack | None) -> str:
+    return "" if attack is None else f" [{attack.low:.3f}, {attack.high:.3f}]"
+
+
+def _attack_hint(attack: Attack | None) -> str:
+    """0 ideal, and the strongest attack's 95% interval with what it says."""
+    return "0 ideal" if attack is None else f"0 ideal; {attack.name}, 95%{_interval(attack)}: {attack.verdict()}"
 
 
 def render_html(report: Report, *, gate: Gate | None = None) -> str:
@@ -62,7 +72,7 @@ def render_html(report: Report, *, gate: Gate | None = None) -> str:
         ("exact-match excess", _f(fig["exact_match_excess"]), "largest table's, 0 ideal"),
         ("verbatim identifiers", str(int(fig["verbatim_identifiers"] or 0)), ""),
         ("DCR share", _f(fig["dcr_share"]), "0.5 ideal"),
-        ("MIA advantage", _f(fig["mia_advantage"]), "0 ideal"),
+        ("MIA advantage", _f(fig["mia_advantage"]), _attack_hint(report.privacy.mia_attack)),
         ("epsilon", _f(fig["epsilon"], 2), "differential privacy"),
         ("utility", _f(fig["utility"]), "worst TSTR / TRTR, 1 ideal"),
     ]
@@ -98,7 +108,7 @@ def _utility(report: Report) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{escape(u.table)}.{escape(u.target)}</td><td>{escape(u.metric)}</td><td>{_f(u.real)}</td>"
-        f"<td>{_f(u.synthetic)}</td><td>{_f(u.ratio)}</td><td>{_f(u.ci_low, 2)} to {_f(u.ci_high, 2)}</td>"
+        f"<td>{_f(u.synthetic)}</td><td>{_f(u.ratio)}</td><td>{_utility_interval(u)}</td>"
         f"<td>{_f(u.importance_correlation, 2)}</td><td>{u.test_rows}</td></tr>"
         for u in report.utility
     )
@@ -108,6 +118,10 @@ def _utility(report: Report) -> str:
     return ("<h2>Utility (train synthetic, test real)</h2><table><tr><th>target</th><th>metric</th><th>real (TRTR)</th>"
             "<th>clone (TSTR)</th><th>ratio</th><th>95% interval</th><th>importance rho</th><th>test rows</th></tr>"
             f"{rows}</table><div class='charts'>{chart}</div>")
+
+
+def _utility_interval(u) -> str:  # type: ignore[no-untyped-def]
+    return "n/a" if u.ci_low is None else f"{_f(u.ci_low, 2)} to {_f(u.ci_high, 2)}"
 
 
 def _glossary(figures) -> str:
@@ -126,7 +140,7 @@ def _tables(report: Report) -> str:
         out.append(f"<tr><td><a href='#t-{escape(str(t.name))}'>{escape(str(t.name))}</a></td><td>{t.source_rows}</td>"
                    f"<td{rows_class}>{t.target_rows}</td><td>{expected}</td><td>{t.source_sample}/{t.target_sample}</td><td>{_f(t.column_shapes)}</td>"
                    f"<td>{_f(t.column_pair_trends)}</td><td>{_f(t.detection)}</td><td>{t.integrity_violations}</td>"
-                   f"<td>{_f(t.exact_match_share)}</td><td>{_f(t.dcr_share)}</td><td>{_f(t.mia_advantage)}</td>"
+                   f"<td>{_f(t.exact_match_share)}</td><td>{_f(t.dcr_share)}</td><td>{_f(t.mia_advantage)}{_interval(t.mia_attack)}</td>"
                    f"<td>{t.verbatim_identifiers}</td></tr>")
     missing = [c for c in report.completeness.tables if c.status == "missing"] if report.completeness else []
     for c in missing:

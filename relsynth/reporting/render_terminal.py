@@ -84,9 +84,13 @@ def render_terminal(report: Report, *, gate: Gate | None = None) -> Group:
     for name, value in report.figures.items():
         style = _STYLE[gate.status(name)]
         figures.add_row(Text(name, style=style), Text(_figure(name, value), style=style), gate.limit_text(name))
-    parts = [tables, figures]
+    attack = report.privacy.mia_attack
+    if attack is not None:
+        figures.caption = f"mia_advantage: {attack.name}, 95% interval [{attack.low:.3f}, {attack.high:.3f}]: {attack.verdict()}"
+    parts: list = [tables, figures]
     if report.utility:
         parts.append(_utility_table(report))
+    parts += [Text(note) for note in report.notes if "utility" in note]  # which targets, or why there are none
     verdict = Text("PASS", style="bold green") if gate.passed else Text("FAIL: ", style="bold red") + Text("; ".join(gate.failures))
     return Group(*parts, verdict)
 
@@ -100,5 +104,5 @@ def _utility_table(report: Report) -> RichTable:
         table.add_column(heading, justify="right", no_wrap=True)
     for u in report.utility:
         table.add_row(f"{u.table}.{u.target}", u.metric, _fmt(u.real), _fmt(u.synthetic), _fmt(u.ratio),
-                      f"{_fmt(u.ci_low, 2)}-{_fmt(u.ci_high, 2)}")
+                      "n/a" if u.ci_low is None else f"{_fmt(u.ci_low, 2)}-{_fmt(u.ci_high, 2)}")
     return table

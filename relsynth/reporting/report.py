@@ -25,6 +25,7 @@ from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
 from relsynth.reporting.integrity import IntegrityIssue, check_integrity, row_count
+from relsynth.reporting.membership import Attack
 from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.privacy import Privacy, compute_privacy, detect_identifying
 from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, read_table
@@ -59,6 +60,7 @@ class TableReport:
     verbatim_identifiers: int
     expected_rows: float | None = None  # source rows x scale (see Report.completeness)
     row_status: str = "ok"  # ok | empty | off_scale
+    mia_attack: Attack | None = None  # the advantage's attack and 95% interval
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ def assemble(
                 p.dcr_share if p else None, p.mia_advantage if p else None,
                 p.verbatim_identifiers if p else 0,
                 count.expected_rows if count else None, count.status if count else "ok",
+                p.mia_attack if p else None,
             )
         )
     present = set(schema.table_names)

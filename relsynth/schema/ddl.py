@@ -590,6 +590,7 @@ class SchemaWriter:
             for table in tables:
                 for check in self._checks(table) + self._deferred_column_checks.get(table.name, []):
                     self._add(table, check, optional=optional)
+        self._exclusion_constraints()
         partitions_carried = caps.partitioning and self.same_engine
         for table in tables:
             for index in table.indexes:
@@ -635,6 +636,23 @@ class SchemaWriter:
             ]
         self._comments()
         self._triggers()
+
+    def _exclusion_constraints(self) -> None:
+        """PostgreSQL's EXCLUDE constraints, after the data (which relsynth made to respect them)."""
+        from relsynth.values.exclusion import resolvable  # what generation can honour
+
+        for table in self.schema.tables:
+            for constraint in table.exclusion_constraints:
+                if not self.same_engine:
+                    self._warn(f"exclusion constraint {constraint.name} on {table.name} is not carried to {self.dialect}")
+                    continue
+                for extension in constraint.extensions:  # btree_gist: trusted, a database owner may create it
+                    self._post.append(_Statement(f"CREATE EXTENSION IF NOT EXISTS {self._preparer.quote(extension)}"))
+                name = f"CONSTRAINT {self._preparer.quote(constraint.name)} " if constraint.name else ""
+                sql = f"ALTER TABLE {self._quote(self._names[table.name])} ADD {name}{constraint.definition}"
+                # One whose conflicts the generator cannot resolve is best effort: refused, it is a warning.
+                label = f"exclusion constraint {constraint.name} on {table.name}"
+                self._post.append(_Statement(sql, optional=not resolvable(table, constraint), label=label))
 
     def _routines(self) -> None:
         """User functions and aggregates (views and triggers call them), same engine only."""

@@ -105,6 +105,16 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True)
+class ExclusionConstraint:
+    """PostgreSQL's ``EXCLUDE USING gist (room_id WITH =, during WITH &&)``."""
+
+    name: str | None
+    definition: str  # as pg_get_constraintdef prints it: ``EXCLUDE USING gist (...)``
+    elements: tuple[tuple[str, str], ...]  # (column or expression, operator), in order
+    extensions: tuple[str, ...] = ()  # extensions its operator classes come from (btree_gist)
+
+
+@dataclass(frozen=True)
 class Index:
     """A non-constraint index. ``expressions`` holds column names, or SQL for expression parts."""
 
@@ -180,6 +190,7 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     comment: str | None = None
     partitioning: Partitioning | None = None
+    exclusion_constraints: tuple[ExclusionConstraint, ...] = ()
 
     def column(self, name: str) -> Column:
         for column in self.columns:

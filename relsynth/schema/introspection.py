@@ -32,6 +32,7 @@ from relsynth.schema.elements import (
     Deferrability,
     Domain,
     EnumType,
+    ExclusionConstraint,
     ForeignKey,
     Identity,
     Index,
@@ -78,7 +79,7 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
                     f"cannot read the catalog of {redact(url)}: {reason}; check that the user may read "
                     "the system catalog of this database"
                 ) from exc
-        seen = [str(w.message) for w in caught if issubclass(w.category, SAWarning)]
+        seen = [str(w.message) for w in caught if issubclass(w.category, SAWarning) and not _handled_type(str(w.message))]
         seen = [m for m in seen if not (m.startswith("Skipped unsupported reflection of expression-based index") and m.split()[-1] in reader.recovered_indexes)]
         for other in caught:
             if not issubclass(other.category, SAWarning):
@@ -88,6 +89,14 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
         return schema
     finally:
         engine.dispose()
+
+
+def _handled_type(message: str) -> bool:
+    """SQLAlchemy's "Did not recognize type 'point'" for a type relsynth reads as text and learns."""
+    from relsynth.values.pgtypes import family_of  # values import the schema elements, not the reverse
+
+    found = re.match(r"Did not recognize type '([^']+)'", message)
+    return found is not None and family_of(ColumnType(TypeKind.OTHER, found.group(1))) is not None
 
 
 def _with_warnings(schema: Schema, extra: list[str]) -> Schema:
@@ -272,6 +281,7 @@ class _Reader:
                     foreign_keys=_dedupe_fks(fk_list),
                     comment=(comments.get(key) or {}).get("text"),
                     partitioning=partitioning,
+                    exclusion_constraints=pg.exclusion_constraints(real_ns, name) if pg is not None else (),
                 )
             )
         return tables
@@ -702,6 +712,7 @@ class _PgState:
         self.root_of: dict[pg_catalog.Key, pg_catalog.Key] = {}
         self.sequences: list[pg_catalog.SequenceRow] = []
         self.domain_bases: dict[pg_catalog.Key, tuple[str, str | None]] = {}
+        self.exclusions: dict[pg_catalog.Key, list[Any]] = {}
 
     @classmethod
     def load(cls, reader: _Reader) -> _PgState:
@@ -714,6 +725,7 @@ class _PgState:
         state.partitions = pg_catalog.partitions(c, ns)
         state.sequences = pg_catalog.sequences(c, ns)
         state.domain_bases = pg_catalog.domain_base_types(c, ns)
+        state.exclusions = pg_catalog.exclusion_constraints(c, ns)
         parent = {(p.schema, p.name): p.parent for p in state.partitions}
         for child in parent:
             root = parent[child]
@@ -721,6 +733,14 @@ class _PgState:
                 root = parent[root]
             state.root_of[child] = root
         return state
+
+    def exclusion_constraints(self, namespace: str, name: str) -> tuple[ExclusionConstraint, ...]:
+        return tuple(
+            ExclusionConstraint(
+                row.conname, row.definition, tuple(zip(row.columns, row.operators, strict=True)), tuple(sorted(row.extensions))
+            )
+            for row in self.exclusions.get((namespace, name), [])
+        )
 
     def partitioning(self, namespace: str, name: str, reader: _Reader) -> Partitioning | None:
         found = self.partitioned.get((namespace, name))

@@ -2,7 +2,7 @@
 
 NOT VALID foreign keys, declarative partitions, exact type text (``format_type``), domains on
 columns, serial sequences, index definitions, and objects relsynth records only as warnings
-(triggers, functions, exclusion constraints). Each function runs one query over all the
+(triggers, functions), exclusion constraints. Each function runs one query over all the
 namespaces asked for and returns plain rows keyed by ``(namespace, name)``.
 """
 
@@ -265,19 +265,40 @@ def triggers(connection: Connection, schemas: list[str]) -> list[Any]:
     )
 
 
+def exclusion_constraints(connection: Connection, schemas: list[str]) -> dict[Key, list[Any]]:
+    """Exclusion constraints by table: name, definition, key columns (or expressions), operators,
+    and the extensions their operator classes belong to (btree_gist for ``room_id WITH =``)."""
+    rows = _rows(
+        connection,
+        """
+        SELECT n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid) AS definition,
+               ARRAY(SELECT pg_get_indexdef(k.conindid, s, true)
+                     FROM generate_series(1, i.indnkeyatts) s ORDER BY s) AS columns,
+               ARRAY(SELECT o::regoper::text FROM unnest(k.conexclop) WITH ORDINALITY u(o, s) ORDER BY s) AS operators,
+               ARRAY(SELECT DISTINCT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                     WHERE d.classid = 'pg_opclass'::regclass AND d.refclassid = 'pg_extension'::regclass
+                       AND d.objid = ANY(i.indclass::oid[])) AS extensions
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_index i ON i.indexrelid = k.conindid
+        WHERE k.contype = 'x' AND n.nspname = ANY(:schemas) AND k.conparentid = 0
+        ORDER BY n.nspname, c.relname, k.conname
+        """,
+        schemas,
+    )
+    found: dict[Key, list[Any]] = {}
+    for row in rows:
+        found.setdefault((row.nspname, row.relname), []).append(row)
+    return found
+
+
 def unsupported_objects(connection: Connection, schemas: list[str]) -> list[str]:
-    """One line for each object relsynth sees but does not carry: exclusion constraints, ordered-set
-    aggregates."""
+    """One line for each object relsynth sees but does not carry: ordered-set aggregates."""
     rows = _rows(
         connection,
         """
         SELECT 'aggregate' AS kind, format('%I.%I', n.nspname, p.proname) AS what
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_aggregate a ON a.aggfnoid = p.oid
         WHERE n.nspname = ANY(:schemas) AND a.aggkind <> 'n'
-        UNION ALL
-        SELECT 'exclusion constraint', format('%I.%I', n.nspname, c.relname) || ': ' || k.conname
-        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE k.contype = 'x' AND n.nspname = ANY(:schemas) AND k.conparentid = 0
         ORDER BY 1, 2
         """,
         schemas,

@@ -71,8 +71,14 @@ def test_changing_one_units_rows_changes_only_private_results(shop: Path, tmp_pa
     assert entries(first) == entries(second)  # the accounting does not depend on one unit's data
     for name, artifact in first.tables.items():
         if str(name) in ("category", "product", "employee") and artifact.model is not None:
-            a, b = artifact.model.network.state_dict(), second.tables[name].model.network.state_dict()
-            assert all((a[k] == b[k]).all() for k in a), f"public table {name} changed"
+            # a public table's own columns are learned from public rows alone: same encoders
+            own = lambda run: [e.to_dict() for e in run.tables[name].model.encoders if not e.spec.name.startswith("__")]  # noqa: B023
+            assert own(first) == own(second), f"public table {name} changed"
+            if str(name) == "category":  # reads nothing private at all (products are public): same weights
+                a, b = artifact.model.network.state_dict(), second.tables[name].model.network.state_dict()
+                assert all((a[k] == b[k]).all() for k in a), f"public table {name} changed"
+            # employee and product also learn noisy counts of their private children (orders,
+            # order lines): that noise is fresh in every run, so their weights differ
 
 
 def test_impossible_budget_fails_before_training(shop: Path) -> None:

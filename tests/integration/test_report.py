@@ -127,3 +127,26 @@ def _screenshot(html: str, tmp_path: Path) -> None:
     )
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000  # a blank page compresses far smaller
+
+
+def test_the_attack_interval_and_its_verdict_are_in_every_rendering(make_database):
+    import pandas as pd
+
+    from relsynth.schema.elements import QualifiedName
+
+    url = make_database("sqlite")
+    _fill(url, broken=False)
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        held = pd.read_sql("SELECT amount, channel FROM orders WHERE id >= 450", connection)
+    engine.dispose()
+    # the "clone" is the source itself: held-out rows are in it as much as training rows
+    report = build_report(url, url, holdout={QualifiedName(None, "orders"): held}, seed=1)
+    attack = report.privacy.mia_attack
+    assert attack is not None and attack.within_noise
+    assert f"[{attack.low:.3f}, {attack.high:.3f}]" in render_html(report) and "within noise" in render_html(report)
+    console = Console(width=200, record=True)
+    console.print(render_terminal(report))
+    assert "within noise" in console.export_text()
+    orders = next(t for t in json.loads(report.to_json())["tables"] if t["name"] == "orders")
+    assert orders["mia_attack"]["low"] <= orders["mia_advantage"] <= orders["mia_attack"]["high"]

@@ -119,3 +119,28 @@ def test_both_attacks_find_copied_rows_among_lookalikes():
     assert found["density_ratio"] > 0.2 and found["closest_synthetic"] > 0.2
     unrelated = _attack_advantages(members, others, np.vstack([dense(300), sparse(100)]))
     assert abs(unrelated["density_ratio"]) < 0.12 and abs(unrelated["closest_synthetic"]) < 0.12
+
+
+def test_the_attacks_interval_excludes_0_for_copied_rows_and_holds_it_for_an_independent_sample():
+    source = people(0, 1200)
+    holdout, train = source.iloc[900:], source.iloc[:900]
+    copied = compute_privacy(SCHEMA, {PEOPLE: source}, {PEOPLE: train.copy()}, holdout={PEOPLE: holdout}, seed=3)
+    attack = copied.mia_attack
+    assert attack.advantage > 0.5 and attack.low > 0.3 and not attack.within_noise
+    assert attack.low <= attack.advantage <= attack.high
+    independent = compute_privacy(SCHEMA, {PEOPLE: source}, {PEOPLE: people(10, 900, start=9000)}, holdout={PEOPLE: holdout}, seed=3)
+    attack = independent.mia_attack
+    assert attack.low < 0 < attack.high and attack.within_noise
+    assert "within noise" in attack.verdict()
+    # deterministic for a seed
+    again = compute_privacy(SCHEMA, {PEOPLE: source}, {PEOPLE: people(10, 900, start=9000)}, holdout={PEOPLE: holdout}, seed=3)
+    assert again.mia_attack == attack
+
+
+def test_a_protected_clone_is_lower_only_when_the_intervals_part():
+    from relsynth.reporting.membership import Attack, compare
+
+    baseline = Attack(0.30, 0.20, 0.40, "closest_synthetic")
+    assert compare(Attack(0.05, -0.02, 0.12, "density_ratio"), baseline) == "lower"
+    assert compare(Attack(0.22, 0.15, 0.29, "density_ratio"), baseline) == "within noise"
+    assert compare(None, baseline) == "not measured"

@@ -93,7 +93,7 @@ def test_an_impossible_budget_fails_before_training() -> None:
 
 
 def _noise(bound: int = 1, z: float = 2.0) -> Noise:
-    return Noise(PrivacyAccountant(delta=1e-6), "t/statistics", z, 1e-8, bound, np.random.default_rng(0))
+    return Noise(PrivacyAccountant(delta=1e-6), "t/statistics", z, 1e-8, bound)
 
 
 def test_vocabulary_suppresses_rare_values() -> None:
@@ -126,7 +126,7 @@ def test_dpsgd_runs_the_planned_steps_and_leaves_a_clean_network() -> None:
     codes = torch.randint(0, 3, (300, 2))
     units = np.repeat(np.arange(100), 3)
     result = train_units(network, codes, torch.zeros(300, 0, dtype=torch.long), units, noise_multiplier=1.0,
-                         sample_rate=0.2, steps=20, bound=3, max_grad_norm=1.0, learning_rate=0.01, seed=0,
+                         sample_rate=0.2, steps=20, bound=3, max_grad_norm=1.0, learning_rate=0.01,
                          deadline=float("inf"))
     assert result.steps == 20 and result.stopped_by == "privacy_budget"
     assert any(not torch.equal(before[k], v) for k, v in network.state_dict().items())
@@ -138,7 +138,7 @@ def test_unit_weights_make_every_histogram_sensitivity_one() -> None:
     # 3 units with 1, 2 and 40 rows: each unit weighs 1 in total, whatever its number of rows
     units = np.repeat([0, 1, 2], [1, 2, 40])
     _, inverse, sizes = np.unique(units, return_inverse=True, return_counts=True)
-    noise = Noise(PrivacyAccountant(delta=1e-6), "t/statistics", 2.0, 1e-8, 40, np.random.default_rng(0), 1.0 / sizes[inverse])
+    noise = Noise(PrivacyAccountant(delta=1e-6), "t/statistics", 2.0, 1e-8, 40, 1.0 / sizes[inverse])
     assert noise.sensitivity == 1.0 and noise.sigma == 2.0
     assert noise.bincount(np.zeros(43, dtype=np.int64), 1)[0] == pytest.approx(3.0)
     dp_vocabulary(["a"] * 43, noise, max_size=5)
@@ -161,11 +161,11 @@ def test_each_row_is_clipped_by_its_own_units_rows() -> None:
     before = [p.detach().clone() for p in network.parameters()]
     codes = torch.zeros(5, 1, dtype=torch.long)
     train_units(network, codes, torch.zeros(5, 0, dtype=torch.long), np.zeros(5, dtype=np.int64), noise_multiplier=1e-9,
-                sample_rate=1.0, steps=1, bound=5, max_grad_norm=1.0, learning_rate=1.0, seed=0, deadline=float("inf"))
+                sample_rate=1.0, steps=1, bound=5, max_grad_norm=1.0, learning_rate=1.0, deadline=float("inf"))
     assert any(not torch.equal(b, p) for b, p in zip(before, network.parameters(), strict=True))
     with pytest.raises(ValueError, match="above its bound"):
         train_units(network, codes, torch.zeros(5, 0, dtype=torch.long), np.zeros(5, dtype=np.int64), noise_multiplier=1.0,
-                    sample_rate=1.0, steps=1, bound=4, max_grad_norm=1.0, learning_rate=0.01, seed=0, deadline=float("inf"))
+                    sample_rate=1.0, steps=1, bound=4, max_grad_norm=1.0, learning_rate=0.01, deadline=float("inf"))
 
 
 def test_integer_order_search_never_exceeds_the_exact_epsilon() -> None:

@@ -52,6 +52,8 @@ def _full_schema() -> el.Schema:
             foreign_keys=(el.ForeignKey("zoo_2024_fkey", Q(None, "zoo_2024"), ("legs",), Q("sales", "parent"), ("a",)),),
             indexes=(el.Index("zoo_2024_idx", ("seen",), definition="CREATE INDEX zoo_2024_idx ON zoo_2024 (seen)"),),
         ),)),
+        exclusion_constraints=(el.ExclusionConstraint("zoo_excl", "EXCLUDE USING gist (legs WITH =, seen WITH &&)",
+                                                      (("legs", "pg_catalog.="), ("seen", "pg_catalog.&&")), ("btree_gist",)),),
     )
     return el.Schema(
         dialect="postgresql",
