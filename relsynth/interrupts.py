@@ -42,26 +42,31 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def signals_deferred(*, reraise: bool = True) -> Iterator[None]:
+def signals_deferred(*, reraise: bool = True) -> Iterator[list[int]]:
     """Within the block SIGINT and SIGTERM are noted, not acted on; the first is raised after.
 
-    ``reraise=False`` drops them: for a clean-up on the way out of an exception already raised.
+    Yields the list of signals received so far, for a block that checks before its point of no
+    return. ``reraise=False`` drops them: for a clean-up on the way out of an exception already
+    raised, or work that must not be reported as stopped once it is done.
     """
-    if not _main_thread():
-        yield
-        return
     received: list[int] = []
+    if not _main_thread():
+        yield received
+        return
 
     def note(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
 
     previous = {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield received
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if received and reraise:
-        if received[0] == signal.SIGTERM:
-            raise Terminated("stopped by signal SIGTERM")
-        raise KeyboardInterrupt
+        raise interrupt_for(received[0])
+
+
+def interrupt_for(signum: int) -> KeyboardInterrupt:
+    """The exception ``signum`` raises where it is handled like Ctrl-C."""
+    return Terminated("stopped by signal SIGTERM") if signum == signal.SIGTERM else KeyboardInterrupt()

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from relsynth.connections import create_target_engine, dialect_name, redact
 from relsynth.errors import ConfigurationError, LoadError
-from relsynth.interrupts import signals_deferred
+from relsynth.interrupts import interrupt_for, signals_deferred
 from relsynth.loaders.sequences import reset_sequences
 from relsynth.loaders.staging import (
     StagingNames,
@@ -116,8 +116,12 @@ def _staged(engine: Engine, final: SchemaWriter, write_rows: RowWriter, *, repla
         with signals_deferred(reraise=False):
             drop_staging(engine, connection, connection_id, staged)
         raise
-    with signals_deferred():  # the swap and what completes it run to their end
+    # The swap is the point of no return: a signal before it undoes the load, one during or
+    # after it waits until the clone is complete (and is then not reported as a stop).
+    with signals_deferred(reraise=False) as received:
         try:
+            if received:
+                raise interrupt_for(received[0])
             connection.exec_driver_sql(swap_statement(final, staged, found, names))
         except BaseException:
             drop_staging(engine, connection, connection_id, staged)
@@ -125,4 +129,6 @@ def _staged(engine: Engine, final: SchemaWriter, write_rows: RowWriter, *, repla
         warnings = finish_swap(connection, final, staged, found, names)
         connection.commit()
         connection.close()
+    if received:
+        log.warning("a stop signal arrived while the clone was being swapped in; the clone is complete")
     return tuple(dict.fromkeys([*staged.warnings, *final.warnings, *warnings]))
