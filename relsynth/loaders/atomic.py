@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from relsynth.connections import create_target_engine, dialect_name, redact
 from relsynth.errors import ConfigurationError, LoadError
-from relsynth.interrupts import interrupt_for, signals_deferred
+from relsynth.interrupts import signals_deferred
 from relsynth.loaders.sequences import reset_sequences
 from relsynth.loaders.staging import (
     StagingNames,
@@ -91,6 +91,18 @@ def _in_one_transaction(engine: Engine, writer: SchemaWriter, write_rows: RowWri
         reset_sequences(connection, writer.schema, target_names=_target_names(writer))
 
 
+def _build(connection: Connection, staged: SchemaWriter, write_rows: RowWriter) -> None:
+    """Tables, rows, keys and counters, all under staging names; each DDL statement commits."""
+    apply_pre_data(connection, staged)
+    connection.commit()  # DDL has committed already; this ends SQLAlchemy's transaction too
+    with connection.begin():
+        write_rows(connection, staged)
+    apply_post_data(connection, staged, by_name=False)
+    connection.commit()
+    reset_sequences(connection, staged.schema, target_names=_target_names(staged))
+    connection.commit()
+
+
 def _staged(engine: Engine, final: SchemaWriter, write_rows: RowWriter, *, replace: bool) -> tuple[str, ...]:
     autocommit = {"isolation_level": "AUTOCOMMIT"}
     with engine.connect().execution_options(**autocommit) as connection:
@@ -102,33 +114,23 @@ def _staged(engine: Engine, final: SchemaWriter, write_rows: RowWriter, *, repla
     connection = engine.connect()
     connection_id = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
     connection.commit()
+    swapped = False
     try:
-        apply_pre_data(connection, staged)
-        connection.commit()  # DDL has committed already; this ends SQLAlchemy's transaction too
-        with connection.begin():
-            write_rows(connection, staged)
-        apply_post_data(connection, staged, by_name=False)
-        connection.commit()
-        reset_sequences(connection, schema, target_names=_target_names(staged))
-        connection.commit()
-    except BaseException:
-        log.info("loading failed or was stopped: dropping the staging tables")
-        with signals_deferred(reraise=False):
-            drop_staging(engine, connection, connection_id, staged)
-        raise
-    # The swap is the point of no return: a signal before it undoes the load, one during or
-    # after it waits until the clone is complete (and is then not reported as a stop).
-    with signals_deferred(reraise=False) as received:
-        try:
-            if received:
-                raise interrupt_for(received[0])
+        _build(connection, staged, write_rows)
+        # The swap is the point of no return: a signal before it undoes the load; one during or
+        # after it waits until the clone is complete, and is then not reported as a stop.
+        with signals_deferred(reraise=False) as received:
             connection.exec_driver_sql(swap_statement(final, staged, found, names))
-        except BaseException:
-            drop_staging(engine, connection, connection_id, staged)
-            raise
-        warnings = finish_swap(connection, final, staged, found, names)
-        connection.commit()
-        connection.close()
+            swapped = True
+            warnings = finish_swap(connection, final, staged, found, names)
+            connection.commit()
+            connection.close()
+    except BaseException:
+        if not swapped:
+            log.info("loading failed or was stopped: dropping the staging tables")
+            with signals_deferred(reraise=False):
+                drop_staging(engine, connection, connection_id, staged)
+        raise
     if received:
         log.warning("a stop signal arrived while the clone was being swapped in; the clone is complete")
     return tuple(dict.fromkeys([*staged.warnings, *final.warnings, *warnings]))
