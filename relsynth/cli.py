@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,7 @@ SeedOption = Annotated[int | None, typer.Option("--seed", help="Seed: the same s
 ScaleOption = Annotated[float | None, typer.Option("--scale", help="Rows per source row, 0.01 to 100.")]
 EpsilonOption = Annotated[float | None, typer.Option("--epsilon", help="Differential privacy: total epsilon of the clone.")]
 DeltaOption = Annotated[float | None, typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
+ReplaceWorkspaceOption = Annotated[bool, typer.Option("--replace-workspace", help="Overwrite the run the workspace already holds.")]
 CreateTargetOption = Annotated[bool, typer.Option("--create-target", help="Create the target database (or SQLite folder) when it does not exist.")]
 UnitOption = Annotated[str | None, typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
@@ -65,6 +68,21 @@ def _with_privacy(settings, epsilon: float | None, delta: float | None, unit: st
 
     flags = {k: v for k, v in {"epsilon": epsilon, "delta": delta, "unit": unit}.items() if v is not None}
     return replaced(settings, privacy=replaced(settings.privacy, **flags)) if flags else settings
+
+
+@contextmanager
+def _interrupts_reported() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during a load as one line and exit 130 / 143 (Typer would exit silently)."""
+    from relsynth.errors import Interrupted
+    from relsynth.interrupts import Terminated
+
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        error = Interrupted(f"aborted by {'SIGTERM' if terminated else 'Ctrl-C'}: the target was left as it was")
+        error.exit_code = 143 if terminated else 130
+        raise error from interrupt
 
 
 def _summary(result) -> None:
@@ -152,6 +170,7 @@ def clone(
     seed: SeedOption = None,
     config: ConfigOption = None,
     workspace: Annotated[Path | None, typer.Option("--workspace", help="Keep the trained run here.")] = None,
+    replace_workspace: ReplaceWorkspaceOption = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report of the clone here.")] = None,
     schema: SchemaOption = None,
     epsilon: EpsilonOption = None,
@@ -162,9 +181,9 @@ def clone(
     from relsynth.api import clone as run_clone
 
     settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
-    with StageProgress() as progress:
+    with _interrupts_reported(), StageProgress() as progress:
         result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only,
-                           create_target=create_target, progress=progress)
+                           create_target=create_target, progress=progress, replace_workspace=replace_workspace)
     _summary(result)
     if report is not None:
         _write_report(source, target, html=report, json_path=None, settings=settings, run=result.run, scale=settings.scale,
@@ -175,6 +194,7 @@ def clone(
 def train(
     source: str,
     workspace: Annotated[Path, typer.Option("--workspace", help="Directory for the trained run.")],
+    replace_workspace: ReplaceWorkspaceOption = False,
     seed: SeedOption = None,
     config: ConfigOption = None,
     schema: SchemaOption = None,
@@ -187,7 +207,7 @@ def train(
 
     settings = _with_privacy(_config(config, seed=seed), epsilon, delta, privacy_unit)
     with StageProgress() as progress:
-        run = run_train(source, workspace=workspace, config=settings, schemas=schema, progress=progress)
+        run = run_train(source, workspace=workspace, config=settings, schemas=schema, progress=progress, replace_workspace=replace_workspace)
     out.print(f"trained {len(run.tables)} tables into {workspace} in {sum(run.training_seconds.values()):.1f}s")
 
 
@@ -203,7 +223,7 @@ def generate(
     """Generate from a trained run (no access to the source needed) into TARGET."""
     from relsynth.api import generate_into
 
-    with StageProgress() as progress:
+    with _interrupts_reported(), StageProgress() as progress:
         result = generate_into(workspace, target, scale=scale, seed=seed, replace=replace, create_target=create_target, progress=progress)
     _summary(result)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
@@ -120,6 +121,30 @@ def create_engine(url: str | URL, *, read_only: bool = False, **kwargs: object) 
     except SQLAlchemyError as exc:
         engine.dispose()
         raise ConnectionFailed(f"cannot connect to {redact(parsed)}: {exc}") from exc
+    return engine
+
+
+def create_target_engine(url: str | URL) -> Engine:
+    """An engine for writing a target, whose transactions hold DDL wherever the engine can.
+
+    pysqlite commits before CREATE TABLE on its own; here it is put in autocommit mode and
+    SQLAlchemy's BEGIN is sent explicitly (SQLAlchemy's documented recipe), so that tables, rows
+    and sequences commit or roll back together.
+    """
+    from relsynth.engines import capabilities_for
+
+    engine = create_engine(url)
+    if capabilities_for(engine.dialect.name).explicit_begin:
+        engine.dispose()  # the probe connection was opened with the driver's own transactions
+
+        @event.listens_for(engine, "connect")
+        def _leave_transactions_to_sqlalchemy(dbapi_connection, _record) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
     return engine
 
 

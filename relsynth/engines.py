@@ -24,8 +24,8 @@ class SequenceReset(str, Enum):
 @dataclass(frozen=True)
 class Capabilities:
     copy: bool  # bulk COPY FROM STDIN (through psycopg 3)
-    # CREATE/ALTER roll back with the transaction. SQLite could, but its Python driver commits
-    # DDL on its own, so relsynth cleans up explicitly there.
+    # CREATE/ALTER roll back with the transaction (SQLite: only once the driver leaves transactions
+    # to SQLAlchemy, see ``explicit_begin``).
     transactional_ddl: bool
     deferrable_constraints: bool  # DEFERRABLE INITIALLY DEFERRED foreign keys
     alter_add_constraint: bool  # ALTER TABLE ... ADD CONSTRAINT (FOREIGN KEY / CHECK) after the data
@@ -48,6 +48,15 @@ class Capabilities:
     schemas: bool  # tables live in named schemas (namespaces) besides the default
     sequence_reset: SequenceReset
     ddl_commits_transaction: bool  # ALTER/CREATE commit the open transaction implicitly (MySQL)
+    # The driver opens and commits transactions around DDL by itself (pysqlite); a target engine
+    # sets it to autocommit and sends BEGIN itself so that CREATE TABLE rolls back with the rows.
+    explicit_begin: bool = False
+    # One RENAME TABLE a TO b, c TO d swaps several tables atomically: where DDL is not
+    # transactional, a target is built under staging names and renamed into place at the end.
+    atomic_rename: bool = False
+    # Foreign keys are not enforced as rows load (SQLite's default): PRAGMA foreign_key_check
+    # verifies them all before the load commits.
+    verify_foreign_keys: bool = False
 
 
 _POSTGRESQL = Capabilities(
@@ -100,11 +109,12 @@ _MYSQL = Capabilities(
     schemas=True,  # a MySQL "schema" is a database on the same server
     sequence_reset=SequenceReset.AUTO_INCREMENT,
     ddl_commits_transaction=True,
+    atomic_rename=True,
 )
 
 _SQLITE = Capabilities(
     copy=False,
-    transactional_ddl=False,
+    transactional_ddl=True,
     deferrable_constraints=True,
     alter_add_constraint=False,  # constraints must be declared in CREATE TABLE
     primary_key_at_create=True,
@@ -126,6 +136,8 @@ _SQLITE = Capabilities(
     schemas=False,
     sequence_reset=SequenceReset.SQLITE_SEQUENCE,
     ddl_commits_transaction=False,
+    explicit_begin=True,
+    verify_foreign_keys=True,
 )
 
 _BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "sqlite": _SQLITE}

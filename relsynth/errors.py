@@ -59,6 +59,12 @@ class LoadError(RelsynthError):
     """The target refused the synthetic rows; the target was left as it was."""
 
 
+class Interrupted(RelsynthError):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) stopped a command; a target being loaded is as it was."""
+
+    exit_code = 130
+
+
 class ArtifactError(RelsynthError):
     """A saved run is missing, damaged, or of an unsupported format version."""
 

@@ -13,14 +13,14 @@ import sqlalchemy as sa
 
 from relsynth import preflight
 from relsynth.config import RelsynthConfig, TableMode, resolve_table_names
-from relsynth.connections import create_engine, dialect_name, redact
-from relsynth.errors import LoadError, RelsynthError
 from relsynth.generation import SyntheticDatabase, generate_stream
 from relsynth.identity import DatabaseIdentity
+from relsynth.interrupts import terminate_as_interrupt
 from relsynth.learning import train as learn
-from relsynth.loaders import load_frame, reset_sequences
-from relsynth.runs import Run, load_run, save_run
-from relsynth.schema.ddl import SchemaWriter, apply_post_data, apply_pre_data, clone_schema, drop_created
+from relsynth.loaders import load_frame
+from relsynth.loaders.atomic import write_target
+from relsynth.runs import Run, check_workspace, load_run, save_run
+from relsynth.schema.ddl import SchemaWriter
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
 
@@ -68,12 +68,19 @@ def train(
     config: RelsynthConfig | None = None,
     schemas: list[str] | None = None,
     progress: Progress | None = None,
+    replace_workspace: bool = False,
 ) -> Run:
-    """Learn the source database; save the run under ``workspace`` when given."""
+    """Learn the source database; save the run under ``workspace`` when given.
+
+    A workspace that already holds a run is refused before any training, unless
+    ``replace_workspace``: then the previous run's files are removed as the new run is saved.
+    """
     config = (config or RelsynthConfig()).validated()
+    if workspace is not None:
+        check_workspace(Path(workspace), replace=replace_workspace)
     source = preflight.probe_source(source_url, schemas)
     schema, config = _read_source(source_url, source, config, schemas)
-    return _learn(source_url, source, schema, config, schemas=schemas, workspace=workspace, progress=progress)
+    return _learn(source_url, source, schema, config, schemas=schemas, workspace=workspace, progress=progress, replace_workspace=replace_workspace)
 
 
 def _read_source(
@@ -95,11 +102,12 @@ def _learn(
     schemas: list[str] | None,
     workspace: Path | str | None,
     progress: Progress | None,
+    replace_workspace: bool = False,
 ) -> Run:
     run = learn(source_url, config=config, schemas=schemas, progress=progress, schema=schema)
     run.source = source.identity.to_dict() if source.identity else None  # generate refuses to write it
     if workspace is not None:
-        save_run(run, Path(workspace))
+        save_run(run, Path(workspace), replace=replace_workspace)
     return run
 
 
@@ -116,17 +124,15 @@ def load(
     ``data`` is a generated database, or a stream of (table, rows) that is consumed as it comes,
     so that only one table's rows are in memory at a time.
 
-    On PostgreSQL everything happens in one transaction. Elsewhere a failure drops what was
-    created. The target verifies every constraint as it is created (SQLite: ``foreign_key_check``).
+    All or nothing on every engine (``relsynth.loaders.atomic``): after a failure, Ctrl-C or
+    SIGTERM the target is as it was, with ``replace`` its previous tables and rows included.
+    The target verifies every constraint as it is created (SQLite: ``foreign_key_check``).
     """
     progress = progress or (lambda stage, table, fraction: None)
-    writer = SchemaWriter(schema, dialect_name(target_url))
-    caps = writer.capabilities
-    engine = create_engine(target_url)
     rows: dict[str, int] = {}
     loadable = set(schema.table_names)
 
-    def write_rows(connection: sa.Connection) -> None:
+    def write_rows(connection: sa.Connection, writer: SchemaWriter) -> None:
         tables = data.tables.items() if isinstance(data, SyntheticDatabase) else data
         for name, frame in tables:
             if name not in loadable:
@@ -135,39 +141,9 @@ def load(
             rows[str(name)] = load_frame(connection, schema.table(name), frame, target_name=writer.table_name(name))
             progress("load", str(name), 1.0)
 
-    try:
-        with engine.connect() as connection:
-            if caps.transactional_ddl:
-                with connection.begin():
-                    apply_pre_data(connection, writer, replace=replace)
-                    write_rows(connection)
-                    apply_post_data(connection, writer)
-                    reset_sequences(connection, schema, target_names=_target_names(writer, schema))
-            else:
-                apply_pre_data(connection, writer, replace=replace)
-                if connection.in_transaction():
-                    connection.commit()
-                try:
-                    with connection.begin():
-                        write_rows(connection)
-                    _check_sqlite_foreign_keys(connection)
-                    apply_post_data(connection, writer)
-                    if connection.in_transaction():
-                        connection.commit()
-                    reset_sequences(connection, schema, target_names=_target_names(writer, schema))
-                    if connection.in_transaction():
-                        connection.commit()
-                except (RelsynthError, sa.exc.SQLAlchemyError):
-                    if connection.in_transaction():
-                        connection.rollback()
-                    drop_created(connection, writer)
-                    raise
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise LoadError(f"loading into {redact(target_url)} failed: {reason}; the target was left as it was") from exc
-    finally:
-        engine.dispose()
-    return LoadResult(rows=rows, warnings=writer.warnings)
+    with terminate_as_interrupt():
+        warnings = write_target(target_url, schema, write_rows, replace=replace)
+    return LoadResult(rows=rows, warnings=warnings)
 
 
 class _Stopwatch:
@@ -189,22 +165,6 @@ class _Stopwatch:
             yield item
 
 
-def _target_names(writer: SchemaWriter, schema: Schema) -> dict[QualifiedName, QualifiedName]:
-    return {t.name: writer.table_name(t.name) for t in schema.tables}
-
-
-def _check_sqlite_foreign_keys(connection: sa.Connection) -> None:
-    if connection.dialect.name != "sqlite":
-        return
-    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if violations:
-        table, rowid, parent, _ = violations[0]
-        raise LoadError(
-            f"{len(violations)} row(s) violate a foreign key, e.g. row {rowid} of {table} -> {parent}; "
-            "this is a generation bug: please report it"
-        )
-
-
 def clone(
     source_url: str,
     target_url: str,
@@ -216,6 +176,7 @@ def clone(
     schema_only: bool = False,
     create_target: bool = False,
     progress: Progress | None = None,
+    replace_workspace: bool = False,
 ) -> CloneResult:
     """Learn ``source_url`` and write a synthetic clone into ``target_url``.
 
@@ -226,6 +187,8 @@ def clone(
     config = (config or RelsynthConfig()).validated()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    if workspace is not None and not schema_only:
+        check_workspace(Path(workspace), replace=replace_workspace)
     source = preflight.probe_source(source_url, schemas)
     namespaces = preflight.namespaces_written(schemas, source.default_namespace)
     sources = [source.identity] if source.identity else []
@@ -234,12 +197,12 @@ def clone(
     schema, warnings = without_excluded(full_schema, config)
     if schema_only:
         seconds["introspect"] = round(time.perf_counter() - started, 3)
-        result = clone_schema(schema, target_url, replace=replace)
+        result = load((), target_url, schema=schema, replace=replace)  # all or nothing, as a full clone
         seconds["schema"] = round(time.perf_counter() - started - seconds["introspect"], 3)
         return CloneResult(rows={}, seconds=seconds, warnings=warnings + list(result.warnings))
     if not replace:
         preflight.check_no_clashes(schema, target_url)
-    run = _learn(source_url, source, full_schema, config, schemas=schemas, workspace=workspace, progress=progress)
+    run = _learn(source_url, source, full_schema, config, schemas=schemas, workspace=workspace, progress=progress, replace_workspace=replace_workspace)
     seconds["train"] = round(time.perf_counter() - started, 3)
     return _generate_and_load(run, target_url, replace=replace, progress=progress, seconds=seconds, workspace=workspace)
 

@@ -42,7 +42,8 @@ from relsynth.graph import (
     sort_key,
     strongly_connected_components,
 )
-from relsynth.schema.elements import Deferrability, ForeignKey, QualifiedName, Schema, Table
+from relsynth.schema import snapshot
+from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
 
 __all__ = ["DeferredForeignKey", "GenerationPlan", "TablePlan", "plan"]
 
@@ -445,33 +446,11 @@ def _name_from_dict(data: dict[str, Any]) -> QualifiedName:
 
 
 def _fk_to_dict(fk: ForeignKey) -> dict[str, Any]:
-    return {
-        "name": fk.name,
-        "table": _name_to_dict(fk.table),
-        "constrained_columns": list(fk.constrained_columns),
-        "referred_table": _name_to_dict(fk.referred_table),
-        "referred_columns": list(fk.referred_columns),
-        "deferrable": fk.deferrable.value,
-        "on_delete": fk.on_delete,
-        "on_update": fk.on_update,
-        "match": fk.match,
-        "validated": fk.validated,
-    }
+    return snapshot.element_to_dict(fk)  # every field, as the schema snapshot writes it (on_partitions too)
 
 
 def _fk_from_dict(data: dict[str, Any]) -> ForeignKey:
-    return ForeignKey(
-        name=data["name"],
-        table=_name_from_dict(data["table"]),
-        constrained_columns=tuple(data["constrained_columns"]),
-        referred_table=_name_from_dict(data["referred_table"]),
-        referred_columns=tuple(data["referred_columns"]),
-        deferrable=Deferrability(data.get("deferrable", Deferrability.NOT_DEFERRABLE.value)),
-        on_delete=data.get("on_delete"),
-        on_update=data.get("on_update"),
-        match=data.get("match"),
-        validated=data.get("validated", True),
-    )
+    return snapshot.element_from_dict(ForeignKey, data)
 
 
 def _table_plan_to_dict(t: TablePlan) -> dict[str, Any]:

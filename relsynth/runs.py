@@ -16,6 +16,7 @@ Nothing is pickled.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from relsynth.config import RelsynthConfig, TableMode, TableOverride
-from relsynth.errors import ArtifactError
+from relsynth.errors import ArtifactError, ConfigurationError
 from relsynth.modeling import ModelConfig, TableModel
 from relsynth.planning import GenerationPlan
 from relsynth.roles import ColumnPlan, Role
@@ -167,6 +168,7 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
     from relsynth.privacy.config import PrivacyConfig
 
     privacy = PrivacyConfig.from_dict(data.pop("privacy", None) or {})
+    data = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}  # JSON has no tuples
     return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, **data)
 
 
@@ -183,9 +185,33 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def save_run(run: Run, workspace: Path) -> None:
-    """Write ``run`` under ``workspace`` (created if needed)."""
+_RUN_FILES = ("run.json", "schema.json", "plan.json", "models", "copied", "holdout")  # run.json first: it marks a run
+
+
+def check_workspace(workspace: Path, *, replace: bool) -> None:
+    """Refuse a workspace that already holds a run, unless ``replace``."""
+    if (Path(workspace) / "run.json").exists() and not replace:
+        raise ConfigurationError(
+            f"{workspace} already holds a trained run; pass --replace-workspace to overwrite it, "
+            "or choose another directory"
+        )
+
+
+def _remove_run(workspace: Path) -> None:
+    """Remove a previous run's files (and only those), so none of its models or rows linger."""
+    for name in _RUN_FILES:
+        path = workspace / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def save_run(run: Run, workspace: Path, *, replace: bool = False) -> None:
+    """Write ``run`` under ``workspace`` (created if needed); see ``check_workspace`` for ``replace``."""
     workspace = Path(workspace)
+    check_workspace(workspace, replace=replace)
+    _remove_run(workspace)
     (workspace / "models").mkdir(parents=True, exist_ok=True)
     (workspace / "schema.json").write_text(snapshot.to_json(run.schema), encoding="utf-8")
     (workspace / "plan.json").write_text(run.plan.to_json(), encoding="utf-8")

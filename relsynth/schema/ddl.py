@@ -25,6 +25,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 import sqlglot
@@ -34,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from relsynth.connections import create_engine, dialect_name, redact
+from relsynth.connections import create_target_engine, dialect_name, redact
 from relsynth.engines import capabilities_for
 from relsynth.errors import ConfigurationError, SchemaCreationError, TargetNotEmpty
 from relsynth.schema.elements import (
@@ -55,6 +56,7 @@ from relsynth.schema.type_mapping import DIALECTS, TargetType, map_type
 __all__ = [
     "CloneSchemaResult",
     "SchemaWriter",
+    "Staging",
     "apply_post_data",
     "apply_pre_data",
     "clone_schema",
@@ -101,6 +103,17 @@ class _Statement:
     sql: str
     optional: bool = False  # a best-effort translation: on failure warn and go on
     label: str = ""  # what the statement creates, for the warning when an optional one fails
+    by_name: bool = False  # names tables it does not belong to (views, triggers): run once they have their final names
+
+
+class Staging(Protocol):
+    """Temporary names to build the tables under, before one atomic rename puts them in place."""
+
+    def table_name(self, name: QualifiedName) -> QualifiedName: ...
+
+    def foreign_key_name(self, name: str) -> str | None:
+        """A temporary name when ``name`` is still held by a table being replaced, else None."""
+        ...
 
 
 class SchemaWriter:
@@ -110,7 +123,9 @@ class SchemaWriter:
     rows respect them); pass False to keep them ``NOT VALID`` on a PostgreSQL target.
     """
 
-    def __init__(self, schema: Schema, dialect: str, *, validate_not_valid: bool = True) -> None:
+    def __init__(
+        self, schema: Schema, dialect: str, *, validate_not_valid: bool = True, staging: Staging | None = None
+    ) -> None:
         if dialect not in DIALECTS:
             raise ConfigurationError(
                 f"cannot write DDL for engine {dialect!r}: relsynth supports {', '.join(DIALECTS)}"
@@ -120,6 +135,9 @@ class SchemaWriter:
         self.capabilities = capabilities_for(dialect)
         self.same_engine = schema.dialect == dialect
         self.validate_not_valid = validate_not_valid
+        self.staging = staging
+        self.staged_foreign_keys: dict[ForeignKey, str] = {}  # foreign key -> its temporary name
+        self.foreign_key_statements: dict[ForeignKey, str] = {}  # foreign key -> its ADD CONSTRAINT
         self._sa_dialect = _compile_dialect(dialect)
         self._preparer = self._sa_dialect.identifier_preparer
         self._warnings: dict[str, None] = {}
@@ -155,6 +173,10 @@ class SchemaWriter:
     def drop_statements(self) -> list[str]:
         return list(self._drop)
 
+    def quote(self, name: QualifiedName) -> str:
+        """``name`` (a name on the target) quoted the target's way."""
+        return self._quote(name)
+
     def table_name(self, name: QualifiedName) -> QualifiedName:
         """The name a source table or view has on the target (namespaces flatten on MySQL/SQLite)."""
         return self._names[name]
@@ -173,6 +195,13 @@ class SchemaWriter:
         self._warnings.setdefault(message, None)
 
     def _target_names(self) -> dict[QualifiedName, QualifiedName]:
+        names = self._final_names()
+        if self.staging is None:
+            return names
+        tables = {t.name for t in self.schema.tables}
+        return {n: self.staging.table_name(target) if n in tables else target for n, target in names.items()}
+
+    def _final_names(self) -> dict[QualifiedName, QualifiedName]:
         objects = [t.name for t in self.schema.tables] + [v.name for v in self.schema.views]
         if self.capabilities.namespaces:
             default = _DEFAULT_NAMESPACE.get(self.dialect)
@@ -524,10 +553,14 @@ class SchemaWriter:
         if match is not None and not caps.fk_match:
             self._warn(f"foreign key {fk.label}: MATCH {match} is not carried to {self.dialect}")
             match = None
+        name = self._object_name(fk.name)
+        temporary = self.staging.foreign_key_name(name) if self.staging is not None and name else None
+        if temporary is not None:
+            self.staged_foreign_keys[fk] = temporary
         return sa.ForeignKeyConstraint(
             list(fk.constrained_columns),
             [parent.c[c] for c in fk.referred_columns],
-            name=self._object_name(fk.name),
+            name=temporary or name,
             ondelete=_action(fk.on_delete),
             onupdate=_action(fk.on_update),
             deferrable=deferrable,
@@ -573,6 +606,7 @@ class SchemaWriter:
                 if caps.alter_add_constraint:
                     not_valid = " NOT VALID" if (not fk.validated and not self.validate_not_valid) else ""
                     self._add(table, constraint, suffix=not_valid)
+                    self.foreign_key_statements[fk] = self._post[-1].sql
                 else:
                     # SQLite: foreign keys live in CREATE TABLE; rebuild that statement.
                     self._tables[table.name].append_constraint(constraint)
@@ -592,10 +626,11 @@ class SchemaWriter:
                     f"CREATE {keyword} {self._quote(self._names[view.name])} AS {definition}",
                     optional=True,
                     label=f"view {view.name}",
+                    by_name=True,
                 )
             )
             self._post += [
-                _Statement(ix.definition, optional=True, label=f"index {ix.name} on {view.name}")
+                _Statement(ix.definition, optional=True, label=f"index {ix.name} on {view.name}", by_name=True)
                 for ix in view.indexes
                 if ix.definition
             ]
@@ -639,7 +674,9 @@ class SchemaWriter:
                 self._warn(f"trigger {trigger.name} on {trigger.table} is not carried to {self.dialect}")
                 continue
             self._post.append(
-                _Statement(trigger.definition, optional=True, label=f"trigger {trigger.name} on {trigger.table}")
+                _Statement(
+                    trigger.definition, optional=True, label=f"trigger {trigger.name} on {trigger.table}", by_name=True
+                )
             )
 
     def _index(self, table: Table, index: Index) -> None:
@@ -726,7 +763,10 @@ class SchemaWriter:
         for view in commented_views:
             keyword = "MATERIALIZED VIEW" if view.materialized else "VIEW"
             self._post.append(
-                _Statement(f"COMMENT ON {keyword} {self._quote(self._names[view.name])} IS {self._literal(view.comment or '')}")
+                _Statement(
+                    f"COMMENT ON {keyword} {self._quote(self._names[view.name])} IS {self._literal(view.comment or '')}",
+                    by_name=True,
+                )
             )
 
     # -- clean-up -------------------------------------------------------------------------------
@@ -944,9 +984,39 @@ def _replace_statements(writer: SchemaWriter, found: list[tuple[str, str]]) -> l
         table_drops = [f"DROP TABLE {q}" for q in quoted]
     views = [s for s in statements if " VIEW " in s]
     rest = [s for s in statements if " VIEW " not in s and not s.startswith("SET")]
+    # The schema's own routines are re-created (CREATE OR REPLACE); one taking a table's row type
+    # would keep that table from being dropped, so they go too.
+    routines = [s for s in keep if s.startswith(_ROUTINE_DROPS)]
+    rest = [s for s in rest if s not in routines]
     if writer.dialect == "mysql":
         table_drops = ["SET FOREIGN_KEY_CHECKS = 0", *table_drops, "SET FOREIGN_KEY_CHECKS = 1"]
-    return views + table_drops + rest
+    return views + routines + table_drops + rest
+
+
+_ROUTINE_DROPS = ("DROP FUNCTION ", "DROP PROCEDURE ", "DROP AGGREGATE ")
+
+
+def _drop_in_dependency_order(connection: Connection, statements: list[str]) -> list[str]:
+    """Run the drops, each in a savepoint; one that another object still needs is retried after
+    the others, until all are done (no CASCADE: nothing outside the list is ever dropped)."""
+    pending, done = list(statements), []
+    while pending:
+        refused: list[tuple[str, SQLAlchemyError]] = []
+        for statement in pending:
+            try:
+                with connection.begin_nested():
+                    connection.exec_driver_sql(statement)
+                done.append(statement)
+            except SQLAlchemyError as exc:
+                refused.append((statement, exc))
+        if len(refused) == len(pending):
+            statement, exc = refused[0]
+            raise SchemaCreationError(
+                f"--replace cannot drop `{_short(statement)}`: {_one_line(exc)}; "
+                "nothing was kept (the transaction was rolled back)"
+            ) from exc
+        pending = [statement for statement, _ in refused]
+    return done
 
 
 def _mentions(statement: str, label: str, writer: SchemaWriter) -> bool:
@@ -1022,6 +1092,17 @@ def refuse_clashes(connection: Connection, writer: SchemaWriter) -> None:
         raise _not_empty(found)
 
 
+def check_target(connection: Connection, writer: SchemaWriter, *, replace: bool) -> list[tuple[str, str]]:
+    """(kind, name) of the objects ``writer`` would create that the target already holds.
+
+    Raises ``TargetNotEmpty`` when there are any and ``replace`` is False.
+    """
+    found = _existing(connection, writer)
+    if found and not replace:
+        raise _not_empty(found)
+    return found
+
+
 def apply_pre_data(connection: Connection, writer: SchemaWriter, *, replace: bool = False) -> list[str]:
     """Check the target, drop clashing objects when ``replace``, then run ``writer.pre_data()``.
 
@@ -1029,21 +1110,27 @@ def apply_pre_data(connection: Connection, writer: SchemaWriter, *, replace: boo
     ``replace`` is False. On PostgreSQL run it inside the caller's transaction; elsewhere a failure
     drops what was created before ``SchemaCreationError`` is raised. Returns the statements run.
     """
-    found = _existing(connection, writer)
+    found = check_target(connection, writer, replace=replace)
     executed: list[str] = []
-    if found and not replace:
-        raise _not_empty(found)
     if found:
-        drops = [_Statement(s) for s in _replace_statements(writer, found)]
         log.info("dropping %d clashing object(s) in the target", len(found))
-        executed += _execute(connection, writer, drops)
+        drops = _replace_statements(writer, found)
+        if writer.capabilities.transactional_ddl:
+            executed += _drop_in_dependency_order(connection, drops)
+        else:
+            executed += _execute(connection, writer, [_Statement(s) for s in drops])
     executed += _execute(connection, writer, writer._pre)
     return executed
 
 
-def apply_post_data(connection: Connection, writer: SchemaWriter) -> list[str]:
-    """Run ``writer.post_data()`` (keys, indexes, foreign keys, views, comments) after the data."""
-    return _execute(connection, writer, writer._post)
+def apply_post_data(connection: Connection, writer: SchemaWriter, *, by_name: bool | None = None) -> list[str]:
+    """Run ``writer.post_data()`` (keys, indexes, foreign keys, views, comments) after the data.
+
+    ``by_name``: True runs only the statements that name other tables (views, triggers), False
+    only the others, None all of them.
+    """
+    statements = [s for s in writer._post if by_name is None or s.by_name == by_name]
+    return _execute(connection, writer, statements)
 
 
 def clone_schema(
@@ -1055,7 +1142,7 @@ def clone_schema(
     statement fails. Raises ``TargetNotEmpty`` (see ``replace``) or ``SchemaCreationError``.
     """
     writer = SchemaWriter(schema, dialect_name(target_url), validate_not_valid=validate_not_valid)
-    engine = create_engine(target_url)
+    engine = create_target_engine(target_url)
     log.info("creating %d table(s) in %s", len(schema.tables), redact(target_url))
     try:
         with engine.connect() as connection:

@@ -19,7 +19,7 @@ from relsynth.errors import ArtifactError
 from relsynth.schema import elements
 from relsynth.schema.elements import Schema
 
-__all__ = ["FORMAT", "VERSION", "from_dict", "from_json", "to_dict", "to_json"]
+__all__ = ["FORMAT", "VERSION", "element_from_dict", "element_to_dict", "from_dict", "from_json", "to_dict", "to_json"]
 
 FORMAT = "relsynth.schema"
 VERSION = 1
@@ -60,6 +60,16 @@ def from_json(text: str) -> Schema:
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"schema snapshot is not valid JSON ({exc}); introspect the source again") from exc
     return from_dict(data)
+
+
+def element_to_dict(element: Any) -> Any:
+    """One element of a schema (a ``ForeignKey``, a ``QualifiedName`` ...) as JSON-ready data, every field kept."""
+    return _encode(element)
+
+
+def element_from_dict(cls: type, data: Any) -> Any:
+    """The ``cls`` element that ``element_to_dict`` encoded; fields added since take their defaults."""
+    return _decode(cls, data)
 
 
 def _encode(value: Any) -> Any:
