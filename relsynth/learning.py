@@ -385,8 +385,12 @@ def _is_reference(table: Table, columns, frame: pd.DataFrame, rows: int, config:
     reference data too (countries under regions). ``mode = "copy"`` copies any table."""
     if not 0 < rows <= config.reference_max_rows:
         return False
-    learned = [c.name for c in columns if c.role in (Role.MODEL, Role.TEXT) and c.name in frame.columns]
-    if any(_seen_less_than(frame[name], config.privacy.min_count) for name in learned):
+    # every value a copy would emit: all but foreign keys and surrogate (non-text) keys
+    emitted = [
+        c.name for c in columns if c.name in frame.columns and c.role is not Role.FOREIGN_KEY
+        and not (c.role is Role.KEY and table.column(c.name).type.kind is not TypeKind.TEXT)
+    ]
+    if any(_seen_less_than(frame[name], config.privacy.min_count) for name in emitted):
         return False
     if any(fk.referred_table not in copied for fk in table.foreign_keys):
         return False

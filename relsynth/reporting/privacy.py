@@ -284,6 +284,11 @@ def _found_values(table: Table, r: pd.DataFrame, s: pd.DataFrame, ident, identif
         if column in ident:
             source = identifying_values.get((table.name, column))
             hits = _verbatim(source if source is not None else r[column], s[column])
+        if detect(column, r[column], table_name=table.name.name) in COMMON_VALUE_KINDS:
+            # first names, last names, cities: generation draws them from Faker's lists, never from
+            # the source, so a fake "Ryan" that a source row also holds is chance, not a copy
+            found += len(hits)
+            continue
         rare = rare_values.get((table.name, column))
         rare_set = set(as_category(rare.dropna())) if rare is not None else rare_in(r[column], min_count)
         rare_hits = set(as_category(s[column].dropna())) & rare_set

@@ -56,8 +56,10 @@ def test_identical_sqlite_databases_score_perfectly(make_database):
     assert report.integrity_violations == 0
     assert report.schema_differences == ()
     assert check_thresholds(report, fail_under={"quality": 0.85}, fail_over={"detection": 0.7}, defaults=False) == []
-    # A copy is no clone: its rows are the source's, beyond the source's own duplicates.
-    assert check_thresholds(report) == ["exact_match_excess 1 > 0.1"]
+    # A copy is no clone: its rows are the source's, beyond the source's own duplicates, and it
+    # holds every text value the source holds fewer than k times.
+    assert check_thresholds(report) == ["exact_match_excess 1 > 0.1", f"verbatim_identifiers {report.privacy.verbatim_identifiers} > 0"]
+    assert report.privacy.verbatim_identifiers > 0
 
 
 def test_defects_are_flagged_by_their_metrics(make_database):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from browser import clipped_text
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from relsynth.connections import parse_url
 from relsynth.reporting import build_report, check_thresholds, evaluate, render_html, render_terminal
@@ -70,6 +72,8 @@ def source(make_database) -> str:
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql", "mysql"])
 def test_cli_report_against_an_empty_clone_fails(source, make_database, engine, tmp_path):
     target = make_database(engine)  # a database without a single table
+    if engine == "sqlite":  # an empty file: a path to nothing is no database at all (see below)
+        sqlite3.connect(make_url(target).database).close()
     page = tmp_path / "report.html"
     result = _cli("report", source, target, "--html", str(page), "--json", str(tmp_path / "report.json"))
     assert result.returncode == 5, result.stdout + result.stderr
@@ -78,6 +82,12 @@ def test_cli_report_against_an_empty_clone_fails(source, make_database, engine, 
     assert "FAIL" in result.stdout and "PASS" not in result.stdout
     assert "<b>FAIL</b>" in page.read_text(encoding="utf-8")
     assert "Traceback" not in result.stderr
+
+
+def test_a_report_on_a_target_that_does_not_exist_says_so(source, tmp_path):
+    result = _cli("report", source, f"sqlite:///{tmp_path / 'nowhere.sqlite'}")
+    assert result.returncode != 0 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "nowhere.sqlite").exists()
 
 
 def test_partial_clones_fail_each_for_its_reason(source, make_database):
