@@ -27,7 +27,7 @@ from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
 from relsynth.values import exclusion, families, identifying, keys, opaque, pgtypes, text
-from relsynth.values.rarity import move_off_rare
+from relsynth.values.rarity import move_off_rare, move_rows_off_rare
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class SyntheticDatabase:
     dropped_rows: dict[str, int] = field(default_factory=dict)  # rows dropped to keep a constraint
     # rows that repeated a value combination seen fewer than k times in the source, by table:
     # {"redrawn": rows redrawn at least once, "dropped": still rare and dropped, "kept": still rare,
-    # kept because child rows hang from them}
+    # kept because child rows hang from them, "moved": still rare, moved a step off the combination}
     rare_rows: dict[str, dict[str, int]] = field(default_factory=dict)
     moved_values: dict[str, int] = field(default_factory=dict)  # numbers/dates moved off rare real ones
     warnings: list[str] = field(default_factory=list)
@@ -223,7 +223,8 @@ class Generator:
         """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold.
 
         A row that repeats a value combination seen fewer than k times in the source (a record
-        that stands out) is redrawn, up to CHECK_ROUNDS times; one still rare is dropped when no
+        that stands out) is redrawn, up to CHECK_ROUNDS times; one still rare has a number or date
+        moved a step off the combination (``move_rows_off_rare``), else is dropped when no
         child row will hang from it (no ``__children__`` or ``__degree__``), else kept. Both are
         counted in ``SyntheticDatabase.rare_rows``.
         """
@@ -255,9 +256,15 @@ class Generator:
             for column in redraw.columns:
                 frame.loc[bad, column] = redraw[column].to_numpy()
             fresh = bad
+        moved = 0
+        if copying.any():  # redraws could not leave a rare combination: move a number or date off it
+            encoders = {e.spec.name: e for e in artifact.model.encoders}
+            still = move_rows_off_rare(frame, copying & ~violating, rare_columns, rare_prints, encoders,
+                                       artifact.values.get("rare_values") or {})
+            moved, copying = int((copying & ~violating & ~still).sum()), copying & (violating | still)
         drop = violating | copying & ~_referenced(frame)
         self._count_rare(artifact.table, redrawn=int(redrawn.sum()), dropped=int((copying & drop).sum()),
-                         kept=int((copying & ~drop).sum()))
+                         kept=int((copying & ~drop).sum()), moved=moved)
         if violating.any():
             self.result.dropped_rows[str(artifact.table)] = int(violating.sum())
             log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(violating.sum()))
@@ -266,7 +273,7 @@ class Generator:
     def _count_rare(self, table: QualifiedName, **counts: int) -> None:
         if not any(counts.values()):
             return
-        entry = self.result.rare_rows.setdefault(str(table), {"redrawn": 0, "dropped": 0, "kept": 0})
+        entry = self.result.rare_rows.setdefault(str(table), {"redrawn": 0, "dropped": 0, "kept": 0, "moved": 0})
         for name, count in counts.items():
             entry[name] += count
         if counts["dropped"] or counts["kept"]:

@@ -562,9 +562,12 @@ def _fit_values(
     states["rare_rows"] = {"columns": list(view.columns), "prints": _rare_rows(view, list(view.columns), k)}
     # Numbers and dates are drawn within bins: one that lands on a value seen fewer than k times
     # is moved off it at generation (categories seen so rarely are never learned at all).
-    for column in own:
-        if table.column(column).type.kind in NUMERIC_KINDS:
-            prints = rare_values(frame[column], table.column(column).type.kind, k)
+    # The numeric parts of a structured value (a range's bound, a box's corner) are such values too.
+    for column in view.columns:
+        part = pgtypes.part_spec(table, column)
+        kind = part.kind if part is not None else table.column(column).type.kind
+        if kind in NUMERIC_KINDS:
+            prints = rare_values(view[column], kind, k)
             if prints:
                 states["rare_values"][column] = prints
     artifact.values = states

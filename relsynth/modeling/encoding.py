@@ -506,12 +506,16 @@ class NumericEncoder(Encoder):
 
     def moved(self, series: pd.Series, steps: int) -> pd.Series:
         """``series`` moved by ``steps`` of the column's step (a FLOAT column, which has none, by
-        a millionth of each value), within the column's bounds; NULL where a bound stops it."""
+        a millionth of each value), within the column's bounds and the span it decodes to (a move
+        off the source's rare maximum must not leave the source's range); NULL where either stops it."""
         numbers = to_numbers(series, self.spec.kind)
         step = self.step if self.step is not None else np.maximum(np.abs(numbers) * 1e-6, 1e-9)
         shifted = numbers + steps * step
         bounded = self._bounded(shifted)
         shifted[bounded != shifted] = np.nan
+        support = np.concatenate([self.values, self.edges])
+        if support.size:
+            shifted[(shifted < support.min()) | (shifted > support.max())] = np.nan
         return _from_numbers(shifted, self.spec, self.step)
 
     def bin_positions(self, series: pd.Series) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 from relsynth.modeling.encoding import to_numbers
 from relsynth.schema.elements import TypeKind
 
-__all__ = ["canonical", "fingerprint", "move_off_rare", "rare_values", "row_fingerprints"]
+__all__ = ["canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints"]
 
 _MOVES = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13)  # steps tried, nearest first
 
@@ -98,3 +98,36 @@ def move_off_rare(values: pd.Series, prints: set[str], encoder) -> tuple[pd.Seri
     if todo.size and encoder.spec.nullable:
         values.iloc[todo] = None
     return values, int(hits.sum())
+
+
+def move_rows_off_rare(
+    frame: pd.DataFrame, rows: np.ndarray, columns: list[str], prints: set[str], encoders: dict, value_prints: dict
+) -> np.ndarray:
+    """Move the ``rows`` of ``frame`` (a mask) that still repeat a rare source combination of
+    ``columns`` off it, in place: one number or date column at a time, by the nearest of its steps
+    that gives a combination not in ``prints`` and a value not in the column's ``value_prints``.
+
+    Redraws cannot help when every combination of a table's common values is itself seen once (a
+    grid of bookings: each (guests, start, length) exactly once); a small move keeps the row.
+    ``encoders`` maps model columns to encoders (only those with ``moved`` are tried). Returns
+    the mask of rows still rare.
+    """
+    todo = np.flatnonzero(rows)
+    for column in [c for c in columns if not c.startswith("__") and hasattr(encoders.get(c), "moved")]:
+        encoder = encoders[column]
+        for move in _MOVES:
+            if todo.size == 0:
+                break
+            trial = frame.iloc[todo][columns].reset_index(drop=True)
+            trial[column] = encoder.moved(trial[column], move).to_numpy()
+            ok = trial[column].notna().to_numpy() & ~np.isin(row_fingerprints(trial, columns), list(prints))
+            if column in value_prints:
+                ok &= ~_hits(trial[column], encoder.spec.kind, set(value_prints[column]))
+            if ok.any():
+                target = np.zeros(len(frame), dtype=bool)
+                target[todo[ok]] = True
+                frame.loc[target, column] = trial[column][ok].to_numpy()
+                todo = todo[~ok]
+    still = np.zeros(len(frame), dtype=bool)
+    still[todo] = True
+    return still

@@ -145,6 +145,15 @@ def test_intervals_and_times_keep_their_shape(pg_clone) -> None:
     assert fake["closes_hour"].notna().all()
 
 
+def test_no_part_seen_fewer_than_k_times_comes_out(pg_clone) -> None:
+    # a season's start is a day among 300: most are seen once or twice, none of those may come out
+    sql = "SELECT lower(season) AS day, count(*) AS n FROM rate_plan WHERE lower(season) IS NOT NULL GROUP BY 1"
+    real, fake = _both(pg_clone, sql)
+    rare = set(real.loc[real["n"] < 3, "day"])
+    assert len(rare) > 50 and len(fake) > 20
+    assert not rare & set(fake["day"])
+
+
 def test_bookings_clone_with_their_exclusion_constraints(pg_clone) -> None:
     source, target = pg_clone
     constraint = introspect(target).table("booking").exclusion_constraints

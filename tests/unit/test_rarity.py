@@ -1,0 +1,40 @@
+"""k on model values: numbers moved off rare source values stay in the column's span, and rows
+that repeat a rare combination of common values are moved a step off it."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from relsynth.modeling.encoding import ColumnSpec, NumericEncoder
+from relsynth.schema.elements import TypeKind
+from relsynth.values.rarity import move_off_rare, move_rows_off_rare, rare_values, row_fingerprints
+
+
+def _encoder(values: list[int], name: str = "x") -> NumericEncoder:
+    spec = ColumnSpec(name=name, kind=TypeKind.INTEGER, nullable=False)
+    return NumericEncoder.fit(pd.Series(values), spec, max_bins=8, spike_fraction=0.5, min_count=3)
+
+
+def test_a_rare_maximum_is_moved_down_not_out_of_the_span() -> None:
+    source = list(range(10, 60)) * 3 + [60]  # the maximum, 60, is seen once
+    encoder = _encoder(source)
+    prints = set(rare_values(pd.Series(source), TypeKind.INTEGER, 3))
+    out, moved = move_off_rare(pd.Series([60, 60, 10]), prints, encoder)
+    assert moved == 2
+    assert out.max() <= 60 and out.min() >= 10  # +1 would leave the source's range
+    assert 60 not in set(out)
+
+
+def test_rows_of_a_grid_seen_once_each_are_moved_to_a_new_combination() -> None:
+    # every (a, b) of the common values is seen exactly once: no redraw can leave a rare one
+    source = pd.DataFrame(list(itertools.product(range(0, 40, 4), range(1, 4))), columns=["a", "b"])
+    encoders = {"a": _encoder(source["a"].tolist() * 3, "a"), "b": _encoder(source["b"].tolist() * 3, "b")}
+    prints = set(row_fingerprints(source, ["a", "b"]))
+    frame = source.sample(20, random_state=0).reset_index(drop=True)
+    still = move_rows_off_rare(frame, np.ones(len(frame), dtype=bool), ["a", "b"], prints, encoders, {})
+    assert not still.any()
+    assert not set(row_fingerprints(frame, ["a", "b"])) & prints
+    assert frame["a"].between(0, 36).all() and frame["b"].between(1, 3).all()
