@@ -85,3 +85,33 @@ def test_rows_repeating_a_rare_combination_are_redrawn_else_dropped_and_counted(
     assert counts["kept"] == 0  # nothing hangs from these rows, so none had to be kept
     assert len(out) == N - counts["dropped"]
     assert all(seen[(a, b)] in (0, *range(3, N)) for a, b in zip(out["a"], out["b"], strict=True))  # new, or common
+
+
+def test_a_lookup_table_is_copied_only_when_each_value_is_seen_k_times_in_the_data(tmp_path) -> None:
+    """A language named by many films is seen that many times; a city named by one address once."""
+    import sqlalchemy as sa
+
+    from relsynth.config import TableMode
+
+    url = f"sqlite:///{tmp_path / 'lookup.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE language (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        connection.exec_driver_sql("CREATE TABLE city (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        connection.exec_driver_sql(
+            "CREATE TABLE film (id INTEGER PRIMARY KEY, language_id INTEGER REFERENCES language (id), "
+            "city_id INTEGER REFERENCES city (id), length INTEGER)"
+        )
+        connection.exec_driver_sql("INSERT INTO language VALUES (1, 'English'), (2, 'French'), (3, 'Italian')")
+        cities = [(i, f"Town {chr(65 + i)}") for i in range(1, 21)]
+        connection.exec_driver_sql("INSERT INTO city VALUES " + ", ".join(f"({i}, '{n}')" for i, n in cities))
+        films = [(i, 1 + i % 3, 1 + i % 20 if i < 20 else None, 90 + i % 40) for i in range(60)]
+        connection.exec_driver_sql(
+            "INSERT INTO film VALUES " + ", ".join(f"({i}, {lang}, {'NULL' if c is None else c}, {n})" for i, lang, c, n in films)
+        )
+    engine.dispose()
+    config = RelsynthConfig(seed=1, model=ModelConfig(epochs=2, max_training_seconds=600.0))
+    run = train(url, config=config)
+    modes = {str(name): artifact.mode for name, artifact in run.tables.items()}
+    assert modes["language"] is TableMode.COPY  # each language named by 20 films
+    assert modes["city"] is TableMode.SYNTHESIZE  # each city named by one film: its name points at it
