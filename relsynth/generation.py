@@ -213,7 +213,8 @@ class Generator:
         encoders = {e.spec.name: e for e in artifact.model.encoders}
         for column, prints in (artifact.values.get("rare_values") or {}).items():
             if column in frame.columns and column in encoders and column not in artifact.derived:
-                frame[column], moved = move_off_rare(frame[column], set(prints), encoders[column])
+                column_type = self.run.schema.table(artifact.table).column(column).type
+                frame[column], moved = move_off_rare(frame[column], set(prints), encoders[column], column_type)
                 if moved:
                     key = str(artifact.table)
                     self.result.moved_values[key] = self.result.moved_values.get(key, 0) + moved

@@ -271,13 +271,27 @@ def insert_frame(
     rows = list(zip(*converted, strict=True))
     statement = _insert_sql(connection, columns, target, declared)
     batch = max(1, min(_MAX_BATCH_ROWS, caps.max_bind_parameters // max(1, len(columns))))
+    # MySQL drivers send rows one by one when a marker is wrapped (ST_GeomFromText(%s)): "at row 1"
+    # then names no row of the chunk, so the rows already written say which one failed.
+    one_by_one = connection.dialect.name in ("mysql", "mariadb") and "ST_GeomFromText(" in statement
+    before = _row_count(connection, target) if one_by_one else None
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         try:
             connection.exec_driver_sql(statement, chunk)
         except sa.exc.DBAPIError as exc:
-            raise _load_error(exc, target, columns, frame, start, len(chunk)) from exc
+            written = _row_count(connection, target) if before is not None else None
+            failed = start if written is None or before is None else written - before
+            raise _load_error(exc, target, columns, frame, failed, len(chunk) - (failed - start)) from exc
     return len(rows)
+
+
+def _row_count(connection: Connection, target: QualifiedName) -> int | None:
+    """The rows ``target`` holds now, None if it cannot be counted (the load's own error wins)."""
+    try:
+        return int(connection.exec_driver_sql(f"SELECT COUNT(*) FROM {quote_name(connection, target)}").scalar_one())
+    except sa.exc.DBAPIError:
+        return None
 
 
 def _insert_sql(connection: Connection, columns: Sequence[Column], target: QualifiedName, declared: dict[str, str]) -> str:

@@ -504,12 +504,14 @@ class NumericEncoder(Encoder):
             numbers[binned] = self._draw_in_bins(codes[binned] - 1 - n_exact, draws)
         return _from_numbers(self._bounded(numbers), self.spec, self.step)
 
-    def moved(self, series: pd.Series, steps: int) -> pd.Series:
-        """``series`` moved by ``steps`` of the column's step (a FLOAT column, which has none, by
-        a millionth of each value), within the column's bounds and the span it decodes to (a move
-        off the source's rare maximum must not leave the source's range); NULL where either stops it."""
+    def moved(self, series: pd.Series, steps: int, step: float | None = None) -> pd.Series:
+        """``series`` moved by ``steps`` of ``step`` (default the column's step; a FLOAT column,
+        which has none, by a millionth of each value), within the column's bounds and the span it
+        decodes to (a move off the source's rare maximum must not leave the source's range); NULL
+        where either stops it."""
         numbers = to_numbers(series, self.spec.kind)
-        step = self.step if self.step is not None else np.maximum(np.abs(numbers) * 1e-6, 1e-9)
+        step = step if step is not None else self.step
+        step = step if step is not None else np.maximum(np.abs(numbers) * 1e-6, 1e-9)
         shifted = numbers + steps * step
         bounded = self._bounded(shifted)
         shifted[bounded != shifted] = np.nan

@@ -2,24 +2,28 @@
 
 A value seen once or twice points at its row (a salary, a birth date, a one-off category). Such
 values are remembered only as short hashes, so a saved run keeps none of them; generated numbers
-and dates that land on one are moved off it by a few steps of the column's own granularity.
+and dates that land on one are moved off it by a few steps of the column's own granularity,
+or of its type's finest unit where every nearby step is rare too, never out of the type's range.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from relsynth.modeling.encoding import to_numbers
-from relsynth.schema.elements import TypeKind
+from relsynth.schema.elements import ColumnType, TypeKind
 
-__all__ = ["canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints"]
+__all__ = ["canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints", "type_limits",
+           "type_unit"]
 
 _MOVES = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13)  # steps tried, nearest first
+_INTEGER_BITS = (("tinyint", 8), ("smallint", 16), ("int2", 16), ("mediumint", 24), ("bigint", 64), ("int8", 64))
 
 
 def fingerprint(value: object) -> str:
@@ -72,9 +76,65 @@ def _hits(values: pd.Series, kind: TypeKind, prints: set[str]) -> np.ndarray:
     return np.isin(numbers, bad) if bad else np.zeros(len(values), dtype=bool)
 
 
-def move_off_rare(values: pd.Series, prints: set[str], encoder) -> tuple[pd.Series, int]:
+def type_limits(column_type: ColumnType | None) -> tuple[float | None, float | None]:
+    """The least and greatest value the column's type holds (integers by their width and
+    UNSIGNED, DECIMAL(p, s) by its digits), None where unknown or beyond reach of a move."""
+    if column_type is None:
+        return None, None
+    sql = column_type.sql.lower()
+    unsigned = "unsigned" in sql
+    if column_type.kind is TypeKind.INTEGER:
+        bits = next((b for name, b in _INTEGER_BITS if re.search(rf"\b{name}\b", sql)), 32 if re.search(r"\bint", sql) else 64)
+        if unsigned:
+            return 0.0, float(2**bits - 1)
+        return float(-(2 ** (bits - 1))), float(2 ** (bits - 1) - 1)
+    if column_type.kind is TypeKind.DECIMAL and column_type.precision and column_type.scale is not None:
+        top = 10.0 ** (column_type.precision - column_type.scale) - 10.0 ** -column_type.scale
+        return (0.0 if unsigned else -top), top
+    return (0.0 if unsigned else None), None
+
+
+def type_unit(column_type: ColumnType | None) -> float | None:
+    """The finest step the type stores (1 for integers and dates, 10^-scale for DECIMAL, a whole
+    second for times and timestamps of unknown precision); None for floats and the unknown."""
+    if column_type is None:
+        return None
+    kind = column_type.kind
+    if kind in (TypeKind.INTEGER, TypeKind.DATE):
+        return 1.0
+    if kind is TypeKind.DECIMAL:
+        return None if column_type.scale is None else 10.0 ** -column_type.scale
+    if kind in (TypeKind.TIMESTAMP, TypeKind.TIME, TypeKind.INTERVAL):
+        digits = column_type.precision if column_type.precision is not None else 0
+        return 10.0 ** (6 - min(max(digits, 0), 6))  # microseconds
+    return None
+
+
+def _offsets(encoder, column_type: ColumnType | None) -> list[tuple[int, float | None]]:
+    """(steps, step) to try, nearest first: the column's own step either way, then, where the
+    type stores finer values, its finest unit (a grid full of rare values: every value unique,
+    a multiple of 1000), then farther steps of the column's own."""
+    unit = type_unit(column_type)
+    own = [(move, None) for move in _MOVES]
+    if unit is None or encoder.step is None or unit >= encoder.step:
+        return own
+    return own[:2] + [(move, unit) for move in _MOVES] + own[2:]
+
+
+def _limits(encoder, column_type: ColumnType | None) -> tuple[float, float]:
+    """The type's range, widened to the values the source holds (SQLite's INTEGER is 64 bits)."""
+    low, high = type_limits(column_type)
+    learned = np.concatenate([encoder.values, encoder.edges])
+    if learned.size:
+        low = None if low is None else min(low, float(learned.min()))
+        high = None if high is None else max(high, float(learned.max()))
+    return (-np.inf if low is None else low), (np.inf if high is None else high)
+
+
+def move_off_rare(values: pd.Series, prints: set[str], encoder, column_type: ColumnType | None = None) -> tuple[pd.Series, int]:
     """``values`` with each one seen fewer than k times in the source moved by the nearest whole
-    number of the column's steps that lands on a value that is not (within CHECK bounds).
+    number of the column's steps that lands on a value that is not (within CHECK bounds and the
+    range of ``column_type``, whose finest unit is tried when the nearest steps are rare too).
 
     ``encoder`` is the column's ``NumericEncoder`` (its kind, step and bounds). Returns the values
     and how many were moved; a value with no free neighbour within 13 steps becomes NULL when the
@@ -84,14 +144,16 @@ def move_off_rare(values: pd.Series, prints: set[str], encoder) -> tuple[pd.Seri
     hits = _hits(values, kind, prints)
     if not hits.any():
         return values, 0
+    low, high = _limits(encoder, column_type)
     values = values.copy()
     todo = np.flatnonzero(hits)
     original = values.iloc[todo].reset_index(drop=True)
-    for move in _MOVES:
+    for move, step in _offsets(encoder, column_type):
         if todo.size == 0:
             break
-        candidates = encoder.moved(original, move)
-        ok = ~_hits(candidates, kind, prints) & candidates.notna().to_numpy()
+        candidates = encoder.moved(original, move, step)
+        numbers = to_numbers(candidates, kind)
+        ok = ~_hits(candidates, kind, prints) & (numbers >= low) & (numbers <= high)  # NaN: never ok
         if ok.any():
             values.iloc[todo[ok]] = candidates[ok].to_numpy()
             todo, original = todo[~ok], original[~ok].reset_index(drop=True)

@@ -312,3 +312,31 @@ def test_copy_loads_in_blocks_with_target_name_and_schema(make_database) -> None
         assert next_key == rows
     finally:
         db.dispose()
+
+
+def test_mysql_rows_sent_one_by_one_name_the_failing_row(make_database) -> None:
+    """A spatial column makes the driver send rows one at a time, each "at row 1": the error
+    still names the row that failed and its value, not the chunk's first row."""
+    db = sa.create_engine(make_database("mysql"))
+    with db.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE gadget (id integer PRIMARY KEY, level tinyint unsigned, place point)")
+    table = Table(
+        QualifiedName(None, "gadget"),
+        (
+            Column("id", _type(K.INTEGER, "INTEGER"), nullable=False),
+            Column("level", _type(K.INTEGER, "TINYINT UNSIGNED")),
+            Column("place", _type(K.OTHER, "POINT")),
+        ),
+    )
+    frame = pd.DataFrame({
+        "id": [1, 2, 3, 4],
+        "level": pd.array([None, 7, -4, 9], dtype="Int64"),
+        "place": ["POINT(1 2)", None, "POINT(3 4)", "POINT(5 6)"],
+    })
+    try:
+        with pytest.raises(LoadError) as caught, db.begin() as connection:
+            load_frame(connection, table, frame)
+        message = str(caught.value)
+        assert "Out of range" in message and "(row 2, column level = " in message and "-4)" in message
+    finally:
+        db.dispose()
