@@ -213,7 +213,9 @@ class Generator:
         encoders = {e.spec.name: e for e in artifact.model.encoders}
         for column, prints in (artifact.values.get("rare_values") or {}).items():
             if column in frame.columns and column in encoders and column not in artifact.derived:
-                column_type = self.run.schema.table(artifact.table).column(column).type
+                table = self.run.schema.table(artifact.table)
+                # a structured value's part (``during::bound``) has no column type of its own
+                column_type = table.column(column).type if column in table.column_names else None
                 frame[column], moved = move_off_rare(frame[column], set(prints), encoders[column], column_type)
                 if moved:
                     key = str(artifact.table)
