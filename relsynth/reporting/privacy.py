@@ -250,7 +250,10 @@ def compute_privacy(
         else:
             ident = detect_identifying(table, r)
         ident = tuple(c for c in ident if c in r.columns and c in s.columns)
-        found, rare_found = _found_values(table, r, s, ident, identifying_values or {}, rare_values or {}, min_count)
+        # a table copied as reference data passed k where its values are counted (once more for
+        # every child row naming them); counted here within the table alone, each would be rare
+        k = 1 if table.name in copied else min_count
+        found, rare_found = _found_values(table, r, s, ident, identifying_values or {}, rare_values or {}, k)
         dcr, attack = math.nan, None
         if holdout is not None and table.name in holdout and len(holdout[table.name]):
             hold = holdout[table.name]
@@ -290,7 +293,10 @@ def _found_values(table: Table, r: pd.DataFrame, s: pd.DataFrame, ident, identif
             found += len(hits)
             continue
         rare = rare_values.get((table.name, column))
-        rare_set = set(as_category(rare.dropna())) if rare is not None else rare_in(r[column], min_count)
+        if min_count <= 1:
+            rare_set: set[str] = set()
+        else:
+            rare_set = set(as_category(rare.dropna())) if rare is not None else rare_in(r[column], min_count)
         rare_hits = set(as_category(s[column].dropna())) & rare_set
         found += len(hits | rare_hits)
         rare_found += len(rare_hits - hits)

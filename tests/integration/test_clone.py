@@ -244,7 +244,9 @@ def test_northwind_clone_repeats_fewer_source_rows_than_the_source_repeats_itsel
     target = make_database("postgresql")
     result = clone(source, target, config=FAST)
     copied = {str(n) for n in result.run.copied}
-    assert not copied  # region, territories, us_states: each name is seen once, below k = 3
+    # region's names are seen once each, and again in the territories that name them (13 or more);
+    # territories and us_states are named once or twice: below k = 3, learned
+    assert copied == {"region"}
     matched = synthesized = duplicated = real_rows = 0
     for table in introspect(source).tables:
         if str(table.name) in copied:
