@@ -53,7 +53,7 @@ class EnforcedKey:
 
     def covered(self, values: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
         """Rows the target checks: the predicate is TRUE and no key part is NULL."""
-        mask = values.notna().all(axis=1).to_numpy()
+        mask = values.notna().all(axis=1).to_numpy(copy=True)  # pandas 3 hands out read-only arrays
         if self.scope is not None:
             mask &= (self.scope(frame).astype("boolean") == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712
         return mask
@@ -151,7 +151,7 @@ def _column(name: str) -> Evaluator:
 
 def _normalised(values: pd.Series) -> pd.Series:
     """Text folded as a case- and pad-insensitive collation compares it; other values as they are."""
-    if values.dtype != object:
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):  # pandas 3: str dtype
         return values
     return values.map(lambda v: v.rstrip(" ").casefold() if isinstance(v, str) else v)
 

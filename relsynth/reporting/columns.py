@@ -95,4 +95,7 @@ def as_numeric(values: pd.Series, shape: Shape) -> pd.Series:
 
 def as_category(values: pd.Series) -> pd.Series:
     """Hashable, comparable labels: NULL is its own category, as in SDMetrics."""
-    return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v))
+    # built as an object array: pandas 3 would store the labels as strings and turn None into NaN
+    labels = np.array(values.astype(object).map(str), dtype=object)
+    labels[values.isna().to_numpy()] = None
+    return pd.Series(labels, index=values.index, dtype=object)
