@@ -97,7 +97,11 @@ def compute_utility(
     scores = []
     with threadpool_limits(1):  # OpenMP threads on a busy machine spin: measured 100x slower
         for table, column in chosen:
-            score = _score(schema, table, column, real, synthetic, holdout, seed, notes)
+            try:
+                score = _score(schema, table, column, real, synthetic, holdout, seed, notes)
+            except ValueError as error:  # a figure the data cannot give must not cost the whole report
+                notes.append(f"utility target {table.name}.{column}: no figure ({str(error).splitlines()[0][:160]})")
+                continue
             if score is not None:
                 scores.append(score)
     return Utility(tuple(scores), tuple(proposed), tuple(notes))
@@ -288,7 +292,8 @@ class _Fit:
         kind = HistGradientBoostingRegressor if self.regression else HistGradientBoostingClassifier
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return kind(random_state=self.seed, categorical_features="from_dtype", max_iter=100).fit(x, y)
+            # no early stopping: its stratified split fails on a class seen once, and 100 rounds are cheap
+            return kind(random_state=self.seed, categorical_features="from_dtype", max_iter=100, early_stopping=False).fit(x, y)
 
     def _predict(self, model, x: pd.DataFrame, classes: list[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
         if self.regression:

@@ -80,3 +80,14 @@ def test_targets_are_proposed_and_missing_holdouts_explained(schema) -> None:  #
     holdout = {SALE: real[SALE].iloc[::5].drop(columns=["id", "shop_id"]).reset_index(drop=True)}
     proposed = compute_utility(schema, real, _database(1), holdout, seed=0)
     assert proposed.proposed == ("sale.amount",) and proposed.scores[0].task == "regression"
+
+
+def test_a_class_seen_once_in_a_large_training_set_still_gives_a_model() -> None:
+    # above 10,000 rows scikit-learn's default early stopping splits by class, and fails on a singleton
+    from relsynth.reporting.utility import _Fit
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(size=20_000)})
+    y = pd.Series(rng.choice(["a", "b"], 20_000))
+    y[3] = "c"
+    assert _Fit(regression=False, seed=0).model(x, y) is not None
