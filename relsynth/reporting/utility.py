@@ -133,8 +133,10 @@ def _targets(schema, real, holdout, targets, identifying, notes):  # type: ignor
 
 
 def _find_table(schema: Schema, name: str) -> Table | None:
+    """``name`` as ``schema.table`` (the default schema written out or not) or a bare name."""
+    namespace, _, bare = name.rpartition(".")
     for table in schema.tables:
-        if name in (str(table.name), table.name.name):
+        if name in (str(table.name), table.name.name) or bare == table.name.name and table.name.schema in (None, namespace):
             return table
     return None
 

@@ -58,7 +58,7 @@ def _shapes(schema, frames):  # type: ignore[no-untyped-def]
 def test_a_faithful_clone_scores_near_one_and_a_broken_one_far_below(schema) -> None:  # type: ignore[no-untyped-def]
     real = _database(0)
     holdout = {SHOP: real[SHOP].iloc[::5].drop(columns=["id"]).reset_index(drop=True)}
-    faithful = compute_utility(schema, real, _database(1), holdout, targets=["shop.tier"], seed=0)
+    faithful = compute_utility(schema, real, _database(1), holdout, targets=["main.shop.tier"], seed=0)
     broken_clone = _database(1)
     broken_clone[SHOP]["tier"] = np.random.default_rng(2).permutation(broken_clone[SHOP]["tier"].to_numpy())
     broken = compute_utility(schema, real, broken_clone, holdout, targets=["shop.tier"], seed=0)
