@@ -198,10 +198,12 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         # alone: a choice made by looking at its values would escape the accountant.
         sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
-        automatic = config.override_for(str(table.name)).mode is None and config.privacy.epsilon is None
+        # Under DP only a public table may be copied, its references counted from public children
+        # alone: a count of a private table's rows would escape the accountant.
+        automatic = config.override_for(str(table.name)).mode is None and table.name in public
         copied_tables = {n for n, a in artifacts.items() if a.mode is TableMode.COPY}
-        weights = _times_seen(connection, schema, table, frame) if automatic and 0 < rows <= config.reference_max_rows else None
-        if automatic and _is_reference(table, columns, frame, rows, config, copied_tables, weights):  # row counts: not under DP
+        weights = _times_seen(connection, schema, table, frame, public) if automatic and 0 < rows <= config.reference_max_rows else None
+        if automatic and _is_reference(table, columns, frame, rows, config, copied_tables, weights):
             log.info("%s looks like reference data: copied as it is", table.name)
             mode = TableMode.COPY
         artifacts[table.name] = TableArtifact(table=table.name, mode=mode, source_rows=rows, columns=columns)
@@ -380,13 +382,17 @@ def _seen_less_than(values: pd.Series, min_count: int, weights: np.ndarray | Non
     return float(counts.groupby(values[present].map(_canonical).to_numpy()).sum().min()) < min_count
 
 
-def _times_seen(connection, schema: Schema, table: Table, frame: pd.DataFrame) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _times_seen(  # type: ignore[no-untyped-def]
+    connection, schema: Schema, table: Table, frame: pd.DataFrame, counted: set[QualifiedName] | None = None
+) -> np.ndarray:
     """How many times each row's values are seen in the source's data: once in the table, and once
     in every child row that refers to it (a language named by a thousand films is seen a thousand
-    times; a city named by one address once)."""
+    times; a city named by one address once). Only children in ``counted`` count, where given."""
     seen = np.zeros(len(frame))
     for fk in schema.foreign_keys:
         if fk.referred_table != table.name or fk.table == table.name or not set(fk.referred_columns) <= set(frame.columns):
+            continue
+        if counted is not None and fk.table not in counted:
             continue
         counts = children_per_parent(connection, fk.table, fk.constrained_columns)
         counts = counts.dropna(subset=list(fk.constrained_columns))
