@@ -7,8 +7,8 @@ from dataclasses import replace
 import pandas as pd
 
 from relsynth.config import RelsynthConfig, TableOverride
-from relsynth.learning import _is_reference
 from relsynth.privacy.config import PrivacyConfig
+from relsynth.reference import is_reference
 from relsynth.roles import assign_roles
 from relsynth.schema.elements import Column, ColumnType, ForeignKey, PrimaryKey, QualifiedName, Table, TypeKind
 
@@ -29,7 +29,7 @@ def _decide(table: Table, frame: pd.DataFrame, copied: set[QualifiedName], *, mi
     """The copy decision, by default with k = 1 (the k rule is tested on its own below)."""
     config = replace(RelsynthConfig(), privacy=PrivacyConfig(min_count=min_count))
     columns = assign_roles(table, frame, TableOverride(), min_count=min_count)
-    return _is_reference(table, columns, frame, len(frame), config, copied)
+    return is_reference(table, columns, frame, len(frame), config, copied)
 
 
 def _frame(labels: list[str], **more: list) -> pd.DataFrame:
