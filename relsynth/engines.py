@@ -92,6 +92,7 @@ class Capabilities:
     drop_tables_together: bool = False
     # SET FOREIGN_KEY_CHECKS = 0 lets tables that reference each other be dropped one at a time.
     foreign_key_checks_switch: bool = False
+    integers_hold_64_bits: bool = False  # every integer column holds 64 bits, whatever its declared name
 
 
 _POSTGRESQL = Capabilities(
@@ -195,6 +196,7 @@ _SQLITE = Capabilities(
     autoincrement_needs_integer_type=True,
     expression_indexes=True,
     checks_tried_in_memory=True,
+    integers_hold_64_bits=True,
 )
 
 _BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "sqlite": _SQLITE}

@@ -30,7 +30,7 @@ from relsynth.schema.ddl.apply import (
     clone_schema,
     drop_created,
 )
-from relsynth.schema.ddl.base import any_array_to_in as _any_array_to_in
+from relsynth.schema.ddl.base import any_array_to_in as _any_array_to_in  # noqa: F401  (reporting.integrity)
 from relsynth.schema.ddl.clashes import check_target, refuse_clashes
 from relsynth.schema.ddl.statements import Staging
 from relsynth.schema.ddl.writer import SchemaWriter, drop_statements, post_data, pre_data
@@ -39,7 +39,6 @@ __all__ = [
     "CloneSchemaResult",
     "SchemaWriter",
     "Staging",
-    "_any_array_to_in",
     "apply_post_data",
     "apply_pre_data",
     "check_target",
