@@ -3,8 +3,8 @@
 The only caller of SQLAlchemy's ``Inspector`` (``inspector``). Reflection dicts are turned into
 the frozen dataclasses of ``relsynth.schema.elements`` once, here. What the Inspector lacks comes
 from each engine's own catalog, chosen by the engine's declared ``Catalog``: ``postgresql``
-(pg_catalog), ``mariadb`` (information_schema), ``sqlite`` (sqlite_master and PRAGMAs).
-Everything runs inside one read-only snapshot; nothing is written.
+(with ``pg_catalog``, its queries), ``mariadb`` (information_schema), ``sqlite`` (sqlite_master
+and PRAGMAs). Everything runs inside one read-only snapshot; nothing is written.
 
 Modules: ``reader`` (``introspect`` and the whole schema), ``tables``, ``columns`` (columns and
 types), ``keys`` (indexes and foreign keys), ``views``, the three engine modules, and

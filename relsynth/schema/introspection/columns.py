@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.sql import sqltypes
 
 from relsynth.engines import Catalog
-from relsynth.schema import pg_catalog
 from relsynth.schema.elements import Column, ColumnType, Identity, TypeKind
-from relsynth.schema.introspection import sqlite
+from relsynth.schema.introspection import pg_catalog, sqlite
 
 if TYPE_CHECKING:
     from relsynth.schema.introspection.postgresql import PgState

@@ -1,6 +1,6 @@
-"""PostgreSQL specifics, read from ``pg_catalog`` (see ``relsynth.schema.pg_catalog`` for the
-queries): partitions, exclusion constraints, enums, domains, sequences, routines, triggers, and
-the indexes of materialized views."""
+"""PostgreSQL specifics, read from the system catalog (the bulk queries are in ``pg_catalog``):
+partitions, exclusion constraints, enums, domains, sequences, routines, triggers, the indexes of
+materialized views, and whether a named type or sequence exists in a target."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from relsynth.schema import pg_catalog
 from relsynth.schema.elements import (
     CheckConstraint,
     ColumnType,
@@ -26,6 +25,7 @@ from relsynth.schema.elements import (
     TypeKind,
 )
 from relsynth.schema.elements import Sequence as SequenceElement
+from relsynth.schema.introspection import pg_catalog
 from relsynth.schema.introspection.columns import type_from_sql
 
 if TYPE_CHECKING:
@@ -160,6 +160,11 @@ def triggers(reader: Reader) -> tuple[Trigger, ...]:
         Trigger(r.tgname, reader.qualified(r.nspname, r.relname), r.definition)
         for r in pg_catalog.triggers(reader.connection, reader.real_namespaces)
     )
+
+
+def unsupported_objects(reader: Reader) -> list[str]:
+    """One warning for each object relsynth sees but does not carry (ordered-set aggregates)."""
+    return pg_catalog.unsupported_objects(reader.connection, reader.real_namespaces)
 
 
 def materialized_view_indexes(connection: Connection, namespace: str, name: str) -> tuple[Index, ...]:

@@ -18,7 +18,6 @@ from sqlalchemy.exc import SAWarning, SQLAlchemyError
 from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.engines import Catalog, SequenceReset
 from relsynth.errors import IntrospectionError, RelsynthError
-from relsynth.schema import pg_catalog
 from relsynth.schema.elements import ColumnType, QualifiedName, Schema, Table, TypeKind, View
 from relsynth.schema.introspection import mariadb, postgresql, sqlite
 from relsynth.schema.introspection.inspector import declared_capabilities, inspector_of
@@ -133,7 +132,7 @@ class Reader:
             enums, domains, sequences = postgresql.named_types(self, pg_state)
             routines = postgresql.routines(self)
             triggers = postgresql.triggers(self)
-            self.warnings.extend(pg_catalog.unsupported_objects(self.connection, self.real_namespaces))
+            self.warnings.extend(postgresql.unsupported_objects(self))
         else:
             self.warnings.extend(self._other_unsupported())
         tables.sort(key=lambda t: sort_key(t.name))
