@@ -17,6 +17,7 @@ from relsynth.schema.elements import (
     Index,
     Partitioning,
     PrimaryKey,
+    QualifiedName,
     Table,
     UniqueConstraint,
 )
@@ -160,7 +161,7 @@ class _Namespace:
             fks.append(replace(self._foreign_key(qname, fk["_on"], fk), on_partitions=True))
         return fks
 
-    def _foreign_key(self, table: Any, declared_on: str, fk: dict[str, Any]) -> ForeignKey:
+    def _foreign_key(self, table: QualifiedName, declared_on: str, fk: dict[str, Any]) -> ForeignKey:
         return read_foreign_key(self.reader, table, self.real_ns, declared_on, fk, self.pg)
 
     def _partitioning(self, name: str) -> Partitioning | None:
