@@ -20,7 +20,7 @@ from relsynth.reporting.detection import children_column
 from relsynth.reporting.fidelity import PARENT_PREFIX
 from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.sql import core_table
-from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
+from relsynth.schema.elements import ForeignKey, Schema, Table
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,3 @@ def rare_values(connection: Connection, table: Table, column: str, min_count: in
     )
     return pd.Series([row[0] for row in connection.execute(query)], dtype=object)
 
-
-def reachable(schema: Schema, name: QualifiedName) -> bool:
-    return name in set(schema.table_names)
