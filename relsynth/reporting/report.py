@@ -28,7 +28,7 @@ from relsynth.reporting.integrity import IntegrityIssue, check_integrity, row_co
 from relsynth.reporting.membership import Attack
 from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy, detect_identifying, text_columns
-from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, read_table
+from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, sample_table
 from relsynth.reporting.schema_diff import diff_schemas
 from relsynth.reporting.utility import Utility, UtilityScore, compute_utility, read_frames, tables_needed
 from relsynth.schema.elements import QualifiedName, Schema
@@ -323,7 +323,7 @@ def measure(
         rare: dict[tuple[QualifiedName, str], pd.Series] = {}
         with read_snapshot(src_engine) as connection:
             for table in tables:
-                real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
+                real[table.name] = sample_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
                 tick(f"read source {table.name}")
             missing_rows = {t.name: row_count(connection, t) for t in schema.tables if t.name not in target_names}
             real_whole = read_frames(connection, shared, utility_tables, notes)
@@ -340,7 +340,7 @@ def measure(
                     rare[(table.name, column)] = rare_values(connection, table, column, min_count)
         with read_snapshot(tgt_engine) as connection:
             for table in tables:
-                synth[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
+                synth[table.name] = sample_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
                 tick(f"read target {table.name}")
             for fk in shared.foreign_keys:
                 if fk.label in cardinality:

@@ -68,7 +68,7 @@ def _order_random(connection: Connection, table: sa.TableClause, seed: int):
     return sa.text(f"(({table.name}.rowid * 2654435761 + {int(seed)}) % 4294967291)")
 
 
-def read_table(
+def sample_table(
     connection: Connection, schema: Schema, table: Table, *, sample_rows: int, seed: int
 ) -> TableSample:
     present = set(schema.table_names)
