@@ -1,7 +1,7 @@
 """What each engine can do, declared once.
 
-The DDL writer, the loaders and the pipeline ask these flags; nothing else in relsynth compares
-dialect names. Adding an engine means adding one ``Capabilities`` here, not hunting for
+The DDL writer, the loaders, the connections, preflight and the report ask these flags; nothing
+else in relsynth compares dialect names (tests/unit/test_engines.py holds that). Adding an engine means adding one ``Capabilities`` here, not hunting for
 ``if dialect == ...`` branches.
 """
 
@@ -21,7 +21,47 @@ class SequenceReset(str, Enum):
     SQLITE_SEQUENCE = "sqlite_sequence"  # SQLite: the sqlite_sequence row of AUTOINCREMENT tables
 
 
-@dataclass(frozen=True)
+class ReadOnlyBy(str, Enum):
+    """How a source connection is made to refuse every write."""
+
+    CONNECT_OPTION = "connect_option"  # PostgreSQL: -c default_transaction_read_only=on in the URL's options
+    SESSION = "session"  # MySQL/MariaDB: SET SESSION TRANSACTION READ ONLY on each new connection
+    FILE_MODE = "file_mode"  # SQLite: the file opened as a mode=ro URI (never created when missing)
+
+
+class SnapshotBy(str, Enum):
+    """How one consistent, read-only view of the whole database is opened."""
+
+    READ_ONLY_TRANSACTION = "read_only_transaction"  # PostgreSQL: REPEATABLE READ, READ ONLY
+    CONSISTENT_SNAPSHOT = "consistent_snapshot"  # MySQL/MariaDB: START TRANSACTION WITH CONSISTENT SNAPSHOT
+    QUERY_ONLY = "query_only"  # SQLite: PRAGMA query_only on the connection
+
+
+class IdentityBy(str, Enum):
+    """What tells one database from another, whatever its URL (see ``relsynth.identity``)."""
+
+    SYSTEM_IDENTIFIER = "system_identifier"  # PostgreSQL: the cluster's system identifier and the database oid
+    SERVER_VARIABLES = "server_variables"  # MySQL/MariaDB: the server's uuid/uid and the databases used
+    FILE = "file"  # SQLite: the file's device and inode
+
+
+class PrivilegeProbe(str, Enum):
+    """How preflight finds out, before training, whether the target accepts new tables."""
+
+    SCHEMA_GRANTS = "schema_grants"  # PostgreSQL: has_schema_privilege / has_database_privilege
+    PROBE_TABLE = "probe_table"  # MySQL/MariaDB: create and drop an empty table (grants are too varied to read)
+    NONE = "none"  # SQLite: a writable file is enough
+
+
+class SeededRandom(str, Enum):
+    """How rows are put in a repeatable random order, to sample a large table."""
+
+    SETSEED = "setseed"  # PostgreSQL: setseed() for the session, then ORDER BY random()
+    RAND_SEED = "rand_seed"  # MySQL/MariaDB: ORDER BY rand(seed)
+    ROWID_HASH = "rowid_hash"  # SQLite: random() takes no seed, so a multiplicative hash of the rowid
+
+
+@dataclass(frozen=True, kw_only=True)
 class Capabilities:
     copy: bool  # bulk COPY FROM STDIN (through psycopg 3)
     # CREATE/ALTER roll back with the transaction (SQLite: only once the driver leaves transactions
@@ -57,6 +97,19 @@ class Capabilities:
     # Foreign keys are not enforced as rows load (SQLite's default): PRAGMA foreign_key_check
     # verifies them all before the load commits.
     verify_foreign_keys: bool = False
+    # Asked by the connections, preflight, identity and report modules rather than the DDL writer.
+    database_is_file: bool  # the URL names a file, not a server (no CREATE DATABASE, no privileges to ask)
+    read_only_by: ReadOnlyBy
+    snapshot_by: SnapshotBy
+    identity_by: IdentityBy
+    privilege_probe: PrivilegeProbe
+    # Databases to connect to when asking the server about its databases (None: connect to none).
+    maintenance_databases: tuple[str | None, ...]
+    database_exists_sql: str | None  # whether database :name exists on the server (None: a file)
+    seeded_random: SeededRandom
+    # executemany sends the rows one by one when a bind marker is wrapped in a function
+    # (PyMySQL with ST_GeomFromText(%s)): a failing row is then found by counting the rows written.
+    wrapped_markers_sent_singly: bool
 
 
 _POSTGRESQL = Capabilities(
@@ -83,6 +136,15 @@ _POSTGRESQL = Capabilities(
     schemas=True,
     sequence_reset=SequenceReset.SETVAL,
     ddl_commits_transaction=False,
+    database_is_file=False,
+    read_only_by=ReadOnlyBy.CONNECT_OPTION,
+    snapshot_by=SnapshotBy.READ_ONLY_TRANSACTION,
+    identity_by=IdentityBy.SYSTEM_IDENTIFIER,
+    privilege_probe=PrivilegeProbe.SCHEMA_GRANTS,
+    maintenance_databases=("postgres", "template1"),
+    database_exists_sql="SELECT 1 FROM pg_catalog.pg_database WHERE datname = :name",
+    seeded_random=SeededRandom.SETSEED,
+    wrapped_markers_sent_singly=False,
 )
 
 _MYSQL = Capabilities(
@@ -110,6 +172,15 @@ _MYSQL = Capabilities(
     sequence_reset=SequenceReset.AUTO_INCREMENT,
     ddl_commits_transaction=True,
     atomic_rename=True,
+    database_is_file=False,
+    read_only_by=ReadOnlyBy.SESSION,
+    snapshot_by=SnapshotBy.CONSISTENT_SNAPSHOT,
+    identity_by=IdentityBy.SERVER_VARIABLES,
+    privilege_probe=PrivilegeProbe.PROBE_TABLE,
+    maintenance_databases=(None,),  # a MySQL connection needs no database
+    database_exists_sql="SELECT 1 FROM information_schema.schemata WHERE schema_name = :name",
+    seeded_random=SeededRandom.RAND_SEED,
+    wrapped_markers_sent_singly=True,
 )
 
 _SQLITE = Capabilities(
@@ -138,6 +209,15 @@ _SQLITE = Capabilities(
     ddl_commits_transaction=False,
     explicit_begin=True,
     verify_foreign_keys=True,
+    database_is_file=True,
+    read_only_by=ReadOnlyBy.FILE_MODE,
+    snapshot_by=SnapshotBy.QUERY_ONLY,
+    identity_by=IdentityBy.FILE,
+    privilege_probe=PrivilegeProbe.NONE,
+    maintenance_databases=(),
+    database_exists_sql=None,
+    seeded_random=SeededRandom.ROWID_HASH,
+    wrapped_markers_sent_singly=False,
 )
 
 _BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "sqlite": _SQLITE}
@@ -145,10 +225,22 @@ _BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "s
 
 def capabilities_for(dialect_name: str) -> Capabilities:
     """The declared capabilities of ``dialect_name`` (SQLAlchemy's ``dialect.name``)."""
-    try:
-        return _BY_DIALECT[dialect_name]
-    except KeyError:
+    found = known_capabilities(dialect_name)
+    if found is None:
         known = ", ".join(sorted(_BY_DIALECT))
         raise ConfigurationError(
             f"relsynth cannot load into a {dialect_name!r} database: supported targets are {known}"
-        ) from None
+        )
+    return found
+
+
+def known_capabilities(dialect_name: str) -> Capabilities | None:
+    """Those of ``dialect_name``; None for an engine relsynth does not declare, where the caller
+    goes on and lets the driver's own error (often: not installed) say what is wrong."""
+    return _BY_DIALECT.get(dialect_name)
+
+
+def sqlglot_dialect(name: str) -> str:
+    """sqlglot's name for the engine ``name``; a name sqlglot already uses (``postgres``) passes through."""
+    found = known_capabilities(name)
+    return found.sqlglot_dialect if found is not None else name

@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.engines import SeededRandom, known_capabilities
 from relsynth.extraction import read_as
 from relsynth.reporting.detection import children_column
 from relsynth.reporting.fidelity import PARENT_PREFIX
@@ -58,11 +59,11 @@ class TableSample:
 
 
 def _order_random(connection: Connection, table: sa.TableClause, seed: int):
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
+    how = known_capabilities(connection.dialect.name)
+    if how is not None and how.seeded_random is SeededRandom.SETSEED:
         connection.execute(sa.select(sa.func.setseed((seed % 1000) / 1000.0)))
         return sa.func.random()
-    if dialect == "mysql":
+    if how is not None and how.seeded_random is SeededRandom.RAND_SEED:
         return sa.func.rand(seed)
     # SQLite's random() takes no seed: a multiplicative hash of the rowid is deterministic.
     return sa.text(f"(({table.name}.rowid * 2654435761 + {int(seed)}) % 4294967291)")
