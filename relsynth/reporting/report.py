@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from relsynth.connections import create_engine, read_snapshot, redact
+from relsynth.progress import Progress
 from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
@@ -260,7 +261,7 @@ def measure(
     copied: Collection[QualifiedName] = (),
     epsilon: float | None = None,
     delta: float | None = None,
-    progress=None,
+    progress: Progress | None = None,
     scale: float | None = None,
     scale_basis: str = "given",
     modes: Mapping[QualifiedName, str] | None = None,
@@ -285,7 +286,7 @@ def measure(
     trained on the real rows, both tested on the ``holdout``; without them one target is proposed
     per table with held-out rows.
 
-    ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
+    ``progress``, when given, is called as ``progress("report", step, 1.0)`` as each step ends.
     """
     started = time.monotonic()
     schema = schema if schema is not None else _introspect(source_url)
@@ -303,14 +304,9 @@ def measure(
     # Metrics only look at tables both sides have; missing ones are in the schema differences.
     shared = dataclasses.replace(schema, tables=tuple(tables))
 
-    total = 2 * len(tables) + 4
-    step = 0
-
     def tick(what: str) -> None:
-        nonlocal step
-        step += 1
         if progress is not None:
-            progress(what, step, total)
+            progress("report", what, 1.0)
 
     src_engine, tgt_engine = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
     # utility reads whole tables: those with held-out rows, their parents and their children
