@@ -165,10 +165,7 @@ def check_integrity(engine: Engine, connection: Connection, schema: Schema) -> t
             n = orphan_count(connection, schema, fk)
             if n:
                 issues.append(IntegrityIssue(table.name, "orphans", fk.label, n, f"{n} rows reference no parent"))
-        keys = [table.primary_key.constrained_columns] if table.primary_key else []
-        keys += [u.columns for u in table.unique_constraints]
-        keys += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
-        for key in dict.fromkeys(keys):
+        for key in dict.fromkeys(table.unique_keys()):
             if not key or not set(key) <= set(table.column_names):
                 continue
             n = duplicate_count(connection, table, key)
