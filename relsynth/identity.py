@@ -80,19 +80,18 @@ def identify(connection: Connection, namespaces: tuple[str, ...] = ()) -> Databa
 
     ``namespaces``: on MySQL, the other databases of the server that are read or written too.
     """
-    backend = connection.dialect.name
-    caps = known_capabilities(backend)
+    caps = known_capabilities(connection.dialect.name)
     how = caps.identity_by if caps is not None else None  # an undeclared engine: no identity, as an in-memory one
     if how is IdentityBy.SYSTEM_IDENTIFIER:
         system, oid = connection.exec_driver_sql(_PG_IDENTITY).one()
-        return DatabaseIdentity(backend, str(system), (str(oid),))
+        return DatabaseIdentity("postgresql", str(system), (str(oid),))
     if how is IdentityBy.SERVER_VARIABLES:
         names = ", ".join(f"'{name}'" for name in _MYSQL_VARIABLES)
         found = dict(connection.exec_driver_sql(f"SHOW VARIABLES WHERE Variable_name IN ({names})").all())
         server = found.get("server_uuid") or ":".join(str(found.get(k, "")) for k in _MYSQL_VARIABLES[1:])
         current = connection.exec_driver_sql("SELECT DATABASE()").scalar()
         databases = tuple(dict.fromkeys(n for n in (current, *namespaces) if n))
-        return DatabaseIdentity(backend, server, databases)
+        return DatabaseIdentity("mysql", server, databases)
     if how is IdentityBy.FILE:
         files = {row[1]: row[2] for row in connection.exec_driver_sql("PRAGMA database_list")}
         return _file_identity(Path(files["main"])) if files.get("main") else None

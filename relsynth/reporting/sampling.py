@@ -59,11 +59,12 @@ class TableSample:
 
 
 def _order_random(connection: Connection, table: sa.TableClause, seed: int):
-    how = known_capabilities(connection.dialect.name)
-    if how is not None and how.seeded_random is SeededRandom.SETSEED:
+    caps = known_capabilities(connection.dialect.name)
+    how = caps.seeded_random if caps is not None else SeededRandom.ROWID_HASH  # an undeclared engine: as SQLite
+    if how is SeededRandom.SETSEED:
         connection.execute(sa.select(sa.func.setseed((seed % 1000) / 1000.0)))
         return sa.func.random()
-    if how is not None and how.seeded_random is SeededRandom.RAND_SEED:
+    if how is SeededRandom.RAND_SEED:
         return sa.func.rand(seed)
     # SQLite's random() takes no seed: a multiplicative hash of the rowid is deterministic.
     return sa.text(f"(({table.name}.rowid * 2654435761 + {int(seed)}) % 4294967291)")
