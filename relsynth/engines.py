@@ -1,8 +1,8 @@
 """What each engine can do, declared once.
 
 The DDL writer, the loaders, the connections, preflight and the report ask these flags; nothing
-else in relsynth compares dialect names (tests/unit/test_engines.py holds that). Adding an engine means adding one ``Capabilities`` here, not hunting for
-``if dialect == ...`` branches.
+else in relsynth compares dialect names (tests/unit/test_engines.py holds that). Adding an engine
+means adding one ``Capabilities`` here, not hunting for ``if dialect == ...`` branches.
 """
 
 from __future__ import annotations
@@ -99,14 +99,14 @@ class Capabilities:
     verify_foreign_keys: bool = False
     # Asked by the connections, preflight, identity and report modules rather than the DDL writer.
     database_is_file: bool  # the URL names a file, not a server (no CREATE DATABASE, no privileges to ask)
-    read_only_by: ReadOnlyBy
-    snapshot_by: SnapshotBy
-    identity_by: IdentityBy
-    privilege_probe: PrivilegeProbe
+    read_only_by: ReadOnlyBy  # how a source connection refuses writes
+    snapshot_by: SnapshotBy  # how one consistent read-only snapshot is opened
+    identity_by: IdentityBy  # what tells two databases apart, whatever their URLs
+    privilege_probe: PrivilegeProbe  # how preflight asks whether the target accepts new tables
     # Databases to connect to when asking the server about its databases (None: connect to none).
     maintenance_databases: tuple[str | None, ...]
     database_exists_sql: str | None  # whether database :name exists on the server (None: a file)
-    seeded_random: SeededRandom
+    seeded_random: SeededRandom  # how the report samples a large table in a repeatable order
     # executemany sends the rows one by one when a bind marker is wrapped in a function
     # (PyMySQL with ST_GeomFromText(%s)): a failing row is then found by counting the rows written.
     wrapped_markers_sent_singly: bool
