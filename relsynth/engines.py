@@ -14,7 +14,7 @@ from relsynth.errors import ConfigurationError
 
 
 class SequenceReset(str, Enum):
-    """How an engine's auto-numbering is moved past the loaded keys."""
+    """How an engine numbers rows: the loaders move it past the loaded keys, the report reads it back."""
 
     SETVAL = "setval"  # PostgreSQL: sequences (serial and identity) via setval()
     AUTO_INCREMENT = "auto_increment"  # MySQL/MariaDB: ALTER TABLE ... AUTO_INCREMENT = n
