@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from relsynth.extraction import children_per_parent, count_rows, read_table
 from relsynth.modeling import ColumnSpec, TableModel
 from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
 from relsynth.planning import GenerationPlan, plan
+from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
@@ -39,8 +39,6 @@ from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
 from relsynth.values.rarity import fingerprint, rare_values, row_fingerprints
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, str, float], None]  # (stage, table, fraction done)
 
 HOLDOUT_MIN_ROWS = 300  # smaller tables keep every row for training (a holdout under 30 rows says nothing)
 
@@ -155,7 +153,7 @@ def train(
     schema: Schema | None = None,
 ) -> Run:
     """Learn ``source_url``: introspect (unless ``schema`` is given), plan, read in one snapshot, train each table."""
-    progress = progress or (lambda stage, table, fraction: None)
+    progress = progress or no_progress
     schema = schema or introspect(source_url, schemas=schemas)
     generation_plan = plan(schema)
     engine = create_engine(source_url, read_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,14 +19,13 @@ from relsynth.interrupts import terminate_as_interrupt
 from relsynth.learning import train as learn
 from relsynth.loaders import load_frame
 from relsynth.loaders.atomic import write_target
+from relsynth.progress import Progress, no_progress
 from relsynth.runs import Run, check_workspace, load_run, save_run
 from relsynth.schema.ddl import SchemaWriter
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, str, float], None]
 
 
 @dataclass
@@ -128,7 +127,7 @@ def load(
     SIGTERM the target is as it was, with ``replace`` its previous tables and rows included.
     The target verifies every constraint as it is created (SQLite: ``foreign_key_check``).
     """
-    progress = progress or (lambda stage, table, fraction: None)
+    progress = progress or no_progress
     rows: dict[str, int] = {}
     loadable = set(schema.table_names)
 

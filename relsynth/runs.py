@@ -55,9 +55,6 @@ class TableArtifact:
     values: dict[str, Any] = field(default_factory=dict)  # generator states: keys, identifying, text, opaque
     model: TableModel | None = None
 
-    def role_of(self, column: str) -> Role:
-        return next(c.role for c in self.columns if c.name == column)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "table": {"schema": self.table.schema, "name": self.table.name},

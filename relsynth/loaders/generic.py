@@ -265,7 +265,7 @@ def insert_frame(
     batch = max(1, min(_MAX_BATCH_ROWS, caps.max_bind_parameters // max(1, len(columns))))
     # MySQL drivers send rows one by one when a marker is wrapped (ST_GeomFromText(%s)): "at row 1"
     # then names no row of the chunk, so the rows already written say which one failed.
-    one_by_one = connection.dialect.name in ("mysql", "mariadb") and "ST_GeomFromText(" in statement
+    one_by_one = caps.wrapped_markers_sent_singly and "ST_GeomFromText(" in statement
     before = _row_count(connection, target) if one_by_one else None
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]

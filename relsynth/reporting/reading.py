@@ -7,30 +7,31 @@ target's integrity. The metric modules then work on these frames only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
 from relsynth.connections import create_engine, read_snapshot
+from relsynth.progress import Progress
 from relsynth.reporting.integrity import IntegrityIssue, check_integrity, row_count
 from relsynth.reporting.privacy import detect_identifying, text_columns
-from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, read_table
+from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, sample_table
 from relsynth.reporting.utility import read_frames, tables_needed
 from relsynth.schema.elements import QualifiedName, Schema, Table
 
 
-class Progress:
-    """Counts the report's steps for an optional ``progress(step, done, total)`` callback."""
+class ReportSteps:
+    """Counts the report's steps for an optional progress callback: ``("report", step, share done)``."""
 
-    def __init__(self, callback: Callable[[str, int, int], None] | None, total: int) -> None:
+    def __init__(self, callback: Progress | None, total: int) -> None:
         self.callback, self.total, self.done = callback, total, 0
 
     def tick(self, what: str) -> None:
         self.done += 1
         if self.callback is not None:
-            self.callback(what, self.done, self.total)
+            self.callback("report", what, self.done / max(self.total, 1))
 
 
 @dataclass
@@ -62,7 +63,7 @@ def read_databases(
     identifying_columns: Mapping[QualifiedName, Sequence[str]] | None,
     min_count: int,
     notes: list[str],
-    progress: Progress,
+    progress: ReportSteps,
 ) -> Readings:
     """Read both sides; ``shared`` is ``schema`` restricted to the tables the target has."""
     src_engine, tgt_engine = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
@@ -76,7 +77,7 @@ def read_databases(
             )
         with read_snapshot(tgt_engine) as connection:
             for table in shared.tables:
-                readings.synth[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
+                readings.synth[table.name] = sample_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
                 progress.tick(f"read target {table.name}")
             for fk in shared.foreign_keys:
                 if fk.label in readings.cardinality:
@@ -102,13 +103,13 @@ def _read_source(
     identifying_columns: Mapping[QualifiedName, Sequence[str]] | None,
     min_count: int,
     notes: list[str],
-    progress: Progress,
+    progress: ReportSteps,
 ) -> Readings:
     """The source's side of the readings (the target's are left empty)."""
     tables = shared.tables
     real: dict[QualifiedName, TableSample] = {}
     for table in tables:
-        real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
+        real[table.name] = sample_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
         progress.tick(f"read source {table.name}")
     missing_rows = {t.name: row_count(connection, t) for t in schema.tables if t.name not in target_names}
     real_whole = read_frames(connection, shared, utility_tables, notes)

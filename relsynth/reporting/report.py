@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from relsynth.connections import redact
+from relsynth.progress import Progress
 from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
@@ -28,7 +29,7 @@ from relsynth.reporting.integrity import IntegrityIssue
 from relsynth.reporting.membership import Attack
 from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy
-from relsynth.reporting.reading import Progress, Readings, read_databases
+from relsynth.reporting.reading import Readings, ReportSteps, read_databases
 from relsynth.reporting.schema_diff import diff_schemas
 from relsynth.reporting.utility import Utility, UtilityScore, compute_utility
 from relsynth.schema.elements import QualifiedName, Schema
@@ -293,7 +294,7 @@ def measure(
     differences, target_names = _compare_schemas(schema, target_url, notes)
     # Metrics only look at tables both sides have; missing ones are in the schema differences.
     shared = dataclasses.replace(schema, tables=tuple(t for t in schema.tables if t.name in target_names))
-    steps = Progress(progress, total=2 * len(shared.tables) + 4)
+    steps = ReportSteps(progress, total=2 * len(shared.tables) + 4)
     read = read_databases(
         source_url, target_url, schema=schema, shared=shared, target_names=target_names, sample_rows=sample_rows,
         seed=seed, holdout=holdout, identifying_columns=identifying_columns, min_count=min_count, notes=notes,
