@@ -17,6 +17,7 @@ PUBLIC = {
     "load",
     "load_run",
     "plan",
+    "report",
     "train",
 }
 
