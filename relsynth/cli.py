@@ -283,7 +283,7 @@ def report(
 
     _write_report(
         source, target, html=html, json_path=json_path, settings=_config(config, seed=seed),
-        run=load_run(workspace) if workspace is not None else None,
+        run=load_run(workspace, models=False) if workspace is not None else None,
         fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
         scale=scale, utility_targets=utility_target,
     )

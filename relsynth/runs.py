@@ -246,8 +246,9 @@ def save_run(run: Run, workspace: Path, *, replace: bool = False) -> None:
     run.workspace = workspace
 
 
-def load_run(workspace: Path) -> Run:
-    """Read a run written by ``save_run``."""
+def load_run(workspace: Path, *, models: bool = True) -> Run:
+    """Read a run written by ``save_run``; without ``models`` its table models (torch) are left
+    unread, for what needs only the run's data (the report: holdout, modes, privacy)."""
     workspace = Path(workspace)
     path = workspace / "run.json"
     if not path.exists():
@@ -268,7 +269,7 @@ def load_run(workspace: Path) -> Run:
     holdout: dict[QualifiedName, pd.DataFrame] = {}
     for entry in document["tables"]:
         artifact = TableArtifact.from_dict(entry)
-        if "model_dir" in entry:
+        if models and "model_dir" in entry:
             from relsynth.modeling.training import TableModel  # torch: only a run with models needs it
 
             artifact.model = TableModel.load(workspace / entry["model_dir"])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from relsynth.checks import allowed_values
 from relsynth.clustering import MAX_CLUSTERS
+from relsynth.config import TableMode
 from relsynth.errors import ConfigurationError, PrivacyBudgetError
 from relsynth.graph import is_one_to_one
 from relsynth.modeling.encoding import ColumnSpec, Encoder, to_numbers
@@ -38,6 +39,7 @@ from relsynth.privacy.units import (
     resolve_table,
     unit_tree,
 )
+from relsynth.roles import Role
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, TypeKind
 
 log = logging.getLogger(__name__)
@@ -101,9 +103,6 @@ class PrivacySession:
         seed: int,
         explicit_copy: set[QualifiedName] = frozenset(),
     ) -> None:
-        from relsynth.config import TableMode
-        from relsynth.roles import Role
-
         self.schema, self.config, self.context_fks = schema, config, context_fks
         self.accountant = PrivacyAccountant(delta=config.delta, target_epsilon=config.epsilon)
         rows = {name: int(a.source_rows) for name, a in artifacts.items()}
