@@ -55,6 +55,18 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
 TORCH_MODULES = {"relsynth.modeling.network", "relsynth.modeling.training", "relsynth.modeling.artifacts", "relsynth.privacy.dpsgd"}
 
 
+# The pure core: plain data and the hardest logic, testable without a database, torch or Opacus.
+PURE = (
+    "relsynth.schema.elements", "relsynth.schema.snapshot", "relsynth.graph", "relsynth.planning", "relsynth.modeling.encoding",
+    "relsynth.config", "relsynth.modeling.config", "relsynth.privacy.config", "relsynth.rules.model", "relsynth.errors",
+)
+IO_AND_MODELS = {"sqlalchemy", "psycopg", "psycopg2", "pymysql", "MySQLdb", "sqlite3", "torch", "opacus", "sklearn"}
+# The command line reaches the library through the public verbs only, plus what a command line
+# itself needs: the typed configuration (flag > file > default), errors, signals, the demo
+# database and the schema's JSON form for `inspect --json`.
+CLI_MAY_IMPORT = {"relsynth.api", "relsynth.config", "relsynth.errors", "relsynth.interrupts", "relsynth.demo", "relsynth.schema.snapshot"}
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -123,6 +135,21 @@ def test_only_the_model_modules_import_torch() -> None:
     }
     assert importers <= TORCH_MODULES, sorted(importers - TORCH_MODULES)
     assert "relsynth.modeling.training" in importers  # the check sees imports at all
+
+
+def test_the_pure_core_reads_no_database_and_builds_no_model() -> None:
+    for name in PURE:
+        modules = [m for m in _modules() if m == name or m.startswith(name + ".")]
+        assert modules, f"{name} is not a module any more: update PURE"
+        for module in modules:
+            heavy = {i for i in _imports(module, _modules()[module]) if i.split(".")[0] in IO_AND_MODELS}
+            assert not heavy, f"{module} imports {sorted(heavy)}"
+
+
+def test_the_cli_reaches_the_library_only_through_the_api() -> None:
+    reached = {i for i in _imports("relsynth.cli", _modules()["relsynth.cli"]) if i.startswith("relsynth")}
+    assert "relsynth.api" in reached
+    assert reached <= CLI_MAY_IMPORT, f"route through relsynth.api instead: {sorted(reached - CLI_MAY_IMPORT)}"
 
 
 def test_the_checker_sees_an_arrow_upwards() -> None:
