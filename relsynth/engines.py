@@ -21,6 +21,14 @@ class SequenceReset(str, Enum):
     SQLITE_SEQUENCE = "sqlite_sequence"  # SQLite: the sqlite_sequence row of AUTOINCREMENT tables
 
 
+class Catalog(str, Enum):
+    """Where introspection reads what SQLAlchemy's Inspector does not say about a schema."""
+
+    PG_CATALOG = "pg_catalog"  # PostgreSQL: partitions, domains, sequences, routines, triggers, exclusions
+    INFORMATION_SCHEMA = "information_schema"  # MySQL/MariaDB: JSON and spatial columns, every foreign key
+    SQLITE_MASTER = "sqlite_master"  # SQLite: CREATE statements and PRAGMAs (rowid aliases, inline UNIQUE)
+
+
 @dataclass(frozen=True)
 class Capabilities:
     copy: bool  # bulk COPY FROM STDIN (through psycopg 3)
@@ -57,6 +65,34 @@ class Capabilities:
     # Foreign keys are not enforced as rows load (SQLite's default): PRAGMA foreign_key_check
     # verifies them all before the load commits.
     verify_foreign_keys: bool = False
+    # -- the schema layer (relsynth/schema: DDL and introspection) --------------------------------
+    # Where introspection reads the facts the Inspector lacks; None: the Inspector alone.
+    catalog: Catalog | None = None
+    # The statement that returns the server's version, recorded in the schema snapshot.
+    server_version_sql: str | None = None
+    # The namespace an unqualified name lands in (PostgreSQL's ``public``): names in it are written
+    # unqualified. None where the engine has one namespace per database.
+    default_namespace: str | None = None
+    # A view's definition reads back as its whole CREATE VIEW statement, not only its query.
+    view_definition_is_statement: bool = False
+    materialized_views: bool = False  # CREATE MATERIALIZED VIEW
+    identity_columns: bool = False  # GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY columns
+    # Only a column declared exactly ``INTEGER PRIMARY KEY`` numbers itself (SQLite's rowid alias).
+    autoincrement_needs_integer_type: bool = False
+    backslash_escapes: bool = False  # a backslash escapes in string literals, so it is written doubled
+    boolean_literals: bool = False  # TRUE / FALSE literals (elsewhere a boolean default is 1 / 0)
+    current_timestamp_default: str = "CURRENT_TIMESTAMP"  # "now" as a column default
+    current_date_default: str = "CURRENT_DATE"  # "today" as a column default
+    index_methods: bool = False  # CREATE INDEX ... USING gist / gin / brin / hash
+    expression_indexes: bool = False  # indexes over expressions and partial (WHERE) indexes
+    # A translated CHECK is first tried on an in-memory SQLite: it goes into CREATE TABLE, where one
+    # the engine cannot parse would refuse the whole table.
+    checks_tried_in_memory: bool = False
+    # DROP TABLE a, b drops tables that reference each other in one statement, without CASCADE.
+    drop_tables_together: bool = False
+    # SET FOREIGN_KEY_CHECKS = 0 lets tables that reference each other be dropped one at a time.
+    foreign_key_checks_switch: bool = False
+    integers_hold_64_bits: bool = False  # every integer column holds 64 bits, whatever its declared name
 
 
 _POSTGRESQL = Capabilities(
@@ -83,6 +119,15 @@ _POSTGRESQL = Capabilities(
     schemas=True,
     sequence_reset=SequenceReset.SETVAL,
     ddl_commits_transaction=False,
+    catalog=Catalog.PG_CATALOG,
+    server_version_sql="SHOW server_version",
+    default_namespace="public",
+    materialized_views=True,
+    identity_columns=True,
+    boolean_literals=True,
+    index_methods=True,
+    expression_indexes=True,
+    drop_tables_together=True,
 )
 
 _MYSQL = Capabilities(
@@ -110,6 +155,13 @@ _MYSQL = Capabilities(
     sequence_reset=SequenceReset.AUTO_INCREMENT,
     ddl_commits_transaction=True,
     atomic_rename=True,
+    catalog=Catalog.INFORMATION_SCHEMA,
+    server_version_sql="SELECT VERSION()",
+    view_definition_is_statement=True,
+    backslash_escapes=True,
+    current_timestamp_default="CURRENT_TIMESTAMP(6)",
+    current_date_default="(CURRENT_DATE)",  # an expression default must be parenthesised
+    foreign_key_checks_switch=True,
 )
 
 _SQLITE = Capabilities(
@@ -138,6 +190,13 @@ _SQLITE = Capabilities(
     ddl_commits_transaction=False,
     explicit_begin=True,
     verify_foreign_keys=True,
+    catalog=Catalog.SQLITE_MASTER,
+    server_version_sql="SELECT sqlite_version()",
+    view_definition_is_statement=True,
+    autoincrement_needs_integer_type=True,
+    expression_indexes=True,
+    checks_tried_in_memory=True,
+    integers_hold_64_bits=True,
 )
 
 _BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "sqlite": _SQLITE}

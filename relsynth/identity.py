@@ -20,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.schema.introspection import default_namespace
+
 # The system identifier when this role may read it (every role may, by default, since 9.6);
 # else the server's address, which is weaker but never says two servers are one.
 _PG_IDENTITY = """
@@ -111,6 +113,6 @@ def identify_url(engine: sa.Engine, namespaces: tuple[str, ...] = ()) -> tuple[D
     """(identity, default namespace name) of the database behind ``engine``."""
     with engine.connect() as connection:
         identity = identify(connection, namespaces)
-        default = sa.inspect(connection).default_schema_name
+        default = default_namespace(connection)
         connection.rollback()
     return identity, default
