@@ -1,4 +1,4 @@
-"""The public verbs, composed from the stages: introspect, plan, train, generate, load, clone."""
+"""The public verbs, composed from the stages: introspect, plan, train, generate, load, report, clone."""
 
 from __future__ import annotations
 
