@@ -20,7 +20,6 @@ from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
-from relsynth.learning import calendar_day, fingerprint, row_fingerprints
 from relsynth.planning import TablePlan
 from relsynth.progress import Progress, no_progress
 from relsynth.roles import Role
@@ -28,7 +27,7 @@ from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
 from relsynth.values import exclusion, families, identifying, keys, opaque, pgtypes, text
-from relsynth.values.rarity import move_off_rare, move_rows_off_rare
+from relsynth.values.rarity import calendar_day, fingerprint, move_off_rare, move_rows_off_rare, row_fingerprints
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from relsynth.checks import allowed_values
 from relsynth.clustering import MAX_CLUSTERS
+from relsynth.config import TableMode
 from relsynth.errors import ConfigurationError, PrivacyBudgetError
 from relsynth.graph import is_one_to_one
 from relsynth.modeling.encoding import ColumnSpec, Encoder, to_numbers
@@ -38,6 +39,7 @@ from relsynth.privacy.units import (
     resolve_table,
     unit_tree,
 )
+from relsynth.roles import Role
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, TypeKind
 
 log = logging.getLogger(__name__)
@@ -137,8 +139,6 @@ class PrivacySession:
 
     def _synthesize_private_tables(self, artifacts: dict[QualifiedName, Any], explicit_copy: set[QualifiedName]) -> list[QualifiedName]:
         """The private tables to model: a private table is never copied as reference data."""
-        from relsynth.config import TableMode
-
         for name in self.tree.tables:
             if artifacts[name].mode is TableMode.COPY:
                 if name in explicit_copy:
@@ -151,8 +151,6 @@ class PrivacySession:
 
     def _count_mechanisms(self, artifacts: dict[QualifiedName, Any], assigned_fks: list[ForeignKey]) -> tuple[int, int]:
         """(statistics mechanisms, vocabulary selections) the run will spend budget on."""
-        from relsynth.roles import Role
-
         schema, context_fks = self.schema, self.context_fks
         # one cap per private FK, but none where a key of the child makes it one child per parent
         n_stats = sum(1 for n in self.tree.tables for fk in self.tree.foreign_keys[n] if not _one_child_per_parent(schema, fk))
@@ -191,8 +189,6 @@ class PrivacySession:
 
     def _plan_sgd(self, artifacts: dict[QualifiedName, Any], assigned_fks: list[ForeignKey], units: int) -> dict[QualifiedName, SgdComponent]:
         """DP-SGD's sampling rate and steps for each private table with something to train."""
-        from relsynth.roles import Role
-
         config, fks = self.config, [fk for fk in list(self.context_fks.values()) + assigned_fks if fk is not None]
         sgd: dict[QualifiedName, SgdComponent] = {}
         for name in self.private_models:
@@ -343,8 +339,6 @@ class PrivacySession:
 
 def _chosen_unit(schema: Schema, config: PrivacyConfig, artifacts: dict[QualifiedName, Any]) -> QualifiedName:
     """The user's privacy unit; without one, an error that proposes one."""
-    from relsynth.roles import Role
-
     if config.unit is not None:
         return resolve_table(schema, config.unit)
     # The proposal reads row counts: made part of the private run it would escape the
