@@ -257,7 +257,7 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
     settings = settings or _config(None)
     privacy = run.privacy if run is not None else None
     report = build_report(
-        source, target, seed=settings.seed,
+        source, target, seed=settings.seed, sample_rows=settings.report_sample_rows,
         holdout=run.holdout if run is not None else None,
         copied=tuple(run.copied) if run is not None else (),
         epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
