@@ -31,9 +31,6 @@ from relsynth.values.rarity import calendar_day, fingerprint, move_off_rare, mov
 
 log = logging.getLogger(__name__)
 
-REDRAW_ROUNDS = 50  # redraws of fake identifying values that happen to equal real ones
-CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK, or repeat a rare source row, before they are dropped
-
 
 @dataclass
 class SyntheticTable:
@@ -225,7 +222,7 @@ class Generator:
         """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold.
 
         A row that repeats a value combination seen fewer than k times in the source (a record
-        that stands out) is redrawn, up to CHECK_ROUNDS times; one still rare has a number or date
+        that stands out) is redrawn, up to ``check_redraws`` (config) times; one still rare has a number or date
         moved a step off the combination (``move_rows_off_rare``), else is dropped when no
         child row will hang from it (no ``__children__`` or ``__degree__``), else kept. Both are
         counted in ``SyntheticDatabase.rare_rows``.
@@ -241,7 +238,8 @@ class Generator:
         copying = np.zeros(len(frame), dtype=bool)
         fresh = np.ones(len(frame), dtype=bool)  # rows drawn (or redrawn) in the last round
         redrawn = np.zeros(len(frame), dtype=bool)
-        for attempt in range(CHECK_ROUNDS + 1):
+        rounds = self.run.config.check_redraws
+        for attempt in range(rounds + 1):
             violating = np.zeros(len(frame), dtype=bool)
             for check in checks:
                 violating |= check.violations(frame)
@@ -250,7 +248,7 @@ class Generator:
                 prints = row_fingerprints(frame.iloc[rows], rare_columns)
                 copying[rows] = np.fromiter((p in rare_prints for p in prints), dtype=bool, count=rows.size)
             bad = violating | copying
-            if not bad.any() or attempt == CHECK_ROUNDS:
+            if not bad.any() or attempt == rounds:
                 break
             redrawn |= copying
             again = context[bad].reset_index(drop=True) if context is not None else None
@@ -331,7 +329,7 @@ class Generator:
         frame = generator.generate(n)
         known = {column: set(prints) for column, prints in forbidden.items() if column in frame.columns and prints}
         known_pairs = set(pairs["prints"]) if pairs else set()
-        for _ in range(REDRAW_ROUNDS):
+        for _ in range(self.run.config.identifying_redraws):
             bad = np.zeros(n, dtype=bool)
             for column, prints in known.items():
                 bad |= frame[column].map(lambda v, p=prints: v is not None and fingerprint(v) in p).to_numpy(dtype=bool)
@@ -345,7 +343,7 @@ class Generator:
             redraw = generator.generate(int(bad.sum()))
             frame.loc[bad, list(redraw.columns)] = redraw.to_numpy()
         raise GenerationError(
-            f"{int(bad.sum())} generated identifying value(s) kept matching real ones after {REDRAW_ROUNDS} redraws; "
+            f"{int(bad.sum())} generated identifying value(s) kept matching real ones after {self.run.config.identifying_redraws} redraws; "
             "set a different locale, or give the column another role in the config"
         )
 

@@ -40,8 +40,6 @@ from relsynth.values.rarity import calendar_day, fingerprint, rare_values, row_f
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_MIN_ROWS = 300  # smaller tables keep every row for training (a holdout under 30 rows says nothing)
-
 CHILDREN = "__children__{}"
 DEGREE = "__degree__{}"
 REF = "__ref__{}"
@@ -271,7 +269,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         rows = len(frames[name])
         # Under differential privacy the run may be shared, so it holds no real rows.
         private = config.privacy.epsilon is not None
-        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= HOLDOUT_MIN_ROWS and not private:
+        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= config.holdout_min_rows and not private:
             mask = np.zeros(rows, dtype=bool)
             mask[np.random.default_rng(table_seed[name] + 1).choice(rows, int(rows * config.holdout_fraction), replace=False)] = True
             holdout_masks[name] = mask

@@ -357,7 +357,7 @@ def report(
 
     config = config or RelsynthConfig()
     measured = build_report(
-        source_url, target_url, seed=config.seed,
+        source_url, target_url, seed=config.seed, sample_rows=config.report_sample_rows,
         holdout=run.holdout if run is not None else None,
         copied=tuple(run.copied) if run is not None else (),
         epsilon=run.privacy["epsilon"] if run is not None and run.privacy else None,
