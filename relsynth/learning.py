@@ -31,6 +31,8 @@ from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
 from relsynth.planning import GenerationPlan, plan
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
+from relsynth.rules import discovery
+from relsynth.rules.model import Rule
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
@@ -153,15 +155,21 @@ def train(
     schemas: list[str] | None = None,
     progress: Progress | None = None,
     schema: Schema | None = None,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Run:
-    """Learn ``source_url``: introspect (unless ``schema`` is given), plan, read in one snapshot, train each table."""
+    """Learn ``source_url``: introspect (unless ``schema`` is given), plan, read in one snapshot, train each table.
+
+    ``rules``: the relational rules to generate by; None discovers them in the source.
+    """
     progress = progress or (lambda stage, table, fraction: None)
     schema = schema or introspect(source_url, schemas=schemas)
     generation_plan = plan(schema)
     engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:
-            return _train(connection, schema, generation_plan, config, progress)
+            run = _train(connection, schema, generation_plan, config, progress)
+            run.rules = _rules(connection, schema, config) if rules is None else tuple(rules)
+            return run
     finally:
         engine.dispose()
 
@@ -303,6 +311,14 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     if dp is not None:
         run.privacy = dp.summary()
     return run
+
+
+def _rules(connection, schema: Schema, config: RelsynthConfig) -> tuple[Rule, ...]:
+    """The rules discovered in the source; none under differential privacy, whose accountant does
+    not count what discovery reads (a rule's support is a statistic of the private rows)."""
+    if config.privacy.epsilon is not None:
+        return ()
+    return discovery.discover(connection, schema)
 
 
 def _public_tables(schema: Schema, config: RelsynthConfig) -> set[QualifiedName]:
