@@ -46,9 +46,10 @@ class Inputs:
         parent = self.schema.table(foreign_key(self.schema, self.table.name, ref.via).referred_table)
         return parent.column(ref.column).type if ref.column in parent.column_names else None
 
-    def numbers(self, ref: ColumnRef) -> np.ndarray:
+    def numbers(self, ref: ColumnRef, kind: TypeKind | None = None) -> np.ndarray:
+        """The float view of ``ref``, in its own kind's unit or in ``kind``'s (a date as a timestamp)."""
         values = self.values(ref)
-        return as_numbers(values, kind_of(values, self.column_type(ref)))
+        return as_numbers(values, kind or kind_of(values, self.column_type(ref)))
 
 
 def foreign_key(schema: Schema, table: QualifiedName, via: tuple[str, ...]) -> ForeignKey:
@@ -81,7 +82,7 @@ def _ordered(rule: Rule, inputs: Inputs, column: pd.Series, column_type: ColumnT
     the gaps keep their generated distribution and none is below zero (above, for ``gt``)."""
     kind = kind_of(column, column_type)
     later = as_numbers(column, kind)
-    earlier = inputs.numbers(rule.refs[0])
+    earlier = inputs.numbers(rule.refs[0], kind if kind in (TypeKind.DATE, TypeKind.TIMESTAMP) else None)
     gap = np.abs(later - earlier)
     if rule.op == "gt":
         gap = np.where(gap == 0, step(kind, column_type), gap)

@@ -1,0 +1,119 @@
+"""Generation by the rules: each rule's share in the source, and in clones without and with the rule.
+
+```
+OMP_NUM_THREADS=1 .venv/bin/python -W ignore benchmarks/bench_rules_generation.py            # pagila chinook
+OMP_NUM_THREADS=1 .venv/bin/python -W ignore benchmarks/bench_rules_generation.py chinook --seed 2
+```
+
+Each dataset is trained once (seed 1), with the issue's rules written by hand (until discovery
+finds them). The run is then generated and loaded twice into scratch databases: once with no rules
+(the clone as before) and once with them enforced. Each rule's share is measured in SQL on the
+source and both clones, next to the seconds that generation and loading took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import database_url, scratch_database  # noqa: E402
+
+# (dataset, rule, the share of rows that obey it, in SQL)
+CHECKS = {
+    "pagila": [
+        ("equal payment.customer_id rental_id->customer_id",
+         "SELECT avg((p.customer_id = r.customer_id)::int) FROM payment p JOIN rental r USING (rental_id)"),
+        ("order rental.return_date ge rental_date",
+         "SELECT avg((return_date >= rental_date)::int) FROM rental WHERE return_date IS NOT NULL"),
+    ],
+    "chinook": [
+        ("aggregate invoice.total sum invoice_line(invoice_id) unit_price*quantity",
+         "SELECT avg((i.total = s.x)::int) FROM invoice i "
+         "JOIN (SELECT invoice_id, sum(unit_price * quantity) AS x FROM invoice_line GROUP BY invoice_id) s USING (invoice_id)"),
+        ("equal invoice.billing_address customer_id->address",
+         "SELECT avg((i.billing_address = c.address)::int) FROM invoice i JOIN customer c USING (customer_id)"),
+        ("distinct billing addresses", "SELECT count(DISTINCT billing_address) FROM invoice"),
+    ],
+}
+
+
+def _rules(run, dataset: str):
+    from relsynth.rules import Rule, RuleKind
+
+    def named(name: str):
+        return next(t for t in run.tables if t.name == name)
+
+    if dataset == "pagila":
+        return (
+            Rule(RuleKind.EQUAL, named("payment"), "customer_id", inputs=("rental_id->customer_id",), origin="config"),
+            Rule(RuleKind.ORDER, named("rental"), "return_date", op="ge", inputs=("rental_date",), origin="config"),
+        )
+    return (
+        Rule(RuleKind.AGGREGATE, named("invoice"), "total", op="sum", inputs=("unit_price", "quantity"),
+             child=named("invoice_line"), via=("invoice_id",), origin="config"),
+        Rule(RuleKind.EQUAL, named("invoice"), "billing_address", inputs=("customer_id->address",), origin="config"),
+    )
+
+
+def _shares(url: str, dataset: str) -> list[float]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [float(connection.exec_driver_sql(sql).scalar() or 0) for _, sql in CHECKS[dataset]]
+    finally:
+        engine.dispose()
+
+
+def measure(dataset: str, seed: int) -> None:
+    from relsynth.config import RelsynthConfig
+    from relsynth.learning import train
+    from relsynth.pipeline import generate_into
+    from relsynth.runs import load_run, save_run
+
+    source = database_url(dataset)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        run = train(source, config=RelsynthConfig(seed=1), rules=())
+        trained = time.perf_counter() - started
+        columns = {"source": _shares(source, dataset)}
+        seconds = {}
+        for label, rules in (("before", ()), ("after", _rules(run, dataset))):
+            workspace = Path(folder) / label
+            save_run(replace(run, rules=rules), workspace)
+            assert load_run(workspace).rules == rules
+            with scratch_database("rules_gen") as target:
+                result = generate_into(workspace, target, seed=seed, replace=True)
+                seconds[label] = result.seconds["generate"] + result.seconds["load"]
+                columns[label] = _shares(target, dataset)
+                for warning in result.warnings:
+                    if "rule" in warning:
+                        print(f"  warning: {warning}")
+    print(f"{dataset} (trained in {trained:.1f} s; seed {seed})")
+    print(f"  {'rule':<75} {'source':>8} {'before':>8} {'after':>8}")
+    for index, (name, _) in enumerate(CHECKS[dataset]):
+        row = [columns[c][index] for c in ("source", "before", "after")]
+        print(f"  {name:<75} " + " ".join(f"{v:8.4f}" if v <= 1 else f"{v:8.0f}" for v in row))
+    print(f"  generate + load: before {seconds['before']:.2f} s, after {seconds['after']:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="*", default=["pagila", "chinook"], help=f"any of {', '.join(CHECKS)}")
+    parser.add_argument("--seed", type=int, default=1)
+    arguments = parser.parse_args()
+    if unknown := set(arguments.datasets) - set(CHECKS):
+        parser.error(f"no rules written for {', '.join(sorted(unknown))}; choose among {', '.join(CHECKS)}")
+    for dataset in arguments.datasets:
+        measure(dataset, arguments.seed)
+
+
+if __name__ == "__main__":
+    main()
