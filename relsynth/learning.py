@@ -32,6 +32,7 @@ from relsynth.planning import GenerationPlan, plan
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
 from relsynth.rules import discovery
+from relsynth.rules.categories import as_categories
 from relsynth.rules.model import Rule
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
@@ -167,14 +168,17 @@ def train(
     engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:
-            run = _train(connection, schema, generation_plan, config, progress)
-            run.rules = _rules(connection, schema, config) if rules is None else tuple(rules)
+            rules = _rules(connection, schema, config) if rules is None else tuple(rules)
+            run = _train(connection, schema, generation_plan, config, progress, rules=rules)
+            run.rules = rules
             return run
     finally:
         engine.dispose()
 
 
-def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress) -> Run:
+def _train(
+    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *, rules: tuple[Rule, ...] = ()
+) -> Run:
     fk_ids = {fk: index for index, fk in enumerate(schema.foreign_keys)}
     modes = {t.name: config.override_for(str(t.name)).mode or TableMode.SYNTHESIZE for t in schema.tables}
     frames: dict[QualifiedName, pd.DataFrame] = {}
@@ -205,6 +209,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         # alone: a choice made by looking at its values would escape the accountant.
         sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
+        columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)))  # code columns
         # Under DP only a public table may be copied, its references counted from public children
         # alone: a count of a private table's rows would escape the accountant.
         automatic = config.override_for(str(table.name)).mode is None and table.name in public
