@@ -36,8 +36,8 @@ class Inputs:
         parent = self.rows_of(fk.referred_table)
         index = pd.Index(key_text(parent, fk.referred_columns))
         at = index.get_indexer(key_text(self.rows, fk.constrained_columns).fillna("\x01NULL"))
-        values = parent[ref.column].to_numpy(dtype=object)
-        found = pd.Series([values[i] if i >= 0 else None for i in at], dtype=object)
+        values = np.append(parent[ref.column].to_numpy(dtype=object), [None])  # at -1 (no parent): None
+        found = pd.Series(values[at], dtype=object)
         return found.astype(parent[ref.column].dtype) if pd.api.types.is_datetime64_any_dtype(parent[ref.column]) else found
 
     def column_type(self, ref: ColumnRef) -> ColumnType | None:

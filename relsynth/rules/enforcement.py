@@ -25,13 +25,18 @@ import pandas as pd
 from relsynth.checks import CompiledCheck, Unsupported
 from relsynth.planning import GenerationPlan
 from relsynth.rules.derivation import Inputs, RowsOf, aggregated, derived, foreign_key
-from relsynth.rules.model import Rule, RuleKind
+from relsynth.rules.model import OPS, Rule, RuleKind
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.uniqueness import enforced_keys
 
 log = logging.getLogger(__name__)
 
 ENFORCE_AT = 0.99  # support from which a rule is enforced (rules-find makes it ``[rules] enforce_at``)
+_ARITY = {  # inputs each rule takes (dependency: any number, aggregate: product of any, count: none)
+    (RuleKind.EQUAL, ""): 1, (RuleKind.ORDER, "ge"): 1, (RuleKind.ORDER, "gt"): 1, (RuleKind.FORMULA, "mul"): 2,
+    (RuleKind.FORMULA, "add"): 2, (RuleKind.FORMULA, "year"): 1, (RuleKind.FORMULA, "lower"): 1,
+    (RuleKind.AGGREGATE, "count"): 0, (RuleKind.SEQUENCE, "number"): 0, (RuleKind.SEQUENCE, "time"): 0,
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,12 @@ class Enforcement:
             reads: set[tuple[QualifiedName, str]] = set()
             if rule.column not in table.column_names:
                 raise KeyError(f"{rule.table} has no column {rule.column}")
+            if len(rule.inputs) != _ARITY.get((rule.kind, rule.op), len(rule.inputs)) or rule.op not in OPS[rule.kind]:
+                raise KeyError(f"a {rule.kind.value} rule with op {rule.op!r} takes {_ARITY.get((rule.kind, rule.op))} input(s)")
+            if rule.kind in (RuleKind.AGGREGATE, RuleKind.SEQUENCE) and not rule.via:
+                raise KeyError(f"a {rule.kind.value} rule names the foreign key columns of its children (via)")
+            if rule.kind is RuleKind.SEQUENCE and (missing := set(rule.via) - set(table.column_names)):
+                raise KeyError(f"{rule.table} has no column {', '.join(sorted(missing))}")
             if rule.kind is RuleKind.AGGREGATE:
                 if rule.child is None:
                     raise KeyError("an aggregate names no child table")

@@ -201,3 +201,14 @@ def test_rows_with_a_non_range_index_are_written_in_place() -> None:
     _apply(_enforcement(Rule(RuleKind.ORDER, _name("orders"), "shipped", op="ge", inputs=("ordered",))), "orders", orders)
     assert orders["shipped"].tolist() == [dt.date(2024, 1, 19), None]
     assert np.array_equal(orders.index, [5, 9])
+
+
+@pytest.mark.parametrize("rule", [
+    Rule(RuleKind.FORMULA, _name("line"), "amount", op="mul", inputs=("qty",)),
+    Rule(RuleKind.ORDER, _name("orders"), "shipped", op="lt", inputs=("ordered",)),
+    Rule(RuleKind.SEQUENCE, _name("line"), "n", op="number"),
+    Rule(RuleKind.AGGREGATE, _name("orders"), "total", op="sum", inputs=("qty",), child=_name("line"), via=("customer_id",)),
+], ids=["arity", "op", "no-via", "not-a-key"])
+def test_a_malformed_rule_is_left_out_with_a_note(rule: Rule) -> None:
+    rules = _enforcement(rule)
+    assert not rules.early and not rules.late and len(rules.notes) == 1
