@@ -3,7 +3,8 @@
 For each table in plan order: decide how many rows (roots: scale x source rows; children: the
 learned ``__children__`` count of each synthetic parent), sample the model conditioned on the
 parent rows, redraw rows that violate a CHECK, fill keys, identifying values, text and opaque
-values, then assign the foreign keys. Deferred foreign keys are assigned once every table exists.
+values, then assign the foreign keys and compute the columns that the run's rules determine.
+Deferred foreign keys, and rules over a table's children, are applied once every table exists.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class Generator:
 
         Once yielded, a table's rows are dropped: only what its descendants need stays (its
         model frame, clusters and the key columns that foreign keys refer to). Tables with a
-        deferred foreign key wait until the tables they point at exist.
+        deferred foreign key wait until the tables they point at exist; tables with a rule computed
+        from their children (an aggregate, relsynth.rules.enforcement) wait until those exist.
         """
         waiting = {tp.table for tp in self.run.plan.tables if tp.deferred_fks} | self.rules.waiting()
         for table_plan in self.run.plan.tables:
