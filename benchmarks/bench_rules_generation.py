@@ -41,6 +41,16 @@ CHECKS = {
         ("category customer.state (share of values that are a source code)",
          "SELECT avg((state IN ({codes}))::int) FROM customer WHERE state IS NOT NULL"),
     ],
+    "tpch_sf0_1": [
+        ("formula lineitem.l_extendedprice mul l_quantity, l_partkey->p_retailprice",
+         "SELECT avg((l_extendedprice = l_quantity * p_retailprice)::int) FROM lineitem JOIN part ON p_partkey = l_partkey"),
+        ("order lineitem.l_shipdate gt l_orderkey->o_orderdate",
+         "SELECT avg((l_shipdate > o_orderdate)::int) FROM lineitem JOIN orders ON o_orderkey = l_orderkey"),
+        ("order lineitem.l_receiptdate gt l_shipdate", "SELECT avg((l_receiptdate > l_shipdate)::int) FROM lineitem"),
+        ("sequence lineitem.l_linenumber numbers 1..k per l_orderkey",
+         "SELECT avg((l_linenumber = n)::int) FROM "
+         "(SELECT l_linenumber, row_number() OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS n FROM lineitem) s"),
+    ],
 }
 
 
@@ -54,6 +64,14 @@ def _rules(schema, dataset: str):
         return (
             Rule(RuleKind.EQUAL, named("payment"), "customer_id", inputs=("rental_id->customer_id",), origin="config"),
             Rule(RuleKind.ORDER, named("rental"), "return_date", op="ge", inputs=("rental_date",), origin="config"),
+        )
+    if dataset == "tpch_sf0_1":
+        return (
+            Rule(RuleKind.FORMULA, named("lineitem"), "l_extendedprice", op="mul", inputs=("l_quantity", "l_partkey->p_retailprice"),
+                 origin="config"),
+            Rule(RuleKind.ORDER, named("lineitem"), "l_shipdate", op="gt", inputs=("l_orderkey->o_orderdate",), origin="config"),
+            Rule(RuleKind.ORDER, named("lineitem"), "l_receiptdate", op="gt", inputs=("l_shipdate",), origin="config"),
+            Rule(RuleKind.SEQUENCE, named("lineitem"), "l_linenumber", op="number", via=("l_orderkey",), origin="config"),
         )
     return (
         Rule(RuleKind.AGGREGATE, named("invoice"), "total", op="sum", inputs=("unit_price", "quantity"),

@@ -15,7 +15,6 @@ in the warnings, per rule.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,12 +25,12 @@ from relsynth.checks import CompiledCheck, Unsupported
 from relsynth.planning import GenerationPlan
 from relsynth.rules.derivation import Inputs, RowsOf, aggregated, derived, foreign_key
 from relsynth.rules.model import OPS, Rule, RuleKind
+from relsynth.rules.values import key_text
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.uniqueness import enforced_keys
 
-log = logging.getLogger(__name__)
-
 ENFORCE_AT = 0.99  # support from which a rule is enforced (rules-find makes it ``[rules] enforce_at``)
+SELF_ROUNDS = 64  # rounds of a rule through a self-reference: hierarchies deeper than this stay partly as generated
 _ARITY = {  # inputs each rule takes (dependency: any number, aggregate: product of any, count: none)
     (RuleKind.EQUAL, ""): 1, (RuleKind.ORDER, "ge"): 1, (RuleKind.ORDER, "gt"): 1, (RuleKind.FORMULA, "mul"): 2,
     (RuleKind.FORMULA, "add"): 2, (RuleKind.FORMULA, "year"): 1, (RuleKind.FORMULA, "lower"): 1,
@@ -140,15 +139,28 @@ class Enforcement:
             if rule.column in frozen:
                 self.notes.append(f"rule {rule.describe()} is not enforced: child rows already point at {rule.column}")
                 continue
-            if rule.kind is RuleKind.AGGREGATE:
-                fk = foreign_key(self.schema, rule.child, rule.via)
-                values = aggregated(rule, rows, rows_of(rule.child), fk, self.schema)
-            else:
-                values = derived(rule, Inputs(self.schema, rule.table, rows, rows_of))
-            kept = _write(rows, rule, values, self.schema, checks)
+            rounds = SELF_ROUNDS if self._reads_own_table_through_a_key(rule) else 1
+            for _ in range(rounds):  # down a hierarchy in the table itself: one level a round
+                before = key_text(rows, [rule.column])
+                kept = self._apply_one(rule, rows, rows_of, checks)
+                if rounds == 1 or key_text(rows, [rule.column]).equals(before):
+                    break
             if kept:
                 self.notes.append(f"rule {rule.describe()}: {kept} row(s) left as generated, where enforcing it would "
                                   "repeat a unique key or violate a CHECK")
+
+    def _apply_one(self, rule: Rule, rows: pd.DataFrame, rows_of: RowsOf, checks: list[CompiledCheck]) -> int:
+        if rule.kind is RuleKind.AGGREGATE:
+            fk = foreign_key(self.schema, rule.child, rule.via)
+            values = aggregated(rule, rows, rows_of(rule.child), fk, self.schema)
+        else:
+            values = derived(rule, Inputs(self.schema, rule.table, rows, rows_of))
+        return _write(rows, rule, values, self.schema, checks)
+
+    def _reads_own_table_through_a_key(self, rule: Rule) -> bool:
+        """A rule through a self-reference (``dept = manager_id->dept``): a row's input may be
+        another row's output, so it runs until nothing changes (one hierarchy level per round)."""
+        return any(ref.via and foreign_key(self.schema, rule.table, ref.via).is_self_reference for ref in rule.refs)
 
 
 def _write(rows: pd.DataFrame, rule: Rule, values: pd.Series, schema: Schema, checks: list[CompiledCheck]) -> int:

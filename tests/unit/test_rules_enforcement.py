@@ -54,6 +54,7 @@ SCHEMA = Schema("postgresql", (
     _table("line", {"id": INT, "order_id": INT, "n": INT, "qty": INT, "price": MONEY, "amount": MONEY, "at": STAMP},
            fks=[("order_id", "orders")]),
     _table("payment", {"id": INT, "order_id": INT, "customer_id": INT}, fks=[("order_id", "orders"), ("customer_id", "customer")]),
+    _table("staff", {"id": INT, "boss_id": INT, "dept": TEXT}, fks=[("boss_id", "staff")]),
 ))
 PLAN = plan(SCHEMA)
 
@@ -212,3 +213,11 @@ def test_rows_with_a_non_range_index_are_written_in_place() -> None:
 def test_a_malformed_rule_is_left_out_with_a_note(rule: Rule) -> None:
     rules = _enforcement(rule)
     assert not rules.early and not rules.late and len(rules.notes) == 1
+
+
+def test_a_rule_through_a_self_reference_runs_late_and_reaches_down_the_whole_hierarchy() -> None:
+    staff = pd.DataFrame({"id": [4, 3, 2, 1], "boss_id": [3, 2, 1, None], "dept": ["D", "C", "B", "A"]})
+    rules = _enforcement(Rule(RuleKind.EQUAL, _name("staff"), "dept", inputs=("boss_id->dept",)))
+    assert not rules.early and rules.waiting() == {_name("staff")}  # the self-reference is a deferred key
+    _apply(rules, "staff", staff)
+    assert staff["dept"].tolist() == ["A", "A", "A", "A"]
