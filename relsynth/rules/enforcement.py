@@ -58,10 +58,9 @@ class Enforcement:
         ordered = self._ordered(list(self.reads))
         late: set[Rule] = set()
         for rule in ordered:  # dependency order: what a late rule computes makes its readers late
-            late_columns = {self.reads[r].writes for r in late}
-            through_deferred = any((r.table, ref.via) in deferred for r in (rule,) for ref in rule.refs if ref.via)
-            if rule.kind is RuleKind.AGGREGATE or through_deferred or (rule.kind is RuleKind.SEQUENCE and (rule.table, rule.via) in deferred) \
-                    or self.reads[rule].reads & late_columns:
+            keys = {ref.via for ref in rule.refs if ref.via} | ({rule.via} if rule.kind is RuleKind.SEQUENCE else set())
+            if rule.kind is RuleKind.AGGREGATE or any((rule.table, via) in deferred for via in keys) \
+                    or self.reads[rule].reads & {self.reads[r].writes for r in late}:
                 late.add(rule)
         self.early = [r for r in ordered if r not in late]
         self.late = [r for r in ordered if r in late]
