@@ -140,9 +140,9 @@ class Enforcement:
                 continue
             rounds = SELF_ROUNDS if self._reads_own_table_through_a_key(rule) else 1
             for _ in range(rounds):  # down a hierarchy in the table itself: one level a round
-                before = key_text(rows, [rule.column])
+                before = key_text(rows, [rule.column]) if rounds > 1 else None
                 kept = self._apply_one(rule, rows, rows_of, checks)
-                if rounds == 1 or key_text(rows, [rule.column]).equals(before):
+                if before is None or key_text(rows, [rule.column]).equals(before):
                     break
             if kept:
                 self.notes.append(f"rule {rule.describe()}: {kept} row(s) left as generated, where enforcing it would "

@@ -40,22 +40,23 @@ def kind_of(values: pd.Series, column_type: ColumnType | None) -> TypeKind:
 def as_numbers(values: pd.Series, kind: TypeKind) -> np.ndarray:
     """A float view of ``values`` (NaN for NULL): days for DATE, microseconds for TIMESTAMP."""
     if kind is TypeKind.DATE:
-        return np.array([np.nan if _missing(v) else float(_as_date(v).toordinal() - _EPOCH.toordinal()) for v in values])
+        return _days(values)
     if kind is TypeKind.TIMESTAMP:
         stamps = pd.to_datetime(values, errors="coerce", utc=_has_timezone(values))
         numbers = stamps.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")).astype(np.int64).astype(float)
         numbers[pd.isna(stamps).to_numpy()] = np.nan
         return numbers
-    return pd.to_numeric(values.map(lambda v: None if _missing(v) else v), errors="coerce").to_numpy(dtype=float)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def from_numbers(numbers: np.ndarray, column_type: ColumnType | None, like: pd.Series) -> pd.Series:
     """``numbers`` written back as ``column_type`` (or like ``like``'s values), rounded to its scale."""
     kind = kind_of(like, column_type)
     missing = np.isnan(numbers)
-    if kind is TypeKind.DATE:
-        days = np.round(np.nan_to_num(numbers)).astype(np.int64)
-        return pd.Series([None if m else dt.date.fromordinal(int(d) + _EPOCH.toordinal()) for d, m in zip(days, missing, strict=True)], dtype=object)
+    if kind is TypeKind.DATE:  # datetime64[D] covers years 1-9999, as datetime.date does
+        dates = np.round(np.nan_to_num(numbers)).astype(np.int64).astype("datetime64[D]").astype(object)
+        dates[missing] = None
+        return pd.Series(dates, dtype=object)
     if kind is TypeKind.TIMESTAMP:
         stamps = pd.Series(np.round(np.nan_to_num(numbers)).astype(np.int64).astype("datetime64[us]"))
         stamps[missing] = pd.NaT
@@ -66,6 +67,9 @@ def from_numbers(numbers: np.ndarray, column_type: ColumnType | None, like: pd.S
         return pd.Series(np.round(np.nan_to_num(numbers)).astype(np.int64), dtype="Int64").mask(missing)
     if kind is TypeKind.DECIMAL:
         scale = column_type.scale if column_type is not None else None
+        texts = [None if m else f"{x:.{scale}f}" for x, m in zip(numbers, missing, strict=True)] if scale is not None else None
+        if texts is not None:  # formatting rounds to the scale and keeps its trailing zeros (2.90)
+            return pd.Series([None if t is None else decimal.Decimal(t) for t in texts], dtype=object)
         return pd.Series([None if m else _decimal(x, scale) for x, m in zip(numbers, missing, strict=True)], dtype=object)
     return pd.Series(np.where(missing, np.nan, numbers), dtype=float)
 
@@ -84,12 +88,20 @@ def step(kind: TypeKind, column_type: ColumnType | None) -> float:
 def key_text(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.Series:
     """One text per row for the key in ``columns`` (None where a part is NULL), so keys join
     whatever type the driver or generator used (7, 7.0 and Decimal('7') agree)."""
-    parts = [frame[c].map(_text, na_action="ignore").astype(object) for c in columns]
+    parts = [_texts(frame[c]) for c in columns]
     joined = parts[0].copy()
     for part in parts[1:]:
         joined = joined.str.cat(part, sep="\x00")
     joined[pd.concat(parts, axis=1).isna().any(axis=1).to_numpy()] = None
     return joined.reset_index(drop=True)
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """Each value as its key text; integers (the common key) in one vectorised step."""
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.infer_dtype(values, skipna=True) == "integer":
+        integers = values.astype("Int64")
+        return integers.astype(str).astype(object).mask(integers.isna().to_numpy(), None)
+    return values.map(_text, na_action="ignore").astype(object)
 
 
 def _text(value: object) -> str:
@@ -102,6 +114,17 @@ def _decimal(value: float, scale: int | None) -> decimal.Decimal:
     if scale is None:
         return decimal.Decimal(repr(round(float(value), 12)))
     return decimal.Decimal(repr(round(float(value), scale))).quantize(decimal.Decimal(1).scaleb(-scale))
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """DATE values (date or datetime objects, ISO text) as days since the epoch; NaN for NULL."""
+    epoch = _EPOCH.toordinal()
+    items = values.to_numpy(dtype=object)
+    numbers = np.fromiter((v.toordinal() - epoch if type(v) is dt.date else np.nan for v in items), dtype=float, count=len(items))
+    for index in np.flatnonzero(np.isnan(numbers)):  # datetimes, timestamps, text: one by one
+        if not _missing(items[index]):
+            numbers[index] = float(_as_date(items[index]).toordinal() - epoch)
+    return numbers
 
 
 def _missing(value: object) -> bool:
