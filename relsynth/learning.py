@@ -31,6 +31,9 @@ from relsynth.planning import GenerationPlan, plan
 from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
+from relsynth.rules import discovery
+from relsynth.rules.categories import as_categories
+from relsynth.rules.model import Rule
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
@@ -145,21 +148,30 @@ def train(
     progress: Progress | None = None,
     schema: Schema | None = None,
     generation_plan: GenerationPlan | None = None,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Run:
     """Learn ``source_url``: introspect (unless ``schema`` is given), plan (unless
-    ``generation_plan`` is given), read in one snapshot, train each table."""
+    ``generation_plan`` is given), read in one snapshot, train each table.
+
+    ``rules``: the relational rules to generate by; None discovers them in the source.
+    """
     progress = progress or no_progress
     schema = schema or introspect(source_url, schemas=schemas)
     generation_plan = plan(schema) if generation_plan is None else generation_plan
     engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:
-            return _train(connection, schema, generation_plan, config, progress)
+            rules = _rules(connection, schema, config) if rules is None else tuple(rules)
+            run = _train(connection, schema, generation_plan, config, progress, rules=rules)
+            run.rules = rules
+            return run
     finally:
         engine.dispose()
 
 
-def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress) -> Run:
+def _train(
+    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *, rules: tuple[Rule, ...] = ()
+) -> Run:
     fk_ids = {fk: index for index, fk in enumerate(schema.foreign_keys)}
     modes = {t.name: config.override_for(str(t.name)).mode or TableMode.SYNTHESIZE for t in schema.tables}
     frames: dict[QualifiedName, pd.DataFrame] = {}
@@ -190,6 +202,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         # alone: a choice made by looking at its values would escape the accountant.
         sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
+        if config.privacy.epsilon is None:  # code columns as categories (under DP roles read no values)
+            columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)))
         # Under DP only a public table may be copied, its references counted from public children
         # alone: a count of a private table's rows would escape the accountant.
         automatic = config.override_for(str(table.name)).mode is None and table.name in public
@@ -296,6 +310,14 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     if dp is not None:
         run.privacy = dp.summary()
     return run
+
+
+def _rules(connection, schema: Schema, config: RelsynthConfig) -> tuple[Rule, ...]:
+    """The rules discovered in the source; none under differential privacy, whose accountant does
+    not count what discovery reads (a rule's support is a statistic of the private rows)."""
+    if config.privacy.epsilon is not None:
+        return ()
+    return discovery.discover(connection, schema)
 
 
 def _public_tables(schema: Schema, config: RelsynthConfig) -> set[QualifiedName]:
