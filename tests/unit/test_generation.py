@@ -8,8 +8,6 @@ foreign keys), with few epochs so that training takes seconds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
