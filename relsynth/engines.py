@@ -57,6 +57,9 @@ class Capabilities:
     # Foreign keys are not enforced as rows load (SQLite's default): PRAGMA foreign_key_check
     # verifies them all before the load commits.
     verify_foreign_keys: bool = False
+    # Text equality ignores case under the default collations (MySQL/MariaDB): comparisons that
+    # must tell 'CA' from 'ca' compare bytes.
+    case_insensitive_text: bool = False
 
 
 _POSTGRESQL = Capabilities(
@@ -110,6 +113,7 @@ _MYSQL = Capabilities(
     sequence_reset=SequenceReset.AUTO_INCREMENT,
     ddl_commits_transaction=True,
     atomic_rename=True,
+    case_insensitive_text=True,
 )
 
 _SQLITE = Capabilities(
