@@ -82,12 +82,12 @@ def _sample_rows(schema: Schema, rule: Rule, profiles: dict[str, TableProfile]) 
 
 def prune(rules: Sequence[Rule]) -> list[Rule]:
     """Drop what another rule already says: orders between equal columns, ``>=`` where ``>`` holds,
-    the min or max of a value the children copy from the parent, and all but each column's best
+    an aggregate of a value the children compute from the parent's, and all but each column's best
     derivation (highest support, then the most inputs)."""
     keys = {r.key() for r in rules}
 
     def holds(kind: RuleKind, table: str, column: str, op: str, inputs: tuple[str, ...]) -> bool:
-        return (kind.value, table, column, op, inputs) in keys
+        return (kind.value, table, column, op, inputs, "", ()) in keys
 
     best: dict[tuple[str, str], Rule] = {}
     for rule in rules:
@@ -101,10 +101,8 @@ def prune(rules: Sequence[Rule]) -> list[Rule]:
         table = str(rule.table)
         if rule.kind in DERIVATIONS and best[(table, rule.column)] is not rule:
             continue
-        if rule.kind is RuleKind.AGGREGATE and rule.op in ("min", "max") and len(rule.inputs) == 1:
-            copied = f"{','.join(rule.via)}->{rule.column}"  # the children copy the parent's value
-            if holds(RuleKind.EQUAL, str(rule.child), rule.inputs[0], "", (copied,)):
-                continue
+        if rule.kind is RuleKind.AGGREGATE and _children_derive_from(rule, rules):
+            continue
         if rule.kind is RuleKind.ORDER:
             other = rule.inputs[0]
             if not ColumnRef.parse(other).via and (
@@ -115,6 +113,17 @@ def prune(rules: Sequence[Rule]) -> list[Rule]:
                 continue
         kept.append(rule)
     return kept
+
+
+def _children_derive_from(aggregate: Rule, rules: Sequence[Rule]) -> bool:
+    """The aggregated child column is itself computed from the parent's column (a copy, a product):
+    the children follow the parent, not the reverse."""
+    parent_column = f"{','.join(aggregate.via)}->{aggregate.column}"
+    return any(
+        r.kind in (RuleKind.EQUAL, RuleKind.FORMULA) and str(r.table) == str(aggregate.child)
+        and r.column in aggregate.inputs and parent_column in r.inputs
+        for r in rules
+    )
 
 
 def _rank(rule: Rule) -> tuple[float, int, str]:

@@ -66,7 +66,7 @@ def row_frame(schema: Schema, table: Table, rows: int | None, vias: set[tuple[st
     for via in sorted(vias):
         fk = foreign_key(table, via)
         parent = plain_table(schema.table(fk.referred_table)).alias(f"p{len(parents)}")
-        on = sa.and_(*(own.c[c] == parent.c[r] for c, r in zip(fk.constrained_columns, fk.referred_columns)))
+        on = sa.and_(*(own.c[c] == parent.c[r] for c, r in zip(fk.constrained_columns, fk.referred_columns, strict=True)))
         frame = frame.outerjoin(parent, on)
         parents[via] = parent
 
@@ -127,7 +127,7 @@ def child_join(child: Table, via: tuple[str, ...], parents: sa.Subquery) -> tupl
     """The child's rows whose parent is in ``parents`` (a sample of the parent table), and the child."""
     fk = foreign_key(child, via)
     rows = plain_table(child)
-    on = sa.and_(*(rows.c[c] == parents.c[r] for c, r in zip(fk.constrained_columns, fk.referred_columns)))
+    on = sa.and_(*(rows.c[c] == parents.c[r] for c, r in zip(fk.constrained_columns, fk.referred_columns, strict=True)))
     return rows.join(parents, on), rows
 
 

@@ -30,7 +30,7 @@ from relsynth.rules.expressions import (
 from relsynth.rules.model import ColumnRef, Rule, RuleKind
 from relsynth.schema.elements import Schema, Table
 
-RuleKey = tuple[str, str, str, str, tuple[str, ...]]
+RuleKey = tuple[str, str, str, str, tuple[str, ...], str, tuple[str, ...]]  # Rule.key()
 ROW_KINDS = frozenset({RuleKind.EQUAL, RuleKind.ORDER, RuleKind.FORMULA, RuleKind.CATEGORY})
 CHECKS_PER_QUERY = 150  # two result columns each: well inside every engine's select-list limit
 
@@ -110,7 +110,7 @@ def _row_rules(connection: Connection, schema: Schema, rules: Sequence[Rule], ro
     frame, resolve = row_frame(schema, table, rows, vias)
     dialect = connection.dialect.name
     checks = [row_check(rule, resolve, table.column(rule.column).type, dialect) for rule in rules]
-    return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, frame, checks))}
+    return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, frame, checks), strict=True)}
 
 
 class _ParentSampler:
@@ -155,7 +155,7 @@ def _aggregates(connection: Connection, schema: Schema, rules: Sequence[Rule], s
         else:
             applicable = sa.and_(applicable, value.is_not(None))
         checks.append(Check(applicable, close(as_number(x), value, parent.column(rule.column).type)))
-    return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, frame, checks))}
+    return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, frame, checks), strict=True)}
 
 
 def _sequence(connection: Connection, schema: Schema, rule: Rule, sampler: _ParentSampler) -> tuple[int, int]:
