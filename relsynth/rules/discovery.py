@@ -46,6 +46,18 @@ def discover(
     return tuple(prune(found))
 
 
+def discover_at(url: str, schema: Schema, *, sample_rows: int = 50_000, min_support: float = 0.95) -> tuple[Rule, ...]:
+    """``discover`` on the database at ``url``, inside one read-only snapshot."""
+    from relsynth.connections import create_engine, read_snapshot
+
+    engine = create_engine(url, read_only=True)
+    try:
+        with read_snapshot(engine) as connection:
+            return discover(connection, schema, sample_rows=sample_rows, min_support=min_support)
+    finally:
+        engine.dispose()
+
+
 def profile(connection: Connection, table: Table, rows: int) -> TableProfile:
     """Rows, distinct and non-NULL values per column, and fan-out per FK, on the table's sample."""
     rows_of = sample(table, rows)

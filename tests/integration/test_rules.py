@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -143,3 +147,20 @@ def test_measure_counts_the_violations(shop: str) -> None:
     assert shares[late.key()] == pytest.approx(1 - LATE / ORDERS)
     assert shares[shipped.key()] == 1.0
     assert sampled[late.key()] == pytest.approx(0.5)
+
+
+def test_inspect_lists_the_rules_with_their_support(tmp_path) -> None:
+    url = _build(f"sqlite:///{tmp_path / 'shop.sqlite'}")
+    env = {**os.environ, "COLUMNS": "200"}
+    command = [sys.executable, "-m", "relsynth.cli", "inspect", url, "--rules"]
+    text = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert text.returncode == 0, text.stderr
+    assert "payment.customer_id = order_id->customer_id" in text.stdout
+    assert "orders.cost = sum(order_line.quantity * unit_cost) by order_id" in text.stdout
+    as_json = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300, env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    listed = {(r["kind"], r["table"]["name"], r["column"]): r for r in document["rules"]}
+    assert listed[("sequence", "order_line", "line_no")]["support"] == 1.0
+    assert listed[("category", "customer", "state")]["description"] == "customer.state is a code (a category)"
+    assert len(document["schema"]["tables"]) == 5
