@@ -298,6 +298,7 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
         # the generator's own identifying columns and k, so the report measures what generation did
         identifying_columns=run.identifying_columns() if run is not None else None,
         min_count=(run.config if run is not None else settings).privacy.min_count, rare_rows=rare_rows,
+        rules_config=settings.rules,
     )
     gate = evaluate(report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over)
     failures = gate.failures

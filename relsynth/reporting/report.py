@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from relsynth.connections import create_engine, read_snapshot, redact
+from relsynth.reporting import rules as rule_section
 from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
@@ -31,6 +33,8 @@ from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy, dete
 from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, read_table
 from relsynth.reporting.schema_diff import diff_schemas
 from relsynth.reporting.utility import Utility, UtilityScore, compute_utility, read_frames, tables_needed
+from relsynth.rules.model import Rule
+from relsynth.rules.steering import RulesConfig, effective_rules
 from relsynth.schema.elements import QualifiedName, Schema
 
 log = logging.getLogger(__name__)
@@ -80,6 +84,7 @@ class Report:
     notes: tuple[str, ...] = ()
     completeness: Completeness | None = None  # every source table's expected and actual rows
     utility: tuple[UtilityScore, ...] = ()  # train on the clone, test on held-out real rows
+    rules: tuple[rule_section.RuleShare, ...] = ()  # each rule's share in source and clone
 
     @property
     def integrity_violations(self) -> int:
@@ -120,6 +125,7 @@ class Report:
             "mia_advantage": self.privacy.mia_advantage,
             "epsilon": self.privacy.epsilon,
             "utility": min((u.ratio for u in self.utility if u.ratio is not None), default=None),
+            "rules_broken": float(sum(r.broken for r in self.rules)) if self.rules else None,
         }
 
     @property
@@ -186,6 +192,7 @@ def assemble(
     notes: Sequence[str] = (),
     completeness: Completeness | None = None,
     utility: Sequence[UtilityScore] = (),
+    rules: Sequence[rule_section.RuleShare] = (),
 ) -> Report:
     """Put computed parts together into a Report (also usable without databases).
 
@@ -219,7 +226,7 @@ def assemble(
     present = set(schema.table_names)
     fks = tuple((str(fk.table), str(fk.referred_table), fk.label) for fk in schema.foreign_keys if fk.referred_table in present)
     return Report(source, target, seed, sample_rows, seconds, tuple(tables), fidelity, detection, privacy,
-                  integrity, schema_differences, fks, tuple(notes), completeness, tuple(utility))
+                  integrity, schema_differences, fks, tuple(notes), completeness, tuple(utility), tuple(rules))
 
 
 def _introspect(url: str) -> Schema:
@@ -267,6 +274,8 @@ def measure(
     utility_targets: Sequence[str] = (),
     min_count: int = MIN_COUNT,
     rare_rows: Mapping[str, Mapping[str, int]] | None = None,
+    rules: Sequence[Rule] | None = None,
+    rules_config: RulesConfig | None = None,
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
 
@@ -284,6 +293,10 @@ def measure(
     ``utility_targets`` ("table.column") are predicted by a model trained on the clone and one
     trained on the real rows, both tested on the ``holdout``; without them one target is proposed
     per table with held-out rows.
+
+    ``rules`` (the run's, else those discovered in the source as ``rules_config`` steers them) are
+    measured in both databases; one whose share in the clone is more than ``rules_config.margin``
+    below the source's is broken.
 
     ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
     """
@@ -338,6 +351,9 @@ def measure(
                         identifying[(table.name, column)] = distinct_values(connection, table, column)
                 for column in text_columns(table):
                     rare[(table.name, column)] = rare_values(connection, table, column, min_count)
+            rules_config = rules_config or RulesConfig()
+            rules = _rules_of(connection, shared, rules, rules_config)
+            source_shares = rule_section.shares(connection, shared, rules)
         with read_snapshot(tgt_engine) as connection:
             for table in tables:
                 synth[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
@@ -348,6 +364,7 @@ def measure(
             integrity = check_integrity(tgt_engine, connection, shared)
             tick("integrity")
             synth_whole = read_frames(connection, shared, utility_tables, [])
+            clone_shares = rule_section.shares(connection, shared, rules) if source_shares is not None else None
     finally:
         src_engine.dispose()
         tgt_engine.dispose()
@@ -387,6 +404,9 @@ def measure(
     if utility.proposed:
         notes.append("utility targets proposed (name your own with --utility-target): " + ", ".join(utility.proposed))
     notes.extend(_reading_notes(real, synth, privacy, copied=copied, run_known=modes is not None, holdout=holdout))
+    if source_shares is None or clone_shares is None:
+        notes.append("rules not measured: a rule's SQL failed on one of the databases (see the log)")
+    rule_shares = rule_section.compare(rules, source_shares or {}, clone_shares or {}, margin=rules_config.margin)
     return assemble(
         shared,
         fidelity=fidelity, detection=detection, privacy=privacy, integrity=integrity,
@@ -395,7 +415,21 @@ def measure(
         source_sample={n: len(s.frame) for n, s in real.items()}, target_sample={n: len(s.frame) for n, s in synth.items()},
         source=redact(source_url), target=redact(target_url), seed=seed, sample_rows=sample_rows,
         seconds=time.monotonic() - started, notes=notes, completeness=completeness, utility=utility.scores,
+        rules=rule_shares if source_shares is not None and clone_shares is not None else (),
     )
+
+
+def _rules_of(connection, schema: Schema, rules: Sequence[Rule] | None, config: RulesConfig) -> tuple[Rule, ...]:  # type: ignore[no-untyped-def]
+    """The run's rules, else those discovered in the source (cheap: SQL on a sample) as the config steers them."""
+    if rules is not None:
+        return tuple(r for r in rules if r.enabled)
+    from relsynth.rules.discovery import discover
+
+    try:
+        return effective_rules(discover(connection, schema), config)
+    except SQLAlchemyError as exc:
+        log.warning("cannot discover the source's rules: %s", exc)
+        return ()
 
 
 def _utility(schema: Schema, real, synthetic, holdout, targets, identifying, seed: int) -> Utility:  # type: ignore[no-untyped-def]

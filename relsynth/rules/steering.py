@@ -140,13 +140,17 @@ def _matches(entry: Rule, rule: Rule, *, changes: bool) -> bool:
     return entry.op == rule.op and entry.inputs == rule.inputs and entry.via == rule.via and same_child
 
 
+def _settings(config: Any) -> RulesConfig:
+    return config if isinstance(config, RulesConfig) else config.rules
+
+
 def effective_rules(discovered: Iterable[Rule], config: Any) -> tuple[Rule, ...]:
     """The rules generation honours: the discovered ones as the config changes them, plus its own.
 
     ``config`` is a ``RelsynthConfig`` (its ``rules``) or a ``RulesConfig``. Switched-off rules are
     left out; a config rule keeps the table name of the discovered rule it replaces.
     """
-    settings: RulesConfig = getattr(config, "rules", config)
+    settings = _settings(config)
     rules = list(discovered)
     added: list[Rule] = []
     for entry in settings.rules:
@@ -160,5 +164,5 @@ def effective_rules(discovered: Iterable[Rule], config: Any) -> tuple[Rule, ...]
 
 def enforced(rules: Iterable[Rule], config: Any) -> tuple[Rule, ...]:
     """The rules strong enough to be true by construction (support >= ``enforce_at``); the rest are learned."""
-    settings: RulesConfig = getattr(config, "rules", config)
+    settings = _settings(config)
     return tuple(r for r in rules if r.enabled and r.support >= settings.enforce_at)

@@ -164,3 +164,32 @@ def test_inspect_lists_the_rules_with_their_support(tmp_path) -> None:
     assert listed[("sequence", "order_line", "line_no")]["support"] == 1.0
     assert listed[("category", "customer", "state")]["description"] == "customer.state is a code (a category)"
     assert len(document["schema"]["tables"]) == 5
+
+
+def test_the_report_shows_each_rule_in_source_and_clone_and_fails_a_broken_one(tmp_path) -> None:
+    from rich.console import Console
+
+    from relsynth.reporting import build_report, evaluate, render_html, render_terminal
+
+    source = _build(f"sqlite:///{tmp_path / 'source.sqlite'}")
+    clone = _build(f"sqlite:///{tmp_path / 'clone.sqlite'}")
+    engine = create_engine(clone)
+    try:
+        with engine.begin() as connection:  # every other payment names another customer: the diamond breaks
+            connection.execute(sa.text("UPDATE payment SET customer_id = 1 + customer_id % 60 WHERE id % 2 = 0"))
+    finally:
+        engine.dispose()
+    report = build_report(source, clone, sample_rows=500)
+    by_rule = {r.rule: r for r in report.rules}
+    diamond = by_rule["payment.customer_id = order_id->customer_id"]
+    assert (diamond.source, diamond.clone, diamond.broken) == (1.0, 0.5, True)
+    kept = by_rule["orders.cost = sum(order_line.quantity * unit_cost) by order_id"]
+    assert (kept.source, kept.clone, kept.broken) == (1.0, 1.0, False)
+    assert report.figures["rules_broken"] == 1.0
+    gate = evaluate(report)
+    assert any(f.startswith("rules_broken 1") for f in gate.failures)
+    assert json.loads(report.to_json())["rules"][0]["source"] is not None
+    assert "<h2 id='rules'>" in render_html(report, gate=gate)
+    console = Console(width=120, record=True)
+    console.print(render_terminal(report, gate=gate))
+    assert "payment.customer_id = order_id->customer_id" in console.export_text()

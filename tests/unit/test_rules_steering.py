@@ -58,6 +58,7 @@ inputs = ["release_date"]
 """)
     assert (config.rules.enforce_at, config.rules.margin) == (0.98, 0.02)
     rules = effective_rules(DISCOVERED, config)
+    assert effective_rules(DISCOVERED, config.rules) == rules  # the [rules] section alone works as well
     described = sorted(r.describe() for r in rules)
     assert described == sorted([
         "invoice.billing_city = customer_id->city",
