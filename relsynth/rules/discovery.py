@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.rules.arithmetic import is_arithmetic
+from relsynth.rules.arithmetic import screen as screen_arithmetic
 from relsynth.rules.candidates import TableProfile, propose
 from relsynth.rules.expressions import NUMERIC, TEMPORAL, TEXT, foreign_key, sample
 from relsynth.rules.measure import measure
@@ -36,9 +38,13 @@ def discover(
     profiles = {str(t.name): profile(connection, t, sample_rows) for t in schema.tables}
     candidates = propose(schema, profiles)
     screen_rows = min(SCREEN_ROWS, sample_rows)
-    screened = measure(connection, schema, candidates, sample_rows=screen_rows)
+    arithmetic = [c for c in candidates if is_arithmetic(c)]
+    screened = measure(connection, schema, [c for c in candidates if not is_arithmetic(c)], sample_rows=screen_rows)
+    screened.update(screen_arithmetic(connection, schema, arithmetic, rows=screen_rows))
     kept = [c for c in candidates if screened.get(c.key(), 0.0) >= min_support - SCREEN_SLACK]
-    final = {c.key(): screened[c.key()] for c in kept if _sample_rows(schema, c, profiles) <= screen_rows}
+    # What the screen saw whole is final, except arithmetic: its support is always the SQL's.
+    final = {c.key(): screened[c.key()] for c in kept
+             if _sample_rows(schema, c, profiles) <= screen_rows and not is_arithmetic(c)}
     again = [c for c in kept if c.key() not in final]
     final.update(measure(connection, schema, again, sample_rows=sample_rows))
     found = [c.with_support(final[c.key()]) for c in kept if final.get(c.key(), 0.0) >= min_support]

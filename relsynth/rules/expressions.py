@@ -84,12 +84,18 @@ def case_sensitive(dialect_name: str) -> Callable[[sa.ColumnElement], sa.ColumnE
     return lambda value: value
 
 
-def close(a: sa.ColumnElement, b: sa.ColumnElement, target: ColumnType) -> sa.ColumnElement:
-    """``a`` equals ``b`` up to the target type's precision (the last decimal place, or float noise)."""
+def tolerance(target: ColumnType) -> tuple[float, float]:
+    """(absolute, relative) difference allowed between a value of ``target``'s type and its formula."""
     absolute = 0.0
     if target.kind is TypeKind.DECIMAL and target.scale is not None:
         absolute = 0.5 * 10.0 ** -target.scale
     relative = FLOAT_RELATIVE if target.kind is not TypeKind.INTEGER and target.kind is not TypeKind.DECIMAL else EXACT_RELATIVE
+    return absolute, relative
+
+
+def close(a: sa.ColumnElement, b: sa.ColumnElement, target: ColumnType) -> sa.ColumnElement:
+    """``a`` equals ``b`` up to the target type's precision (the last decimal place, or float noise)."""
+    absolute, relative = tolerance(target)
     return sa.func.abs(a - b) <= sa.literal_column(repr(absolute)) + sa.literal_column(repr(relative)) * sa.func.abs(a)
 
 

@@ -55,6 +55,7 @@ def measure_counts(
     parents = _ParentSampler(connection, schema, sample_rows)
     row_rules: dict[str, list[Rule]] = defaultdict(list)
     aggregates: dict[tuple, list[Rule]] = defaultdict(list)
+    sequences: dict[tuple, list[Rule]] = defaultdict(list)
     out: dict[RuleKey, tuple[int, int]] = {}
     for rule in dict.fromkeys(r for r in rules if _measurable(schema, r)):
         if rule.kind in ROW_KINDS:
@@ -62,12 +63,14 @@ def measure_counts(
         elif rule.kind is RuleKind.AGGREGATE:
             aggregates[(str(rule.table), str(rule.child), rule.via)].append(rule)
         elif rule.kind is RuleKind.SEQUENCE:
-            out[rule.key()] = _sequence(connection, schema, rule, parents)
+            sequences[(str(rule.table), rule.via, rule.op)].append(rule)
         elif rule.kind is RuleKind.DEPENDENCY:
             out[rule.key()] = _dependency(connection, schema, rule, sample_rows)
     for group in row_rules.values():
         for start in range(0, len(group), CHECKS_PER_QUERY):
             out.update(_row_rules(connection, schema, group[start:start + CHECKS_PER_QUERY], sample_rows))
+    for group in sequences.values():
+        out.update(_sequences(connection, schema, group, parents))
     for group in aggregates.values():
         for start in range(0, len(group), CHECKS_PER_QUERY):
             out.update(_aggregates(connection, schema, group[start:start + CHECKS_PER_QUERY], parents))
@@ -158,27 +161,42 @@ def _aggregates(connection: Connection, schema: Schema, rules: Sequence[Rule], s
     return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, frame, checks), strict=True)}
 
 
-def _sequence(connection: Connection, schema: Schema, rule: Rule, sampler: _ParentSampler) -> tuple[int, int]:
-    """``number``: sibling groups numbered exactly 1..k; ``time``: rows not before their previous sibling."""
-    child = schema.table(rule.table)
-    parents = sampler.sample(schema.table(foreign_key(child, rule.via).referred_table), child)
-    join, children = child_join(child, rule.via, parents)
-    value, group = children.c[rule.column], [children.c[c] for c in rule.via]
-    if rule.op == "number":
-        stats = sa.select(
-            sa.func.min(value).label("lo"), sa.func.max(value).label("hi"),
-            sa.func.count(sa.distinct(value)).label("distinct"), sa.func.count(value).label("filled"),
-            sa.func.count().label("size"),
-        ).select_from(join).group_by(*group).subquery()
-        numbered = sa.and_(stats.c.lo == 1, stats.c.hi == stats.c.size, stats.c.distinct == stats.c.size)
-        return _tally(connection, stats, [Check(stats.c.filled == stats.c.size, numbered)])[0]
+def _sequences(connection: Connection, schema: Schema, rules: Sequence[Rule], sampler: _ParentSampler) -> dict:
+    """``number``: sibling groups numbered exactly 1..k; ``time``: rows not before their previous sibling.
+
+    ``rules`` share the child table, the FK and the op: one query measures them all.
+    """
+    first = rules[0]
+    child = schema.table(first.table)
+    parents = sampler.sample(schema.table(foreign_key(child, first.via).referred_table), child)
+    join, children = child_join(child, first.via, parents)
+    group = [children.c[c] for c in first.via]
+    if first.op == "number":
+        columns = [sa.func.count().label("size")]
+        for i, rule in enumerate(rules):
+            value = children.c[rule.column]
+            columns += [sa.func.min(value).label(f"lo{i}"), sa.func.max(value).label(f"hi{i}"),
+                        sa.func.count(sa.distinct(value)).label(f"distinct{i}"), sa.func.count(value).label(f"filled{i}")]
+        stats = sa.select(*columns).select_from(join).group_by(*group).subquery()
+        checks = [
+            Check(stats.c[f"filled{i}"] == stats.c.size, sa.and_(
+                stats.c[f"lo{i}"] == 1, stats.c[f"hi{i}"] == stats.c.size, stats.c[f"distinct{i}"] == stats.c.size))
+            for i in range(len(rules))
+        ]
+        return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, stats, checks), strict=True)}
     if child.primary_key is None:
-        return (0, 0)
+        return {}
     order = [children.c[c] for c in child.primary_key.constrained_columns]
-    previous = sa.func.lag(value).over(partition_by=group, order_by=order)
-    steps = sa.select(value.label("v"), previous.label("prev")).select_from(join).subquery()
-    check = Check(sa.and_(steps.c.v.is_not(None), steps.c.prev.is_not(None)), steps.c.v >= steps.c.prev)
-    return _tally(connection, steps, [check])[0]
+    columns = []
+    for i, rule in enumerate(rules):
+        value = children.c[rule.column]
+        columns += [value.label(f"v{i}"), sa.func.lag(value).over(partition_by=group, order_by=order).label(f"prev{i}")]
+    steps = sa.select(*columns).select_from(join).subquery()
+    checks = [
+        Check(sa.and_(steps.c[f"v{i}"].is_not(None), steps.c[f"prev{i}"].is_not(None)), steps.c[f"v{i}"] >= steps.c[f"prev{i}"])
+        for i in range(len(rules))
+    ]
+    return {rule.key(): counts for rule, counts in zip(rules, _tally(connection, steps, checks), strict=True)}
 
 
 def _dependency(connection: Connection, schema: Schema, rule: Rule, rows: int | None) -> tuple[int, int]:
