@@ -102,6 +102,7 @@ def prune(rules: Sequence[Rule]) -> list[Rule]:
     """Drop what another rule already says: orders between equal columns, ``>=`` where ``>`` holds,
     an aggregate of a value the children compute from the parent's, and all but each column's best
     derivation (highest support, then the most inputs)."""
+    rules = [r for r in rules if not (r.kind is RuleKind.AGGREGATE and _children_derive_from(r, rules))]
     keys = {r.key() for r in rules}
 
     def holds(kind: RuleKind, table: str, column: str, op: str, inputs: tuple[str, ...]) -> bool:
@@ -118,8 +119,6 @@ def prune(rules: Sequence[Rule]) -> list[Rule]:
     for rule in rules:
         table = str(rule.table)
         if rule.kind in DERIVATIONS and best[(table, rule.column)] is not rule:
-            continue
-        if rule.kind is RuleKind.AGGREGATE and _children_derive_from(rule, rules):
             continue
         if rule.kind is RuleKind.ORDER:
             other = rule.inputs[0]
