@@ -39,13 +39,15 @@ from relsynth.rules.discovery import discover
 from relsynth.rules.expressions import NUMERIC
 from relsynth.rules.measure import measure
 from relsynth.rules.model import Rule
-from relsynth.schema.elements import Schema, Table
+from relsynth.schema.elements import Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
 
 DATASETS = ["pagila", "chinook", "northwind", "hr", "berka", "stats", "tpch_sf0_1"]
 ISSUE_BAR = 0.99  # clone share >= 99% of the source's
 MARGIN = 0.01  # the report's default [rules] margin
 SAMPLE_ROWS = 50_000
+# Child columns whose distinct values are counted (arrays and JSON are lists and dicts in pandas).
+HASHABLE = NUMERIC | {TypeKind.TEXT, TypeKind.ENUM, TypeKind.BOOLEAN, TypeKind.DATE, TypeKind.TIMESTAMP, TypeKind.TIME, TypeKind.UUID}
 
 
 @dataclass
@@ -100,7 +102,7 @@ def aggregated(schema: Schema, table: Table, frames: dict) -> pd.DataFrame:
         for fk in (fk for fk in child.foreign_keys if fk.referred_table == table.name):
             rows = frames[child.name]
             keys = list(fk.constrained_columns)
-            others = [c for c in child.columns if c.name not in keys]
+            others = [c for c in child.columns if c.name not in keys and c.type.kind in HASHABLE]
             groups = rows.dropna(subset=keys).groupby(keys)
             stats = pd.DataFrame({"count": groups.size()})
             for column in others:
@@ -152,7 +154,10 @@ def bench(dataset: str, *, seed: int, clone: bool) -> DatasetFigures:
             return figures
         clone_shares = _shares(target, schema, rules)
         figures.rules = [RuleFigure(r.describe(), r.kind.value, source.get(r.key()), clone_shares.get(r.key())) for r in rules]
-        figures.dda = dda(schema, _frames(url, schema), _frames(target, schema))
+        try:
+            figures.dda = dda(schema, _frames(url, schema), _frames(target, schema))
+        except Exception as exc:  # noqa: BLE001 - the rule figures stand without the DDA
+            figures.error = f"aggregation detection failed: {exc}"
     return figures
 
 
@@ -187,6 +192,7 @@ def main() -> None:
     for dataset in args.datasets:
         figures = bench(dataset, seed=args.seed, clone=not args.no_clone)
         report(figures)
+        sys.stdout.flush()
         results.append(figures)
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(f) for f in results], indent=2))
