@@ -169,7 +169,7 @@ def report(figures: DatasetFigures) -> None:
     clone = "" if figures.clone_seconds is None else f", clone {figures.clone_seconds:.1f} s"
     print(f"\n== {figures.dataset}: {len(figures.rules)} rules, discovery {figures.discovery_seconds:.2f} s{clone}")
     if figures.error:
-        print("  clone FAILED:\n    " + figures.error.replace("\n", "\n    "))
+        print("  FAILED:\n    " + figures.error.replace("\n", "\n    "))
     for r in figures.rules:
         print(f"  {_pct(r.source)} {_pct(r.clone)}  {r.verdict:6s} {r.rule}")
     counts = {v: sum(r.verdict == v for r in figures.rules) for v in ("ok", "low", "broken")}
