@@ -103,11 +103,16 @@ def aggregated(schema: Schema, table: Table, frames: dict) -> pd.DataFrame:
             rows = frames[child.name]
             keys = list(fk.constrained_columns)
             others = [c for c in child.columns if c.name not in keys and c.type.kind in HASHABLE]
-            groups = rows.dropna(subset=keys).groupby(keys)
+            rows = rows.dropna(subset=keys)
+            numbers = pd.DataFrame({c.name: pd.to_numeric(rows[c.name], errors="coerce") for c in others
+                                    if c.type.kind in NUMERIC}, index=rows.index)
+            groups = rows.groupby(keys)
             stats = pd.DataFrame({"count": groups.size()})
+            if not numbers.empty:
+                means = numbers.groupby([rows[k] for k in keys]).mean()
+                for name in numbers.columns:
+                    stats[f"mean {name}"] = means[name]
             for column in others:
-                if column.type.kind in NUMERIC:
-                    stats[f"mean {column.name}"] = groups[column.name].agg(lambda s: pd.to_numeric(s, errors="coerce").mean())
                 stats[f"distinct {column.name}"] = groups[column.name].nunique()
             index = pd.MultiIndex.from_frame(frame[list(fk.referred_columns)]) if len(keys) > 1 else frame[fk.referred_columns[0]]
             joined = stats.reindex(index)
