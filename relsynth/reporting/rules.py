@@ -1,7 +1,7 @@
 """The report's rules section: each rule's share in the source next to its share in the clone.
 
 A rule fails when the clone's share is more than the margin (config ``[rules] margin``) below the
-source's; the count of failing rules is the ``rules_broken`` figure that the default gate holds at 0.
+source's; the count of failing rules is the ``rules_broken`` figure (``--fail-over rules_broken=0``).
 """
 
 from __future__ import annotations
