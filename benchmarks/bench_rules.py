@@ -104,8 +104,13 @@ def aggregated(schema: Schema, table: Table, frames: dict) -> pd.DataFrame:
             keys = list(fk.constrained_columns)
             others = [c for c in child.columns if c.name not in keys and c.type.kind in HASHABLE]
             rows = rows.dropna(subset=keys)
+            # Key values are arbitrary labels (the clone owns its own): their means would tell real from
+            # synthetic for no reason; how many distinct parents the children point at does mean something.
+            keyed = {c for fk in child.foreign_keys for c in fk.constrained_columns}
+            keyed |= set(child.primary_key.constrained_columns if child.primary_key else ())
+            others = [c for c in others if not (child.primary_key and (c.name,) == child.primary_key.constrained_columns)]
             numbers = pd.DataFrame({c.name: pd.to_numeric(rows[c.name], errors="coerce") for c in others
-                                    if c.type.kind in NUMERIC}, index=rows.index)
+                                    if c.type.kind in NUMERIC and c.name not in keyed}, index=rows.index)
             groups = rows.groupby(keys)
             stats = pd.DataFrame({"count": groups.size()})
             if not numbers.empty:
