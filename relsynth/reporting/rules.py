@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from relsynth.connections import create_engine, read_snapshot
 from relsynth.rules.measure import RuleKey, measure
 from relsynth.rules.model import Rule
+from relsynth.rules.steering import RulesConfig, effective_rules
 from relsynth.schema.elements import Schema
 
 log = logging.getLogger(__name__)
@@ -53,3 +55,40 @@ def compare(
         RuleShare(rule.describe(), rule.kind.value, str(rule.table), source.get(rule.key()), clone.get(rule.key()), margin)
         for rule in rules
     )
+
+
+def measure_both(
+    source_url: str, target_url: str, schema: Schema, *, rules: Sequence[Rule] | None, config: RulesConfig,
+    notes: list[str],
+) -> tuple[RuleShare, ...]:
+    """``rules`` (the run's; None: discovered in the source as ``config`` steers them) in both databases,
+    each read in a read-only snapshot of its own. A failure is a note, not a failed report."""
+    source, clone = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
+    try:
+        with read_snapshot(source) as connection:
+            chosen = _rules_of(connection, schema, rules, config)
+            source_shares = shares(connection, schema, chosen)
+        clone_shares = None
+        if source_shares is not None:
+            with read_snapshot(clone) as connection:
+                clone_shares = shares(connection, schema, chosen)
+    finally:
+        source.dispose()
+        clone.dispose()
+    if source_shares is None or clone_shares is None:
+        notes.append("rules not measured: a rule's SQL failed on one of the databases (see the log)")
+        return ()
+    return compare(chosen, source_shares, clone_shares, margin=config.margin)
+
+
+def _rules_of(connection: Connection, schema: Schema, rules: Sequence[Rule] | None, config: RulesConfig) -> tuple[Rule, ...]:
+    """The run's rules, else those discovered in the source (cheap: SQL on a sample) as the config steers them."""
+    if rules is not None:
+        return tuple(r for r in rules if r.enabled)
+    from relsynth.rules.discovery import discover
+
+    try:
+        return effective_rules(discover(connection, schema), config)
+    except SQLAlchemyError as exc:
+        log.warning("cannot discover the source's rules: %s", str(getattr(exc, "orig", None) or exc).splitlines()[0])
+        return ()
