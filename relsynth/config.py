@@ -37,6 +37,7 @@ from typing import Any
 from relsynth.errors import ConfigurationError
 from relsynth.modeling.config import ModelConfig
 from relsynth.privacy.config import PrivacyConfig
+from relsynth.rules.steering import RulesConfig
 from relsynth.schema.elements import Schema, Table
 
 
@@ -89,6 +90,7 @@ class RelsynthConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
+    rules: RulesConfig = field(default_factory=RulesConfig)  # [rules] and [[rules.rule]] (relsynth.rules.steering)
 
     def override_for(self, table: str) -> TableOverride:
         """The override for a table named as ``str(QualifiedName)``: ``schema.table``, or the bare
@@ -157,6 +159,7 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
     data["report_fail_over"] = {k: float(v) for k, v in report.get("fail_over", {}).items()}
     model_data = data.pop("model", {})
     privacy = PrivacyConfig.from_dict(data.pop("privacy", {}))
+    data["rules"] = RulesConfig.from_dict(data.pop("rules", {}))
     _check_keys("model", model_data, {f.name for f in fields(ModelConfig)})
     tables: dict[str, TableOverride] = {}
     for name, spec in data.pop("tables", {}).items():

@@ -81,7 +81,7 @@ class Generator:
         self.made: dict[QualifiedName, SyntheticTable] = {}
         self.result = SyntheticDatabase(tables={})
         synthesized = {name for name, artifact in run.tables.items() if artifact.mode is TableMode.SYNTHESIZE}
-        self.rules = Enforcement(run.rules, run.schema, run.plan, generated=synthesized)
+        self.rules = Enforcement(run.rules, run.schema, run.plan, generated=synthesized, enforce_at=run.config.rules.enforce_at)
 
     # -- the plan ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from relsynth.roles import Role, assign_roles
 from relsynth.rules import discovery
 from relsynth.rules.categories import as_categories
 from relsynth.rules.model import Rule
+from relsynth.rules.steering import effective_rules
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
@@ -203,7 +204,7 @@ def _train(
         sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
         if config.privacy.epsilon is None:  # code columns as categories (under DP roles read no values)
-            columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)))
+            columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)), enforce_at=config.rules.enforce_at)
         # Under DP only a public table may be copied, its references counted from public children
         # alone: a count of a private table's rows would escape the accountant.
         automatic = config.override_for(str(table.name)).mode is None and table.name in public
@@ -313,11 +314,13 @@ def _train(
 
 
 def _rules(connection, schema: Schema, config: RelsynthConfig) -> tuple[Rule, ...]:
-    """The rules discovered in the source; none under differential privacy, whose accountant does
-    not count what discovery reads (a rule's support is a statistic of the private rows)."""
-    if config.privacy.epsilon is not None:
-        return ()
-    return discovery.discover(connection, schema)
+    """The rules discovered in the source as the config steers them (``[rules]``, ``[[rules.rule]]``).
+
+    Under differential privacy only the config's own rules: the accountant does not count what
+    discovery reads (a rule's support is a statistic of the private rows).
+    """
+    discovered = () if config.privacy.epsilon is not None else discovery.discover(connection, schema)
+    return effective_rules(discovered, config)
 
 
 def _public_tables(schema: Schema, config: RelsynthConfig) -> set[QualifiedName]:

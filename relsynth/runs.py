@@ -157,6 +157,7 @@ def _config_to_dict(config: RelsynthConfig) -> dict[str, Any]:
         name: {"mode": o.mode.value if o.mode else None, "columns": {c: r.value for c, r in o.columns.items()}}
         for name, o in config.tables.items()
     }
+    data["rules"] = config.rules.to_dict()
     return data
 
 
@@ -170,8 +171,11 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
     from relsynth.privacy.config import PrivacyConfig
 
     privacy = PrivacyConfig.from_dict(data.pop("privacy", None) or {})
+    from relsynth.rules.steering import RulesConfig
+
+    rules = RulesConfig.from_dict(data.pop("rules", None) or {})
     data = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}  # JSON has no tuples
-    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, **data)
+    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, rules=rules, **data)
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:

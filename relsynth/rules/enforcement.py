@@ -25,11 +25,12 @@ from relsynth.checks import CompiledCheck, Unsupported
 from relsynth.planning import GenerationPlan
 from relsynth.rules.derivation import Inputs, RowsOf, aggregated, derived, foreign_key
 from relsynth.rules.model import OPS, Rule, RuleKind
+from relsynth.rules.steering import RulesConfig
 from relsynth.rules.values import key_text
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.uniqueness import enforced_keys
 
-ENFORCE_AT = 0.99  # support from which a rule is enforced (rules-find makes it ``[rules] enforce_at``)
+ENFORCE_AT = RulesConfig.enforce_at  # the default; the run's config (``[rules] enforce_at``) is passed in
 SELF_ROUNDS = 64  # rounds of a rule through a self-reference: hierarchies deeper than this stay partly as generated
 _ARITY = {  # inputs each rule takes (dependency: any number, aggregate: product of any, count: none)
     (RuleKind.EQUAL, ""): 1, (RuleKind.ORDER, "ge"): 1, (RuleKind.ORDER, "gt"): 1, (RuleKind.FORMULA, "mul"): 2,
