@@ -204,7 +204,7 @@ def _train(
         sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
         if config.privacy.epsilon is None:  # code columns as categories (under DP roles read no values)
-            columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)), enforce_at=config.rules.enforce_at)
+            columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)))
         # Under DP only a public table may be copied, its references counted from public children
         # alone: a count of a private table's rows would escape the accountant.
         automatic = config.override_for(str(table.name)).mode is None and table.name in public

@@ -12,16 +12,19 @@ from dataclasses import replace
 
 from relsynth.config import TableOverride
 from relsynth.roles import ColumnPlan, Role
-from relsynth.rules.enforcement import ENFORCE_AT
 from relsynth.rules.model import Rule, RuleKind
 from relsynth.schema.elements import QualifiedName
 
 
 def as_categories(
-    columns: tuple[ColumnPlan, ...], table: QualifiedName, rules: Iterable[Rule], override: TableOverride, *, enforce_at: float = ENFORCE_AT
+    columns: tuple[ColumnPlan, ...], table: QualifiedName, rules: Iterable[Rule], override: TableOverride
 ) -> tuple[ColumnPlan, ...]:
-    """``columns`` with each code column of ``table`` that was to be free text learned by the model."""
-    codes = {r.column for r in rules if r.kind is RuleKind.CATEGORY and r.table == table and r.enabled and r.support >= enforce_at}
+    """``columns`` with each code column of ``table`` that was to be free text learned by the model.
+
+    Every discovered code column counts, whatever its support: a category is learned, not forced,
+    so its values keep their source shares.
+    """
+    codes = {r.column for r in rules if r.kind is RuleKind.CATEGORY and r.table == table and r.enabled}
     return tuple(
         replace(c, role=Role.MODEL) if c.name in codes and c.role is Role.TEXT and c.name not in override.columns else c
         for c in columns

@@ -15,6 +15,7 @@ in the warnings, per rule.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,6 +48,11 @@ class _Reads:
     writes: tuple[QualifiedName, str]
 
 
+log = logging.getLogger(__name__)
+
+_DERIVATIONS = frozenset({RuleKind.EQUAL, RuleKind.FORMULA, RuleKind.AGGREGATE})
+
+
 class Enforcement:
     """The rules of one run that generation enforces, in the order and at the stage they run."""
 
@@ -54,7 +60,7 @@ class Enforcement:
         self.schema = schema
         self.notes: list[str] = []
         deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
-        chosen = [r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and r.table in generated]
+        chosen = self._one_writer([r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and r.table in generated])
         self.reads = {r: reads for r in chosen if (reads := self._reads(r)) is not None}
         ordered = self._ordered(list(self.reads))
         late: set[Rule] = set()
@@ -65,6 +71,15 @@ class Enforcement:
                 late.add(rule)
         self.early = [r for r in ordered if r not in late]
         self.late = [r for r in ordered if r in late]
+
+    def _one_writer(self, rules: list[Rule]) -> list[Rule]:
+        """``rules`` without the orders, sequences and dependencies on a derived column: the derivation
+        (equal, formula, aggregate) fixes its value, and rewriting it would break the derivation."""
+        derived = {(r.table, r.column) for r in rules if r.kind in _DERIVATIONS}
+        kept = [r for r in rules if r.kind in _DERIVATIONS or (r.table, r.column) not in derived]
+        for rule in (r for r in rules if r not in kept):  # expected (a copied column's dependencies), so not a warning
+            log.debug("rule %s is not enforced: its column is derived by another rule", rule.describe())
+        return kept
 
     def _reads(self, rule: Rule) -> _Reads | None:
         """What ``rule`` reads and writes, or None (with a note) when the schema lacks what it names."""

@@ -221,3 +221,13 @@ def test_a_rule_through_a_self_reference_runs_late_and_reaches_down_the_whole_hi
     assert not rules.early and rules.waiting() == {_name("staff")}  # the self-reference is a deferred key
     _apply(rules, "staff", staff)
     assert staff["dept"].tolist() == ["A", "A", "A", "A"]
+
+
+def test_a_derived_column_has_one_writer_so_a_dependency_cannot_undo_the_copy_from_the_parent() -> None:
+    copy = Rule(RuleKind.EQUAL, _name("customer"), "city", inputs=("zip",))  # stands in for any derivation
+    dependency = Rule(RuleKind.DEPENDENCY, _name("customer"), "city", inputs=("address",))
+    rules = _enforcement(copy, dependency)
+    assert rules.early == [copy]
+    customers = CUSTOMERS.copy()
+    _apply(rules, "customer", customers)
+    assert customers["city"].tolist() == customers["zip"].tolist()

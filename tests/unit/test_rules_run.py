@@ -35,8 +35,8 @@ def test_a_runs_rules_survive_save_and_load_and_an_older_run_reads_as_having_non
 
 def test_a_code_column_taken_for_free_text_is_learned_as_a_category_unless_the_config_says_otherwise() -> None:
     columns = (ColumnPlan("state", Role.TEXT), ColumnPlan("notes", Role.TEXT), ColumnPlan("city", Role.IDENTIFYING))
-    rules = (*RULES, Rule(RuleKind.CATEGORY, CUSTOMER, "city"), Rule(RuleKind.CATEGORY, CUSTOMER, "notes", support=0.5))
+    rules = (*RULES, Rule(RuleKind.CATEGORY, CUSTOMER, "city"), Rule(RuleKind.CATEGORY, CUSTOMER, "notes", support=0.96, enabled=False))
     roles = [c.role for c in as_categories(columns, CUSTOMER, rules, TableOverride())]
-    assert roles == [Role.MODEL, Role.TEXT, Role.IDENTIFYING]  # weak rule: text; identifying stays fake
+    assert roles == [Role.MODEL, Role.TEXT, Role.IDENTIFYING]  # switched off: text; identifying stays fake
     asked = TableOverride(columns={"state": ColumnRole.TEXT})
     assert [c.role for c in as_categories(columns, CUSTOMER, rules, asked)][0] is Role.TEXT
