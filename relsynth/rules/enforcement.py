@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,25 @@ log = logging.getLogger(__name__)
 _DERIVATIONS = frozenset({RuleKind.EQUAL, RuleKind.FORMULA, RuleKind.AGGREGATE})
 
 
+def _lifted(rules: list[Rule], schema: Schema) -> list[Rule]:
+    """``rules`` plus, for each dependency among columns copied from one parent (chinook's
+    ``billing_state -> billing_country``, both copied through ``customer_id``), the same dependency
+    on the parent's columns: holding there, it holds in every child that copies them."""
+    copies = {(r.table, r.column): r.refs[0] for r in rules if r.kind is RuleKind.EQUAL and len(r.refs) == 1 and r.refs[0].via}
+    lifted: list[Rule] = []
+    for rule in rules:
+        refs = [copies.get((rule.table, c)) for c in (rule.column, *rule.inputs)]
+        if rule.kind is not RuleKind.DEPENDENCY or any(ref is None for ref in refs) or len({ref.via for ref in refs}) != 1:
+            continue
+        try:
+            parent = foreign_key(schema, rule.table, refs[0].via).referred_table
+        except KeyError:
+            continue
+        lifted.append(replace(rule, table=parent, column=refs[0].column, inputs=tuple(ref.column for ref in refs[1:])))
+    known = {r.key() for r in rules}
+    return rules + [r for r in dict.fromkeys(lifted) if r.key() not in known]
+
+
 class Enforcement:
     """The rules of one run that generation enforces, in the order and at the stage they run."""
 
@@ -60,7 +79,8 @@ class Enforcement:
         self.schema = schema
         self.notes: list[str] = []
         deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
-        chosen = self._one_writer([r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and r.table in generated])
+        chosen = [r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY]
+        chosen = self._one_writer([r for r in _lifted(chosen, schema) if r.table in generated])
         self.reads = {r: reads for r in chosen if (reads := self._reads(r)) is not None}
         ordered = self._ordered(list(self.reads))
         late: set[Rule] = set()

@@ -231,3 +231,15 @@ def test_a_derived_column_has_one_writer_so_a_dependency_cannot_undo_the_copy_fr
     customers = CUSTOMERS.copy()
     _apply(rules, "customer", customers)
     assert customers["city"].tolist() == customers["zip"].tolist()
+
+
+def test_a_dependency_among_columns_copied_from_one_parent_is_enforced_on_the_parent() -> None:
+    copies = [Rule(RuleKind.EQUAL, _name("orders"), c, inputs=(f"customer_id->{p}",)) for c, p in (("billing", "address"), ("label", "city"))]
+    dependency = Rule(RuleKind.DEPENDENCY, _name("orders"), "label", inputs=("billing",))
+    rules = _enforcement(*copies, dependency)
+    lifted = Rule(RuleKind.DEPENDENCY, _name("customer"), "city", inputs=("address",))
+    assert lifted in rules.early and dependency not in rules.early + rules.late
+    customers = pd.DataFrame({"id": [1, 2, 3], "address": ["a", "a", "b"], "city": ["X", "Y", "Z"]})
+    orders = pd.DataFrame({"id": [1, 2, 3], "customer_id": [1, 2, 3], "billing": [None] * 3, "label": [None] * 3})
+    _apply(rules, "orders", orders, {"customer": customers})  # every rule, in dependency order
+    assert orders.groupby("billing")["label"].nunique().max() == 1  # the dependency holds in the child
