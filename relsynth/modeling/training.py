@@ -2,8 +2,8 @@
 
 Training uses teacher forcing (the true previous columns feed each head), the per-row sum of the
 columns' cross-entropies, Adam on mini-batches, a validation split for early stopping and a
-budget of optimiser steps; the best epoch's weights are kept. Every random choice comes from
-generators seeded from ``seed`` (torch's global RNG is forked and restored, so nothing leaks to the
+budget of work (optimiser steps weighted by the columns); the best epoch's weights are kept.
+Every random choice comes from generators seeded from ``seed`` (torch's global RNG is forked and restored, so nothing leaks to the
 caller). Training is bounded by work, never by the clock, so results are identical for the same
 seed on any machine, unless the optional ``max_training_seconds`` safety cap is set and cuts it short.
 """
@@ -43,7 +43,7 @@ class TrainingSummary:
     epochs: int
     best_loss: float | None  # mean per-row negative log-likelihood (nats); None for 0 rows
     seconds: float
-    stopped_by: str  # "early_stopping", "step_budget", "epochs", "time_limit" (only with a
+    stopped_by: str  # "early_stopping", "work_budget", "epochs", "time_limit" (only with a
     # max_training_seconds cap), "no_rows" or "no_columns"
 
 
@@ -367,6 +367,7 @@ def _fit_network(
 MIN_STEPS = 500
 MARGINAL_ROWS = 50_000  # rows that estimate a model's marginals for match_marginals
 MIN_PATIENCE_STEPS = 50
+STEP_OVERHEAD = 2  # a step costs about n_columns + 2 column-steps of work (see max_training_work)
 
 
 def _train(
@@ -398,11 +399,11 @@ def _train(
     batches = math.ceil(train_idx.numel() / batch_size)
     epochs = max(config.epochs, math.ceil(MIN_STEPS / batches))
     heads = _HeadStopping(network, n_columns=n_columns, patience=max(config.early_stopping_patience, math.ceil(MIN_PATIENCE_STEPS / batches)))
-    stopped_by, epoch, steps_left = "epochs", 0, config.max_training_steps
+    stopped_by, epoch, steps_left = "epochs", 0, max(1, config.max_training_work // (n_columns + STEP_OVERHEAD))
     for epoch in range(1, epochs + 1):
         network.train()
         shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
-        # the step budget cuts the epoch short: a deterministic stop, the same on every machine
+        # the work budget cuts the epoch short: a deterministic stop, the same on every machine
         shuffled = shuffled[: steps_left * batch_size]
         steps_left -= math.ceil(shuffled.numel() / batch_size)
         totals, seen, out_of_time = _train_epoch(
@@ -422,7 +423,7 @@ def _train(
             stopped_by = "early_stopping"
             break
         if steps_left <= 0:
-            stopped_by = "step_budget"
+            stopped_by = "work_budget"
             break
     heads.restore_best()
     total = sum(heads.best)

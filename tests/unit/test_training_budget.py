@@ -1,4 +1,5 @@
-"""Training is bounded by work (optimiser steps), not by the clock: a slow machine gets the same model."""
+"""Training is bounded by work (column-weighted optimiser steps), not by the clock: a slow machine
+gets the same model."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from relsynth.modeling import ColumnSpec, ModelConfig, TableModel
 from relsynth.schema.elements import TypeKind
 
 SPECS = (ColumnSpec("kind", TypeKind.TEXT), ColumnSpec("amount", TypeKind.FLOAT), ColumnSpec("count", TypeKind.INTEGER))
-# 900 training rows in batches of 64: 15 steps an epoch, so a budget of 40 ends inside the third;
-# patience far above it, so early stopping never ends training first
-BUDGET = ModelConfig(max_training_steps=40, batch_size=64, early_stopping_patience=10_000)
+# 3 columns: a step costs 3 + 2 column-steps, so 200 of them make 40 steps; 900 training rows in
+# batches of 64 make 15 steps an epoch, so the budget ends inside the third; patience far above it,
+# so early stopping never ends training first
+BUDGET = ModelConfig(max_training_work=200, batch_size=64, early_stopping_patience=10_000)
 
 
 def _frame(rows: int = 1000) -> pd.DataFrame:
@@ -50,14 +52,14 @@ def _weights(model: TableModel) -> dict[str, torch.Tensor]:
     return model.network.state_dict()
 
 
-def test_the_step_budget_gives_the_same_weights_on_a_fast_and_a_slow_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_work_budget_gives_the_same_weights_on_a_fast_and_a_slow_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = _frame()
     fast = TableModel.fit(frame, specs=SPECS, config=BUDGET, seed=7)
     machine = _SlowMachine(monkeypatch)
     slow = TableModel.fit(frame, specs=SPECS, config=BUDGET, seed=7)
 
     assert machine.steps == 40  # the budget, exactly, though each step "took" a minute
-    assert fast.summary.stopped_by == slow.summary.stopped_by == "step_budget"
+    assert fast.summary.stopped_by == slow.summary.stopped_by == "work_budget"
     assert fast.summary.epochs == slow.summary.epochs == 3
     assert _weights(fast).keys() == _weights(slow).keys()
     for name, tensor in _weights(fast).items():
@@ -74,22 +76,22 @@ def test_the_optional_wall_clock_cap_still_stops_a_slow_machine(monkeypatch: pyt
 
 
 def test_a_small_budget_ends_training_before_the_epochs_do() -> None:
-    model = TableModel.fit(_frame(), specs=SPECS, config=ModelConfig(max_training_steps=5, batch_size=64), seed=0)
-    assert model.summary.stopped_by == "step_budget" and model.summary.epochs == 1
+    model = TableModel.fit(_frame(), specs=SPECS, config=ModelConfig(max_training_work=25, batch_size=64), seed=0)
+    assert model.summary.stopped_by == "work_budget" and model.summary.epochs == 1  # 5 of 15 steps
 
 
 def test_the_wall_clock_cap_is_off_by_default_and_the_budget_is_validated() -> None:
     assert ModelConfig().max_training_seconds is None
     assert ModelConfig(max_training_seconds=2.5).max_training_seconds == 2.5
     for bad in (0, -3, 1.5, True, "100", None):
-        with pytest.raises(ConfigurationError, match="max_training_steps"):
-            ModelConfig(max_training_steps=bad)
+        with pytest.raises(ConfigurationError, match="max_training_work"):
+            ModelConfig(max_training_work=bad)
     with pytest.raises(ConfigurationError, match="max_training_seconds"):
         ModelConfig(max_training_seconds=-1.0)
 
 
 def test_a_config_file_sets_the_budget_and_the_cap(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "relsynth.toml"
-    path.write_text("[model]\nmax_training_steps = 1200\nmax_training_seconds = 30\n", encoding="utf-8")
+    path.write_text("[model]\nmax_training_work = 1200\nmax_training_seconds = 30\n", encoding="utf-8")
     model = load_config(path).model
-    assert (model.max_training_steps, model.max_training_seconds) == (1200, 30)
+    assert (model.max_training_work, model.max_training_seconds) == (1200, 30)
