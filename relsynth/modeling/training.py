@@ -3,9 +3,10 @@
 Training uses teacher forcing (the true previous columns feed each head), the per-row sum of the
 columns' cross-entropies, Adam on mini-batches, a validation split for early stopping and a
 budget of work (optimiser steps weighted by the columns); the best epoch's weights are kept.
-Every random choice comes from generators seeded from ``seed`` (torch's global RNG is forked and restored, so nothing leaks to the
-caller). Training is bounded by work, never by the clock, so results are identical for the same
-seed on any machine, unless the optional ``max_training_seconds`` safety cap is set and cuts it short.
+Every random choice comes from generators seeded from ``seed`` (torch's global RNG is forked and
+restored, so nothing leaks to the caller). Training is bounded by work, never by the clock, so
+results are identical for the same seed on any machine, unless the optional
+``max_training_seconds`` safety cap is set and cuts training short.
 """
 
 from __future__ import annotations
@@ -399,7 +400,7 @@ def _train(
     batches = math.ceil(train_idx.numel() / batch_size)
     epochs = max(config.epochs, math.ceil(MIN_STEPS / batches))
     heads = _HeadStopping(network, n_columns=n_columns, patience=max(config.early_stopping_patience, math.ceil(MIN_PATIENCE_STEPS / batches)))
-    stopped_by, epoch, steps_left = "epochs", 0, max(1, config.max_training_work // (n_columns + STEP_OVERHEAD))
+    stopped_by, epoch, steps_left = "epochs", 0, _step_budget(config, n_columns)
     for epoch in range(1, epochs + 1):
         network.train()
         shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
@@ -430,6 +431,12 @@ def _train(
     return TrainingSummary(
         rows, epoch, total if math.isfinite(total) else None, time.monotonic() - started, stopped_by
     )
+
+
+def _step_budget(config: ModelConfig, n_columns: int) -> int:
+    """Optimiser steps that ``max_training_work`` buys a table of ``n_columns``: a step's cost grows
+    with the columns (one head each), so a wide table gets fewer steps; at least one."""
+    return max(1, config.max_training_work // (n_columns + STEP_OVERHEAD))
 
 
 def _validation_split(rows: int, config: ModelConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
