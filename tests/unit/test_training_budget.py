@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from fixtures import require_module
 
 from relsynth.config import load_config
 from relsynth.errors import ConfigurationError
 from relsynth.modeling import ColumnSpec, ModelConfig, TableModel
+from relsynth.modeling.network import TabularNetwork
+from relsynth.privacy.dpsgd import train_units
 from relsynth.schema.elements import TypeKind
 
 SPECS = (ColumnSpec("kind", TypeKind.TEXT), ColumnSpec("amount", TypeKind.FLOAT), ColumnSpec("count", TypeKind.INTEGER))
@@ -73,6 +76,22 @@ def test_the_optional_wall_clock_cap_still_stops_a_slow_machine(monkeypatch: pyt
 
     assert capped.summary.stopped_by == "time_limit"
     assert machine.steps < 15 and capped.summary.epochs == 1
+
+
+def test_dpsgd_runs_every_planned_step_however_slow_unless_a_deadline_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_module("opacus", "dp")
+    machine = _SlowMachine(monkeypatch)
+    codes, units = torch.randint(0, 3, (200, 2)), np.repeat(np.arange(100), 2)
+
+    def dpsgd(**deadline: float):  # type: ignore[no-untyped-def]
+        network = TabularNetwork(column_codes=[3, 4], context_codes=[], embedding_dim=4, hidden_dim=8, dropout=0.0)
+        return train_units(network, codes, torch.zeros(200, 0, dtype=torch.long), units, noise_multiplier=1.0,
+                           sample_rate=0.2, steps=12, bound=2, max_grad_norm=1.0, learning_rate=0.01, **deadline)
+
+    released = dpsgd()  # the default: no wall-clock cap, so the accounted steps are what runs
+    assert (released.steps, released.stopped_by, machine.steps) == (12, "privacy_budget", 12)
+    capped = dpsgd(deadline=machine.now + 150.0)
+    assert (capped.steps, capped.stopped_by) == (3, "time_limit")
 
 
 def test_a_small_budget_ends_training_before_the_epochs_do() -> None:
