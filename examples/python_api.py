@@ -21,8 +21,6 @@ import relsynth
 from relsynth.config import RelsynthConfig
 from relsynth.demo import build_demo_database
 from relsynth.modeling import ModelConfig
-from relsynth.reporting import build_report, evaluate, render_terminal
-from relsynth.reporting.completeness import modes_from_run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,17 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     # 3. Train once, into a workspace (treat it like the source: it holds the holdout rows).
     config = RelsynthConfig(seed=7)
     if args.quick:
-        config = replace(config, model=ModelConfig(epochs=5, max_training_seconds=5))
+        config = replace(config, model=ModelConfig(epochs=5))
     workspace = args.dir / "run"
     run = relsynth.train(source, workspace=workspace, config=config, replace_workspace=True)
 
-    # 4. Generate in memory: a SyntheticDatabase of DataFrames in plan order.
-    data = relsynth.generate(run, scale=0.5, seed=1)
-    print("generated at scale 0.5:", data.row_counts)
+    # 4. Generate: a stream of (table, rows) batches in plan order, parents first; nothing is written.
+    rows = relsynth.generate(run, scale=0.5, seed=1)
 
-    # 5. Load it into a target (created with the schema; all or nothing).
+    # 5. Load the stream into a target (created with the schema; all or nothing).
     half = f"sqlite:///{args.dir / 'clone_half.sqlite'}"
-    relsynth.load(data, half, schema=run.schema, replace=True)
+    loaded = relsynth.load(rows, half, replace=True)
+    print("generated and loaded at scale 0.5:", loaded.rows)
 
     # 6. Later, without the source: generate from the saved run straight into a target.
     full = f"sqlite:///{args.dir / 'clone.sqlite'}"
@@ -72,15 +70,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # 7. Report: integrity, fidelity, privacy and utility of the clone against its source.
     saved = relsynth.load_run(workspace)
-    report = build_report(
-        source, full, seed=config.seed, holdout=saved.holdout, copied=tuple(saved.copied),
-        scale=saved.config.scale, modes=modes_from_run(saved), identifying_columns=saved.identifying_columns(),
-        min_count=saved.config.privacy.min_count, rare_rows=result.rare_rows,
-    )
-    gate = evaluate(report, fail_under={"quality": 0.5}, fail_over={})
-    Console(width=100).print(render_terminal(report, gate=gate))
+    report = relsynth.report(source, full, run=saved, config=config, rare_rows=result.rare_rows, fail_under={"quality": 0.5})
+    Console(width=100).print(report.terminal())
     (args.dir / "report.json").write_text(report.to_json(), encoding="utf-8")
-    return 0 if gate.passed else 5
+    return 0 if not report.failures else 5
 
 
 if __name__ == "__main__":

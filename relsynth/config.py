@@ -7,7 +7,7 @@ One precedence: command-line flag > config file (TOML) > default. A config file 
     locale = "en_US"
 
     [model]
-    max_training_seconds = 30
+    max_training_work = 4000
 
     [tables."public.country"]
     mode = "copy"            # synthesize | copy | empty | exclude (default: synthesize,

@@ -351,7 +351,7 @@ def try_clone(database: Database, source_url: str, target_url: str) -> Outcome:
     from relsynth.errors import GenerationError, LoadError, RelsynthError, SchemaCreationError, TrainingError
     from relsynth.modeling import ModelConfig
 
-    config = RelsynthConfig(seed=1, holdout_fraction=0.0, model=ModelConfig(epochs=2, max_training_seconds=1e6))
+    config = RelsynthConfig(seed=1, holdout_fraction=0.0, model=ModelConfig(epochs=2))
     try:
         clone(source_url, target_url, config=config)
     except (GenerationError, LoadError, SchemaCreationError, TrainingError) as error:

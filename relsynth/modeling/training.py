@@ -2,9 +2,11 @@
 
 Training uses teacher forcing (the true previous columns feed each head), the per-row sum of the
 columns' cross-entropies, Adam on mini-batches, a validation split for early stopping and a
-wall-clock cap; the best epoch's weights are kept. Every random choice comes from generators
-seeded from ``seed`` (torch's global RNG is forked and restored, so nothing leaks to the caller).
-Results are identical for the same seed unless the wall-clock cap cuts training short.
+budget of work (optimiser steps weighted by the columns); the best epoch's weights are kept.
+Every random choice comes from generators seeded from ``seed`` (torch's global RNG is forked and
+restored, so nothing leaks to the caller). Training is bounded by work, never by the clock, so
+results are identical for the same seed on any machine, unless the optional
+``max_training_seconds`` safety cap is set and cuts training short.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class TrainingSummary:
     epochs: int
     best_loss: float | None  # mean per-row negative log-likelihood (nats); None for 0 rows
     seconds: float
-    stopped_by: str  # "early_stopping", "time_limit", "epochs", "no_rows" or "no_columns"
+    stopped_by: str  # "early_stopping", "work_budget", "epochs", "time_limit" (only with a
+    # max_training_seconds cap), "no_rows" or "no_columns"
 
 
 @contextmanager
@@ -362,6 +365,9 @@ def _fit_network(
 # -------------------------------------------------------------------------------- training loop
 
 
+STEP_OVERHEAD = 2  # a step costs about n_columns + 2 column-steps of work (see max_training_work)
+
+
 def _train(
     network: TabularNetwork,
     codes: torch.Tensor,
@@ -384,16 +390,20 @@ def _train(
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    deadline = started + config.max_training_seconds
+    cap = config.max_training_seconds  # optional, off by default: it makes results machine-dependent
+    deadline = None if cap is None else started + cap
     # A small table makes one batch per epoch, so epochs are few steps: count the cap and the
     # patience in steps too, else a 90-row table stops after a few dozen noisy steps.
     batches = math.ceil(train_idx.numel() / batch_size)
     epochs = max(config.epochs, math.ceil(config.min_steps / batches))
     heads = _HeadStopping(network, n_columns=n_columns, patience=max(config.early_stopping_patience, math.ceil(config.min_patience_steps / batches)))
-    stopped_by, epoch = "epochs", 0
+    stopped_by, epoch, steps_left = "epochs", 0, _step_budget(config, n_columns)
     for epoch in range(1, epochs + 1):
         network.train()
         shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
+        # the work budget cuts the epoch short: a deterministic stop, the same on every machine
+        shuffled = shuffled[: steps_left * batch_size]
+        steps_left -= math.ceil(shuffled.numel() / batch_size)
         totals, seen, out_of_time = _train_epoch(
             network, optimizer, codes, context_codes, shuffled, batch_size=batch_size, active=heads.active, deadline=deadline
         )
@@ -410,11 +420,20 @@ def _train(
         if not heads.active:
             stopped_by = "early_stopping"
             break
+        if steps_left <= 0:
+            stopped_by = "work_budget"
+            break
     heads.restore_best()
     total = sum(heads.best)
     return TrainingSummary(
         rows, epoch, total if math.isfinite(total) else None, time.monotonic() - started, stopped_by
     )
+
+
+def _step_budget(config: ModelConfig, n_columns: int) -> int:
+    """Optimiser steps that ``max_training_work`` buys a table of ``n_columns``: a step's cost grows
+    with the columns (one head each), so a wide table gets fewer steps; at least one."""
+    return max(1, config.max_training_work // (n_columns + STEP_OVERHEAD))
 
 
 def _validation_split(rows: int, config: ModelConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -435,10 +454,10 @@ def _train_epoch(
     *,
     batch_size: int,
     active: list[int],
-    deadline: float,
+    deadline: float | None,
 ) -> tuple[torch.Tensor, int, bool]:
     """One pass over ``shuffled`` training the ``active`` heads: (loss totals per column, rows
-    seen, whether the deadline cut it short)."""
+    seen, whether the optional deadline cut it short)."""
     totals, seen = torch.zeros(codes.shape[1]), 0
     for start in range(0, shuffled.numel(), batch_size):
         idx = shuffled[start : start + batch_size]
@@ -455,7 +474,7 @@ def _train_epoch(
         optimizer.step()
         totals[active] += torch.stack(losses).detach() * idx.numel()
         seen += idx.numel()
-        if time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
             return totals, seen, True
     return totals, seen, False
 

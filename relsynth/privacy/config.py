@@ -44,7 +44,8 @@ class PrivacyConfig:
     max_noise_multiplier: float = 20.0
     """Above this noise multiplier a model would learn nothing: the budget is refused before training."""
     time_factor: float = 3.0
-    """DP training of a table stops at this many times the model's max_training_seconds."""
+    """When the model's optional max_training_seconds is set, DP training of a table stops at this
+    many times it (off by default: all the planned DP-SGD steps run)."""
     min_count: int = 3
     """k, with or without epsilon: no single value (category, number, date, word of free text, JSON
     key) seen fewer than k times in the source is emitted, and a generated row repeating a value

@@ -103,7 +103,7 @@ class DpSgdResult:
     steps: int
     epochs: int
     seconds: float
-    stopped_by: str  # "privacy_budget" (all planned steps) or "time_limit"
+    stopped_by: str  # "privacy_budget" (all planned steps) or "time_limit" (only with a deadline)
 
 
 def train_units(
@@ -118,10 +118,11 @@ def train_units(
     bound: int,
     max_grad_norm: float,
     learning_rate: float,
-    deadline: float,
+    deadline: float | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> DpSgdResult:
-    """Run at most ``steps`` DP-SGD steps on ``network``'s per-row loss (sum of column losses).
+    """Run ``steps`` DP-SGD steps on ``network``'s per-row loss (sum of column losses), fewer only
+    when the optional ``deadline`` (a ``time.monotonic()`` value; None: none) passes first.
 
     ``bound`` (the most rows one unit has in this table) only checks the input: each row is clipped
     by its own unit's row count."""
@@ -154,7 +155,7 @@ def train_units(
             done = step + 1
             if on_epoch is not None and done % steps_per_epoch == 0:
                 on_epoch(done // steps_per_epoch, running)
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 stopped_by = "time_limit" if done < steps else stopped_by
                 break
     finally:

@@ -82,10 +82,15 @@ class ComponentBudget:
             network, codes, context_codes, self.units,
             noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=planned.steps,
             bound=s.bounds[self.table], max_grad_norm=p.max_grad_norm, learning_rate=p.learning_rate,
-            deadline=started + p.time_factor * config.max_training_seconds, on_epoch=on_epoch,
+            deadline=_deadline(started, p.time_factor, config.max_training_seconds), on_epoch=on_epoch,
         )
         s.accountant.dpsgd(f"{self.table}/model", noise_multiplier=s.plan.sgd_noise, sample_rate=planned.sample_rate, steps=result.steps)
         return max(rows, 1), result.epochs, result.seconds, result.stopped_by
+
+
+def _deadline(started: float, time_factor: float, max_training_seconds: float | None) -> float | None:
+    """DP-SGD's optional wall-clock cap: none by default, so the planned steps all run."""
+    return None if max_training_seconds is None else started + time_factor * max_training_seconds
 
 
 class PrivacySession:

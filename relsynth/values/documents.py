@@ -116,7 +116,9 @@ def _quoted(lexeme: str) -> str:
 def _vocabulary(documents: list[list[str]], min_count: int, seed: int) -> tuple[list[str], list[int]]:
     """Lexemes found in at least ``min_count`` documents (with their counts); Faker's words if none is."""
     found = Counter(lexeme for lexemes in documents for lexeme in set(lexemes))
-    kept = [(w, c) for w, c in found.most_common(_MAX_LEXEMES) if c >= min_count]
+    # ties in lexeme order, not in set order: that follows str hashing, which differs per process
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:_MAX_LEXEMES]
+    kept = [(w, c) for w, c in ranked if c >= min_count]
     if not kept:  # no lexeme is shared by enough rows: neutral words, never a real one
         faker = Faker("en_US")
         faker.seed_instance(seed)

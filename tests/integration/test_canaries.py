@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import bench_canaries  # noqa: E402
 
 # epochs bound training, so the result does not depend on the machine's speed
-CONFIG = RelsynthConfig(seed=3, model=ModelConfig(epochs=10, max_training_seconds=600.0))
+CONFIG = RelsynthConfig(seed=3, model=ModelConfig(epochs=10))
 
 
 @pytest.mark.postgres

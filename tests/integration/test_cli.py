@@ -63,7 +63,7 @@ def test_clone_schema_only_then_refuses_a_second_time(shop: str, tmp_path: Path)
 def test_clone_with_report_and_thresholds(shop: str, tmp_path: Path) -> None:
     target = f"sqlite:///{tmp_path / 'clone.sqlite'}"
     config = tmp_path / "relsynth.toml"
-    config.write_text("[model]\nmax_training_seconds = 2\n")
+    config.write_text("[model]\nmax_training_work = 400\n")
     html = tmp_path / "report.html"
     result = run("clone", shop, target, "--seed", "3", "--config", str(config), "--report", str(html))
     assert result.returncode == 0, result.stderr
@@ -141,5 +141,5 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
 
 def _fast(tmp_path: Path) -> Path:
     config = tmp_path / "fast.toml"
-    config.write_text("[model]\nmax_training_seconds = 2\n")
+    config.write_text("[model]\nmax_training_work = 400\n")
     return config

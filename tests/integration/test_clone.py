@@ -28,7 +28,7 @@ from relsynth.schema.introspection import introspect
 
 pytestmark = pytest.mark.slow  # every test trains and clones
 
-FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
+FAST = RelsynthConfig(model=ModelConfig(max_training_work=400))
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -208,7 +208,7 @@ def test_table_modes_copy_empty_exclude(demo_source: str, make_database) -> None
 
 def test_clone_is_reproducible_byte_for_byte(demo_source: str, make_database) -> None:
     # Bounded by epochs, not by the clock: a wall-clock cap stops at a machine-dependent epoch.
-    config = RelsynthConfig(seed=11, model=ModelConfig(epochs=15, max_training_seconds=300))
+    config = RelsynthConfig(seed=11, model=ModelConfig(epochs=15))
     first, second = make_database("sqlite"), make_database("sqlite")
     clone(demo_source, first, config=config)
     clone(demo_source, second, config=config)

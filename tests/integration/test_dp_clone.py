@@ -22,7 +22,7 @@ from relsynth.privacy.dpsgd import opacus_epsilon
 from relsynth.runs import load_run
 
 DP = RelsynthConfig(
-    model=ModelConfig(max_training_seconds=120.0, epochs=20),  # epochs bound it; a deadline would make it depend on the clock
+    model=ModelConfig(epochs=20),  # epochs bound it; a deadline would make it depend on the clock
     privacy=PrivacyConfig(epsilon=4.0, delta=1e-6, unit="customer", max_children=8, epochs=1, batch_rows=2048),
 )
 
@@ -93,6 +93,6 @@ def test_impossible_budget_fails_before_training(shop: Path) -> None:
 
 @pytest.mark.slow  # trains and reports
 def test_without_epsilon_the_report_says_no_guarantee(shop: Path, tmp_path: Path) -> None:
-    run = train(f"sqlite:///{shop}", config=RelsynthConfig(model=ModelConfig(max_training_seconds=0.5, epochs=5)), workspace=tmp_path / "plain")
+    run = train(f"sqlite:///{shop}", config=RelsynthConfig(model=ModelConfig(max_training_work=100, epochs=5)), workspace=tmp_path / "plain")
     assert run.privacy is None
     assert "no formal guarantee" in describe(read_state(tmp_path / "plain"))[0]

@@ -22,7 +22,7 @@ from relsynth.runs import load_run
 
 DP = RelsynthConfig(
     seed=11,
-    model=ModelConfig(max_training_seconds=120.0, epochs=5),  # epochs bound it, not the clock
+    model=ModelConfig(epochs=5),  # epochs bound it, not the clock
     privacy=PrivacyConfig(epsilon=4.0, delta=1e-6, unit="customer", max_children=8, epochs=1, batch_rows=2048),
 )
 PRIVATE = ("customer", "order", "order_line")

@@ -19,7 +19,7 @@ from relsynth.pipeline import clone
 from relsynth.schema.ddl import clone_schema
 from relsynth.schema.introspection import introspect
 
-FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
+FAST = RelsynthConfig(model=ModelConfig(max_training_work=400))
 
 
 def _scalar(url: str, sql: str) -> int:

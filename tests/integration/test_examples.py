@@ -20,7 +20,7 @@ from relsynth.pipeline import clone
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-QUICK_MODEL = "[model]\nepochs = 3\nmax_training_seconds = 60\n"  # ends by epochs: deterministic
+QUICK_MODEL = "[model]\nepochs = 3\n"  # ends by epochs: deterministic
 
 
 def _rows(url: str, sql: str) -> list[tuple]:
@@ -47,7 +47,7 @@ def test_readme_lists_every_example() -> None:
 
 def test_example_config_loads_with_the_values_it_shows() -> None:
     config = load_config(EXAMPLES / "relsynth.toml")
-    assert (config.seed, config.scale, config.model.max_training_seconds) == (7, 1.0, 10)
+    assert (config.seed, config.scale, config.model.max_training_work) == (7, 1.0, 2000)
     assert config.tables["category"].mode is TableMode.COPY
     assert config.tables["customer"].columns == {"city": ColumnRole.KEEP_OUT, "email": ColumnRole.IDENTIFYING}
     assert config.privacy.min_count == 3 and config.privacy.epsilon is None
@@ -69,7 +69,7 @@ def test_every_option_the_example_config_comments_out_is_a_real_one(tmp_path: Pa
 def test_example_config_clones_the_demo_shop_as_it_says(tmp_path: Path, make_database) -> None:
     source = build_demo_database(tmp_path / "shop.sqlite", customers=120)
     config = load_config(EXAMPLES / "relsynth.toml")
-    config = replace(config, model=replace(config.model, epochs=3, max_training_seconds=60))
+    config = replace(config, model=replace(config.model, epochs=3))
     target = make_database("postgresql")
     clone(source, target, config=config)
     source_categories = _rows(source, 'SELECT category_id, name FROM "category" ORDER BY 1')

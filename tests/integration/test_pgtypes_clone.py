@@ -26,9 +26,9 @@ from relsynth.schema.introspection import introspect
 
 pytestmark = pytest.mark.slow  # every test reads a trained clone
 
-FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
+FAST = RelsynthConfig(model=ModelConfig(max_training_work=400))
 # The PostgreSQL clone trains by epochs (no clock), long enough to learn how the parts relate.
-LEARNED = RelsynthConfig(model=ModelConfig(epochs=60, max_training_seconds=300.0))
+LEARNED = RelsynthConfig(model=ModelConfig(epochs=60))
 STRUCTURED = {
     "site": ("location", "footprint", "coverage", "boundary", "route", "frontage", "axis"),
     "rate_plan": ("nights", "guests", "price", "season", "checkin", "promo"),

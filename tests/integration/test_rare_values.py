@@ -19,7 +19,7 @@ from relsynth.pipeline import train
 pytestmark = pytest.mark.slow  # every test trains
 
 # epochs bound training, so the result does not depend on the machine's speed
-CONFIG = RelsynthConfig(seed=5, reference_max_rows=0, model=ModelConfig(epochs=15, max_training_seconds=600.0))
+CONFIG = RelsynthConfig(seed=5, reference_max_rows=0, model=ModelConfig(epochs=15))
 WORDS = "red green blue small large round square quiet loud early late warm cold soft hard".split()
 N = 300
 
@@ -112,7 +112,7 @@ def test_a_lookup_table_is_copied_only_when_each_value_is_seen_k_times_in_the_da
             "INSERT INTO film VALUES " + ", ".join(f"({i}, {lang}, {'NULL' if c is None else c}, {n})" for i, lang, c, n in films)
         )
     engine.dispose()
-    config = RelsynthConfig(seed=1, model=ModelConfig(epochs=2, max_training_seconds=600.0))
+    config = RelsynthConfig(seed=1, model=ModelConfig(epochs=2))
     run = train(url, config=config)
     modes = {str(name): artifact.mode for name, artifact in run.tables.items()}
     assert modes["language"] is TableMode.COPY  # each language named by 20 films

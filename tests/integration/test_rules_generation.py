@@ -24,7 +24,7 @@ from relsynth.rules import Rule, RuleKind
 from relsynth.runs import load_run, save_run
 from relsynth.schema.elements import QualifiedName
 
-SMALL = RelsynthConfig(seed=3, model=ModelConfig(epochs=2, max_training_seconds=3600.0, hidden_dim=16))
+SMALL = RelsynthConfig(seed=3, model=ModelConfig(epochs=2, hidden_dim=16))
 
 DDL = """
 CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, address VARCHAR(60) NOT NULL, city VARCHAR(30));

@@ -27,7 +27,7 @@ from relsynth.schema import snapshot
 from relsynth.schema.introspection import introspect
 
 # Small and clock-free: training ends by epochs, never by max_training_seconds.
-SMALL = RelsynthConfig(max_training_rows=500, model=ModelConfig(epochs=1, max_training_seconds=3600.0, hidden_dim=16))
+SMALL = RelsynthConfig(max_training_rows=500, model=ModelConfig(epochs=1, hidden_dim=16))
 FIXTURES = [("postgresql", name) for name in fixture_names("postgresql")]
 FIXTURES += [(engine, name) for engine in ("sqlite", "mysql") for name in fixture_names(engine)]
 
@@ -67,7 +67,7 @@ def _relsynth(*args: str) -> subprocess.CompletedProcess[str]:
 def test_a_workspace_holding_a_run_is_refused_unless_replace_workspace(tmp_path: Path) -> None:
     shop = build_demo_database(tmp_path / "shop.sqlite", customers=40)
     config = tmp_path / "small.toml"
-    config.write_text("[model]\nepochs = 1\nmax_training_seconds = 3600\n")
+    config.write_text("[model]\nepochs = 1\n")
     workspace = tmp_path / "run"
     first = _relsynth("train", shop, "--workspace", str(workspace), "--config", str(config))
     assert first.returncode == 0, first.stderr

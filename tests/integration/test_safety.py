@@ -37,7 +37,7 @@ from relsynth.pipeline import clone, generate_into, train
 from relsynth.schema.introspection import introspect
 
 RELSYNTH = [sys.executable, "-m", "relsynth.cli"]
-TINY = RelsynthConfig(model=ModelConfig(epochs=2, max_training_seconds=5.0), holdout_fraction=0.0)
+TINY = RelsynthConfig(model=ModelConfig(epochs=2, max_training_work=1000), holdout_fraction=0.0)
 _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 

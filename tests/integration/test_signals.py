@@ -32,7 +32,7 @@ from relsynth.schema.introspection import introspect
 pytestmark = pytest.mark.slow  # interrupts clones running in subprocesses
 
 RELSYNTH = [sys.executable, "-m", "relsynth.cli"]
-SMALL = RelsynthConfig(model=ModelConfig(epochs=2, max_training_seconds=3600.0, hidden_dim=16))
+SMALL = RelsynthConfig(model=ModelConfig(epochs=2, hidden_dim=16))
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _POLL = 0.02  # seconds between two looks at the server
 _PATIENCE = 300.0  # give up (and fail) if the awaited state never comes

@@ -19,7 +19,7 @@ from relsynth.demo import build_demo_database
 from relsynth.errors import ConfigurationError
 from relsynth.modeling.config import ModelConfig
 
-SMALL = RelsynthConfig(model=ModelConfig(epochs=2, max_training_seconds=3600.0, hidden_dim=16))
+SMALL = RelsynthConfig(model=ModelConfig(epochs=2, hidden_dim=16))
 
 
 def _rows(url: str) -> dict[str, list[tuple]]:

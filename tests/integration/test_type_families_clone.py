@@ -21,7 +21,7 @@ from relsynth.pipeline import clone
 
 pytestmark = pytest.mark.slow  # every test clones
 
-FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
+FAST = RelsynthConfig(model=ModelConfig(max_training_work=400))
 ROWS = 240
 
 

@@ -28,7 +28,7 @@ def cloned(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, Path, Pa
     source = build_demo_database(folder / "shop.sqlite", customers=400)
     target = f"sqlite:///{folder / 'clone.sqlite'}"
     config = folder / "small.toml"
-    config.write_text("[model]\nepochs = 30\nmax_training_seconds = 100000\n", encoding="utf-8")
+    config.write_text("[model]\nepochs = 30\n", encoding="utf-8")
     result = run("clone", source, target, "--workspace", str(folder / "run"), "--config", str(config), "--seed", "1")
     assert result.returncode == 0, result.stderr
     return source, target, folder / "run", folder

@@ -81,7 +81,7 @@ def test_a_run_saved_before_the_knobs_existed_reads_their_defaults(tmp_path) -> 
 def test_min_steps_lengthens_training_of_a_one_batch_table() -> None:
     frame = pd.DataFrame({"x": ["a", "b", "c", "a"] * 10})
     specs = (ColumnSpec("x", TypeKind.TEXT),)
-    base = ModelConfig(epochs=1, early_stopping_patience=1000, min_patience_steps=0, max_training_seconds=30.0)
+    base = ModelConfig(epochs=1, early_stopping_patience=1000, min_patience_steps=0)
     epochs = {
         steps: TableModel.fit(frame, specs=specs, config=ModelConfig(**{**base.to_dict(), "min_steps": steps}), seed=0).summary.epochs
         for steps in (0, 30)

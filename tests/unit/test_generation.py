@@ -22,7 +22,7 @@ from relsynth.modeling import ModelConfig
 from relsynth.pipeline import train
 from relsynth.runs import Run
 
-TINY = RelsynthConfig(model=ModelConfig(epochs=3, max_training_seconds=60.0), holdout_fraction=0.0)
+TINY = RelsynthConfig(model=ModelConfig(epochs=3), holdout_fraction=0.0)
 
 counts_lists = st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=40)
 

@@ -18,7 +18,7 @@ from relsynth.modeling.network import TabularNetwork, _stratified_uniforms
 from relsynth.modeling.training import _encode
 from relsynth.schema.elements import TypeKind
 
-FAST = ModelConfig(max_training_seconds=15.0)
+FAST = ModelConfig(max_training_work=3000)
 ROWS = 3000
 
 SPECS = (
