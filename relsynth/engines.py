@@ -13,6 +13,14 @@ from enum import Enum
 from relsynth.errors import ConfigurationError
 
 
+class RowHash(str, Enum):
+    """A deterministic per-row hash in SQL, for seeded samples where TABLESAMPLE does not exist."""
+
+    NONE = "none"  # no usable hash: training samples are drawn while the rows stream past
+    CRC32 = "crc32"  # MySQL/MariaDB: CRC32() of the primary key's text (any key types, composite too)
+    ROWID = "rowid"  # SQLite: a multiplicative hash of the integer key or the rowid
+
+
 class SequenceReset(str, Enum):
     """How an engine's auto-numbering is moved past the loaded keys."""
 
@@ -57,6 +65,9 @@ class Capabilities:
     # Foreign keys are not enforced as rows load (SQLite's default): PRAGMA foreign_key_check
     # verifies them all before the load commits.
     verify_foreign_keys: bool = False
+    # TABLESAMPLE BERNOULLI (p) REPEATABLE (seed): a seeded sample drawn by the server.
+    tablesample: bool = False
+    row_hash: RowHash = RowHash.NONE  # how a seeded sample is drawn in SQL without TABLESAMPLE
 
 
 _POSTGRESQL = Capabilities(
@@ -83,6 +94,7 @@ _POSTGRESQL = Capabilities(
     schemas=True,
     sequence_reset=SequenceReset.SETVAL,
     ddl_commits_transaction=False,
+    tablesample=True,
 )
 
 _MYSQL = Capabilities(
@@ -110,6 +122,7 @@ _MYSQL = Capabilities(
     sequence_reset=SequenceReset.AUTO_INCREMENT,
     ddl_commits_transaction=True,
     atomic_rename=True,
+    row_hash=RowHash.CRC32,
 )
 
 _SQLITE = Capabilities(
@@ -138,6 +151,7 @@ _SQLITE = Capabilities(
     ddl_commits_transaction=False,
     explicit_begin=True,
     verify_foreign_keys=True,
+    row_hash=RowHash.ROWID,
 )
 
 _BY_DIALECT = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL, "sqlite": _SQLITE}

@@ -25,7 +25,7 @@ from relsynth.checks import column_bounds
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
-from relsynth.extraction import children_per_parent, count_rows, read_table
+from relsynth.extraction import children_per_parent, count_rows
 from relsynth.modeling import ColumnSpec, TableModel
 from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
 from relsynth.planning import GenerationPlan, plan
@@ -34,6 +34,7 @@ from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
+from relsynth.training_sample import TrainingSample, choose_samples
 from relsynth.values import families, identifying, keys, opaque, pgtypes, text
 from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
 from relsynth.values.rarity import fingerprint, rare_values, row_fingerprints
@@ -177,12 +178,16 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     table_seed = {tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)}
 
     public = _public_tables(schema, config)
-    # 1. Read every table and decide each column's role.
+    # 1. Read every table and decide each column's role. Exact row counts come from SQL; large
+    # tables are read as whole families of units the database samples (training_sample.py).
+    row_counts = {tp.table: count_rows(connection, tp.table) for tp in generation_plan.tables}
+    synthesized = {name for name, mode in modes.items() if mode is TableMode.SYNTHESIZE}
+    sample = TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows))
     for table_plan in generation_plan.tables:
         table = schema.table(table_plan.table)
         mode = modes[table.name]
         progress("read", str(table.name), 0.0)
-        rows = count_rows(connection, table.name)
+        rows = row_counts[table.name]
         domains = {d.name: d for d in schema.domains}
         columns = tuple(assign_roles(table, pd.DataFrame(), config.override_for(str(table.name)), domains))
         readable = [c.name for c in columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
@@ -190,7 +195,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in readable})
         else:
             limit = None if mode is TableMode.COPY else config.max_training_rows
-            frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
+            frame = sample.read(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
             frame = pgtypes.as_literals(table, frame)  # ranges and shapes as literal text, not driver objects
         frames[table.name] = frame
         # Under differential privacy a private table's roles come from the schema and column names
