@@ -139,8 +139,10 @@ def _row_hash(method: RowHash, table: Table, clause: sa.TableClause, key: list[s
     if method is RowHash.ROWID:
         integer_key = len(key) == 1 and table.column(key[0]).type.kind is TypeKind.INTEGER
         number = clause.c[key[0]] if integer_key else sa.literal_column("rowid")
-        # A multiplicative (Knuth) hash; the first modulus keeps the product inside 64 bits.
-        return ((sa.func.abs(number) % 2_147_483_647) * 2_654_435_761 + seed % HASH_MODULUS) % HASH_MODULUS
+        # A multiplicative (Knuth) hash of the key moved by a seeded offset (adjacent seeds give
+        # unrelated samples); the first modulus keeps the product inside 64 bits.
+        offset = (seed * 2_654_435_761) % 2_147_483_647
+        return (((sa.func.abs(number) + offset) % 2_147_483_647) * 2_654_435_761) % HASH_MODULUS
     raise ValueError(f"no SQL row hash for {method}")
 
 

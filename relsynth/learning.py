@@ -182,7 +182,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     # tables are read as whole families of units the database samples (training_sample.py).
     row_counts = {tp.table: count_rows(connection, tp.table) for tp in generation_plan.tables}
     synthesized = {name for name, mode in modes.items() if mode is TableMode.SYNTHESIZE}
-    sample = TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows))
+    training_rows = TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows))
     for table_plan in generation_plan.tables:
         table = schema.table(table_plan.table)
         mode = modes[table.name]
@@ -195,7 +195,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in readable})
         else:
             limit = None if mode is TableMode.COPY else config.max_training_rows
-            frame = sample.read(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
+            frame = training_rows.read(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
             frame = pgtypes.as_literals(table, frame)  # ranges and shapes as literal text, not driver objects
         frames[table.name] = frame
         # Under differential privacy a private table's roles come from the schema and column names
