@@ -189,3 +189,15 @@ def children_per_parent(
     query = sa.select(*keys, sa.func.count().label("__count")).group_by(*keys)
     rows = connection.execute(query).all()
     return pd.DataFrame.from_records(rows, columns=[*columns, "__count"])
+
+
+def distinct_values(connection: Connection, table: Table, column: str, *, seen_fewer_than: int | None = None) -> Iterator[pd.Series]:
+    """The column's distinct non-NULL values over the whole table, in chunks, read as training
+    reads them; with ``seen_fewer_than``, only the values seen fewer times than that."""
+    clause = table_clause(table.name, [column])
+    query = sa.select(read_as(table, clause, column)).where(clause.c[column].is_not(None)).group_by(clause.c[column])
+    if seen_fewer_than is not None:
+        query = query.having(sa.func.count() < seen_fewer_than)
+    result = connection.execution_options(stream_results=True).execute(query)
+    while rows := result.fetchmany(CHUNK_ROWS):
+        yield pd.Series([row[0] for row in rows], dtype=object)

@@ -34,7 +34,7 @@ from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
-from relsynth.training_sample import TrainingSample, choose_samples
+from relsynth.training_sample import TrainingSample, choose_samples, exact_denylists
 from relsynth.values import families, identifying, keys, opaque, pgtypes, text
 from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
 from relsynth.values.rarity import fingerprint, rare_values, row_fingerprints
@@ -299,6 +299,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         if artifact.mode is TableMode.SYNTHESIZE:
             private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
             _fit_values(artifact, table, frames[name].iloc[:0] if private else frames[name], config, table_seed[name], schema)
+            if training_rows.is_sampled(name) and not private:  # the denylists of the whole table, not the sample's
+                exact_denylists(connection, table, artifact.values, min_count=config.privacy.min_count)
             _fit_model(
                 artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress,
                 dp=dp, artifacts=artifacts, holdout=holdout_masks.get(name),

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from relsynth.extraction import can_sample_in_sql, count_rows, read_children, read_table, sample_rows
+from relsynth.extraction import can_sample_in_sql, count_rows, distinct_values, read_children, read_table, sample_rows
+from relsynth.modeling.encoding import NUMERIC_KINDS
 from relsynth.planning import GenerationPlan
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
+from relsynth.values.rarity import fingerprint, rare_values
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,9 @@ class TrainingSample:
         self._frames[table.name] = frame
         return frame
 
+    def is_sampled(self, name: QualifiedName) -> bool:
+        return name in self._frames and self.choices.get(name, SampleChoice()).sampled
+
     def _has_keys(self, fk: ForeignKey) -> bool:
         parent = self._frames.get(fk.referred_table)
         return parent is not None and set(fk.referred_columns) <= set(parent.columns)
@@ -104,3 +109,26 @@ class TrainingSample:
         log.info("%s: %d rows read as the families of %d sampled %s rows", table.name, len(frame), len(keys), fk.referred_table)
         return frame
 
+
+
+def exact_denylists(connection: Connection, table: Table, values: dict, *, min_count: int) -> None:
+    """Replace the denylists ``learning._fit_values`` drew from a sample with the whole table's,
+    counted in SQL: a value seen fewer than ``min_count`` times in the source, or a real
+    identifying value or birth date, may be missing from a sample, and then would not be refused.
+    (The categories a model learns need no such care: a sample never counts a value more often
+    than the table does, so one rare in the table is rare in the sample too.)"""
+    for column in values["rare_rows"]["columns"] if min_count > 1 else ():
+        if column in table.column_names and table.column(column).type.kind in NUMERIC_KINDS:
+            kind = table.column(column).type.kind
+            prints = [p for chunk in distinct_values(connection, table, column, seen_fewer_than=min_count)
+                      for p in rare_values(chunk, kind, min_count=2)]  # each value once: all of them rare
+            if prints:
+                values["rare_values"][column] = sorted(prints)
+            else:
+                values["rare_values"].pop(column, None)
+    for column in values["forbidden"]:
+        identifying = column in values["identifying"]
+        values["forbidden"][column] = sorted({
+            fingerprint(value if identifying else str(pd.Timestamp(value).date()))  # birth dates by calendar day
+            for chunk in distinct_values(connection, table, column) for value in chunk
+        })

@@ -13,8 +13,10 @@ from relsynth.extraction import count_rows, read_table
 from relsynth.learning import train
 from relsynth.modeling import ModelConfig
 from relsynth.planning import plan
+from relsynth.schema.elements import TypeKind
 from relsynth.schema.introspection import introspect
 from relsynth.training_sample import TrainingSample, choose_samples
+from relsynth.values.rarity import rare_values
 
 CUSTOMERS, ORDERS_EACH, ORPHAN_ORDERS, ITEMS_EACH = 300, 3, 30, 3
 MAX_ROWS = 200  # far below the largest table (items: 2,790 rows), so the customers are sampled
@@ -121,3 +123,8 @@ def test_exact_figures_come_from_sql_not_the_sample(make_database) -> None:
     assert tables["items"].source_rows == CUSTOMERS * ORDERS_EACH * ITEMS_EACH + ORPHAN_ORDERS * ITEMS_EACH
     assert tables["customers"].source_rows == CUSTOMERS
     assert tables["orders"].null_context_rows == ORPHAN_ORDERS  # every orphan, not the sampled few
+    # the values seen fewer than k times in the whole table are refused, not only the sample's
+    amounts = pd.Series([(o * 37) % 500 for o in range(1, CUSTOMERS * ORDERS_EACH + ORPHAN_ORDERS + 1)])
+    every_rare = rare_values(amounts, TypeKind.INTEGER, config.privacy.min_count)
+    assert len(every_rare) > MAX_ROWS  # more than a sample of MAX_ROWS rows could show
+    assert tables["orders"].values["rare_values"]["amount"] == every_rare
