@@ -1,6 +1,7 @@
 """Benchmark: TPC-H at growing scale factors, cloned end to end, timed and memory-measured.
 
-For each scale factor (a PostgreSQL database ``tpch_sf<SF>``, dots as underscores: ``tpch_sf0_1``),
+For each scale factor (the PostgreSQL database load.sh writes: ``tpch`` for 1, else ``tpch_sf<SF>``
+with dots as underscores, ``tpch_sf0_1``),
 clone it into a scratch database in a child process of its own (its run saved to a temporary
 workspace), then print: seconds per stage (introspect+train, generate, load), rows per second
 for generation and for loading, the child's peak RSS, and the clone's quality and mean detection
@@ -53,7 +54,8 @@ class StageRun:
 
 
 def database_for(scale_factor: str) -> str:
-    return "tpch_sf" + scale_factor.replace(".", "_")
+    """The database load.sh writes: ``tpch`` for scale factor 1, else ``tpch_sf0_1`` and the like."""
+    return "tpch" if scale_factor == "1" else "tpch_sf" + scale_factor.replace(".", "_")
 
 
 def exists(database: str) -> bool:
