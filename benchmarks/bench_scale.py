@@ -9,7 +9,7 @@ accuracy from relsynth's own report. With ``--generate-scale N``, generation alo
 --scale N`` from the saved run, no source access) is measured the same way.
 
 Usage:
-  python benchmarks/bench_scale.py [SF ...] [--seed 0] [--generate-scale 10] [--load] [--no-report]
+  python benchmarks/bench_scale.py [SF ...] [--seed 0] [--generate-scale 10] [--load] [--no-report] [--keep-run DIR]
   SF defaults to 0.1 (database tpch_sf0_1). ``--load`` first loads a missing scale factor with
   ../shared/datasets/tpch/load.sh (SF 1: about 2 minutes and 1.5 GB); without it a missing
   database is reported and skipped.
@@ -145,13 +145,14 @@ def bench(scale_factor: str, args: argparse.Namespace) -> list[StageRun]:
     source = database_url(database)
     runs = []
     with tempfile.TemporaryDirectory(prefix="rs_bench_scale_run_") as workspace, scratch_database("rs_bench_scale") as target:
-        spec = {"mode": "clone", "source": source, "target": target, "workspace": f"{workspace}/run", "seed": args.seed}
+        run_dir = str(Path(args.keep_run) / database) if args.keep_run else f"{workspace}/run"
+        spec = {"mode": "clone", "source": source, "target": target, "workspace": run_dir, "seed": args.seed}
         run = run_child(spec, f"SF {scale_factor} clone", args.timeout)
         if run.ok and not args.no_report:
             measure_quality(run, source, target, args.seed)
         runs.append(run)
         if run.ok and args.generate_scale:
-            spec = {"mode": "generate", "target": target, "workspace": f"{workspace}/run", "seed": args.seed, "scale": args.generate_scale}
+            spec = {"mode": "generate", "target": target, "workspace": run_dir, "seed": args.seed, "scale": args.generate_scale}
             runs.append(run_child(spec, f"SF {scale_factor} generate x{args.generate_scale:g}", args.timeout))
     return runs
 
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--generate-scale", type=float, default=None, help="also time generate --scale N from the run")
     parser.add_argument("--load", action="store_true", help="load a missing scale factor with the shared load.sh")
     parser.add_argument("--no-report", action="store_true", help="skip the quality report")
+    parser.add_argument("--keep-run", metavar="DIR", help="keep each trained run in DIR/<database> (for profiling)")
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per child before it is killed")
     parser.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
