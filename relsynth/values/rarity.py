@@ -49,8 +49,18 @@ def canonical(value: object) -> str:
 
 def row_fingerprints(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """A short hash of each row's values in ``columns``."""
-    rows = zip(*(frame[c].tolist() for c in columns), strict=True)
-    return [fingerprint("\x1f".join(canonical(v) for v in row)) for row in rows]
+    rows = zip(*(_canonical_column(frame[c]) for c in columns), strict=True)
+    return [fingerprint("\x1f".join(row)) for row in rows]
+
+
+def _canonical_column(values: pd.Series) -> list[str]:
+    """``canonical`` of each value, a column at a time: NumPy numbers and booleans without a
+    type test per value, plain strings as they are (what ``canonical`` returns for them)."""
+    if values.dtype.kind == "b" and isinstance(values.dtype, np.dtype):
+        return ["t" if v else "f" for v in values.tolist()]
+    if values.dtype.kind in "iuf" and isinstance(values.dtype, np.dtype):
+        return ["\x00" if v != v else format(v, ".12g") for v in values.to_numpy(dtype=np.float64).tolist()]
+    return [v if type(v) is str else canonical(v) for v in values.tolist()]
 
 
 def _number_print(number: float) -> str:
