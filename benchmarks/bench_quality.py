@@ -38,6 +38,7 @@ from _common import CloneRun, database_url, run_clone, scratch_database, server_
 from relsynth.connections import create_engine, redact
 from relsynth.schema.elements import Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
+from relsynth.values.detection import is_free_text
 
 QUALITY_BAR = 0.85
 DETECTION_BAR = 0.75
@@ -46,8 +47,6 @@ NUMERICAL = {TypeKind.INTEGER, TypeKind.FLOAT, TypeKind.DECIMAL}
 DATETIME = {TypeKind.DATE, TypeKind.TIMESTAMP}
 CATEGORICAL = {TypeKind.ENUM}
 # json, arrays, binary, uuid, time, interval, other: SDMetrics cannot score them; dropped.
-TEXT_MAX_DISTINCT_SHARE = 0.5  # a text column with more distinct values than this share of rows is
-TEXT_MAX_MEAN_LENGTH = 60  # ... or longer values on average is free text / identifying: 'id'
 
 
 @dataclass
@@ -99,14 +98,8 @@ def _sdtype(kind: TypeKind, series: pd.Series) -> str | None:
     if kind in CATEGORICAL:
         return "categorical"
     if kind is TypeKind.TEXT:
-        values = series.dropna()
-        if values.empty:
-            return "categorical"
-        distinct_share = values.nunique() / len(values)
-        mean_length = values.astype(str).str.len().mean()
-        if distinct_share > TEXT_MAX_DISTINCT_SHARE or mean_length > TEXT_MAX_MEAN_LENGTH:
-            return "id"  # names, emails, free text: not comparable value by value
-        return "categorical"
+        # free text (relsynth's one rule, as generation and the report apply it): not comparable value by value
+        return "id" if is_free_text(series) else "categorical"
     return None
 
 

@@ -6,7 +6,7 @@ synthetic row); its other foreign keys are *secondary* and assigned by a learned
 *deferred* foreign key (a self-reference or an edge that breaks a cycle) is filled after the rows
 it points at exist. A *run* is what training leaves on disk: enough to generate without the source.
 
-The verbs (``introspect``, ``plan``, ``train``, ``generate``, ``load``, ``clone``, ...) are
+The verbs (``introspect``, ``plan``, ``train``, ``generate``, ``load``, ``report``, ``clone``, ...) are
 imported on first use, so ``import relsynth`` stays cheap.
 """
 
@@ -26,6 +26,7 @@ __all__ = [
     "load",
     "load_run",
     "plan",
+    "report",
     "train",
 ]
 __version__ = "0.1.0"

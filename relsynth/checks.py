@@ -16,6 +16,8 @@ import pandas as pd
 import sqlglot
 from sqlglot import expressions as exp
 
+from relsynth.engines import sqlglot_dialect
+
 Evaluator = Callable[[pd.DataFrame], pd.Series]
 
 
@@ -211,9 +213,8 @@ class CompiledCheck:
 
 def _parse(sqltext: str, dialect: str) -> exp.Expression | None:
     """The CHECK's expression tree, or None when sqlglot cannot read it."""
-    read = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}.get(dialect, dialect)
     try:
-        return sqlglot.parse_one(sqltext, read=read)
+        return sqlglot.parse_one(sqltext, read=sqlglot_dialect(dialect))
     except sqlglot.errors.ParseError:
         return None
 

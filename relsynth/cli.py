@@ -119,7 +119,7 @@ def inspect(
 ) -> None:
     """Introspect a database: tables, columns, keys, the FK graph and warnings."""
     from relsynth.api import introspect
-    from relsynth.graph import cyclic_components, fk_graph
+    from relsynth.api import plan as make_plan
     from relsynth.schema import snapshot
 
     found = introspect(url, schemas=schema)
@@ -134,7 +134,7 @@ def inspect(
         fks = "\n".join(f"({', '.join(fk.constrained_columns)}) -> {fk.referred_table}" for fk in element.foreign_keys) or "-"
         table.add_row(str(element.name), str(len(element.columns)), pk, fks)
     out.print(table)
-    cycles = cyclic_components(fk_graph(found))
+    cycles = make_plan(found).cycles
     if cycles:
         out.print("cycles: " + "; ".join(" <-> ".join(str(n) for n in sorted(c, key=str)) for c in cycles))
     for view in found.views:
@@ -243,45 +243,22 @@ def _write_report(source: str, target: str, *, html: Path | None, json_path: Pat
                   fail_under: dict[str, float] | None = None, fail_over: dict[str, float] | None = None,
                   scale: float | None = None, utility_targets: list[str] | None = None,
                   rare_rows: dict[str, dict[str, int]] | None = None) -> None:
-    """Build, show and write the report; raise ThresholdFailed when a threshold is not met.
-
-    ``run`` (the trained run) brings its holdout (distance and membership figures), its DP
-    budget, each table's mode and, when ``scale`` is None, its configured scale. Thresholds come
-    from the flags, else from the config file's [report] section, over the default limits.
-    """
+    """Build, show and write the report (``relsynth.report``); raise ThresholdFailed when a threshold is not met."""
+    from relsynth.api import report as measure
     from relsynth.errors import ThresholdFailed
-    from relsynth.privacy.accountant import describe
-    from relsynth.reporting import build_report, evaluate, render_html, render_terminal
-    from relsynth.reporting.completeness import modes_from_run
 
-    settings = settings or _config(None)
-    privacy = run.privacy if run is not None else None
-    report = build_report(
-        source, target, seed=settings.seed,
-        holdout=run.holdout if run is not None else None,
-        copied=tuple(run.copied) if run is not None else (),
-        epsilon=privacy["epsilon"] if privacy else None, delta=privacy["delta"] if privacy else None,
-        scale=scale if scale is not None else run.config.scale if run is not None else None,
-        scale_basis="given" if scale is not None else "workspace",
-        modes=modes_from_run(run) if run is not None else None,
-        utility_targets=tuple(utility_targets or settings.report_utility_targets),
-        # the generator's own identifying columns and k, so the report measures what generation did
-        identifying_columns=run.identifying_columns() if run is not None else None,
-        min_count=(run.config if run is not None else settings).privacy.min_count, rare_rows=rare_rows,
-    )
-    gate = evaluate(report, fail_under=fail_under or settings.report_fail_under, fail_over=fail_over or settings.report_fail_over)
-    failures = gate.failures
-    out.print(render_terminal(report, gate=gate))
-    if run is not None:
-        for line in describe(privacy):
-            out.print(line, highlight=False)
+    result = measure(source, target, run=run, config=settings or _config(None), scale=scale, utility_targets=utility_targets,
+                     rare_rows=rare_rows, fail_under=fail_under, fail_over=fail_over)
+    out.print(result.terminal())
+    for line in result.privacy:
+        out.print(line, highlight=False)
     if html is not None:
-        html.write_text(render_html(report, gate=gate), encoding="utf-8")
+        html.write_text(result.html(), encoding="utf-8")
         out.print(f"HTML report: {html}")
     if json_path is not None:
-        json_path.write_text(report.to_json(), encoding="utf-8")
-    if failures:
-        raise ThresholdFailed("report thresholds not met: " + "; ".join(failures))
+        json_path.write_text(result.to_json(), encoding="utf-8")
+    if result.failures:
+        raise ThresholdFailed("report thresholds not met: " + "; ".join(result.failures))
 
 
 @app.command()
@@ -299,14 +276,14 @@ def report(
     utility_target: Annotated[list[str] | None, typer.Option("--utility-target", help="TABLE.COLUMN to predict (train on the clone, test on the held-out rows); repeat for several.")] = None,
 ) -> None:
     """Measure a clone's integrity, fidelity, privacy and utility against its source."""
-    from relsynth.runs import load_run
+    from relsynth.api import load_run
 
     if scale is not None and not 0.01 <= scale <= 100:
         raise ConfigurationError(f"--scale {scale} is out of range: use the value the clone was made with, 0.01 to 100")
 
     _write_report(
         source, target, html=html, json_path=json_path, settings=_config(config, seed=seed),
-        run=load_run(workspace) if workspace is not None else None,
+        run=load_run(workspace, models=False) if workspace is not None else None,
         fail_under=_parse_thresholds(fail_under, "--fail-under"), fail_over=_parse_thresholds(fail_over, "--fail-over"),
         scale=scale, utility_targets=utility_target,
     )

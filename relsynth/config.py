@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from relsynth.errors import ConfigurationError
-from relsynth.modeling import ModelConfig
+from relsynth.modeling.config import ModelConfig
 from relsynth.privacy.config import PrivacyConfig
 from relsynth.schema.elements import Schema, Table
 

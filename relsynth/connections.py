@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from relsynth.engines import ReadOnlyBy, SnapshotBy, capabilities_for, known_capabilities
 from relsynth.errors import ConfigurationError, ConnectionFailed, DriverMissing, SourceMissing
 
 # The driver relsynth installs for each backend; a bare "postgresql://" means this one.
@@ -69,11 +70,12 @@ def sqlite_path(url: str | URL) -> Path | None:
 def _read_only(parsed: URL) -> tuple[URL, bool]:
     """``parsed`` opened so that no statement can write: (URL, whether the MySQL session needs
     ``SET SESSION TRANSACTION READ ONLY`` on each new connection)."""
-    backend = parsed.get_backend_name()
-    if backend == "postgresql":
+    caps = known_capabilities(parsed.get_backend_name())
+    how = caps.read_only_by if caps is not None else None  # an undeclared engine: its driver's error comes next
+    if how is ReadOnlyBy.CONNECT_OPTION:
         options = f"{parsed.query.get('options', '')} -c default_transaction_read_only=on".strip()
         return parsed.update_query_dict({"options": options}), False
-    if backend == "sqlite":
+    if how is ReadOnlyBy.FILE_MODE:
         path = sqlite_path(parsed)
         if path is None:
             return parsed, False
@@ -84,7 +86,7 @@ def _read_only(parsed: URL) -> tuple[URL, bool]:
         query = {k: v for k, v in parsed.query.items() if k in ("timeout", "check_same_thread", "detect_types")}
         read_only = parsed.set(database=f"file:{quote(str(path))}", query={**query, "uri": "true", "mode": "ro"})
         return read_only, False
-    return parsed, backend == "mysql"
+    return parsed, how is ReadOnlyBy.SESSION
 
 
 def create_engine(url: str | URL, *, read_only: bool = False, **kwargs: object) -> Engine:
@@ -131,8 +133,6 @@ def create_target_engine(url: str | URL) -> Engine:
     SQLAlchemy's BEGIN is sent explicitly (SQLAlchemy's documented recipe), so that tables, rows
     and sequences commit or roll back together.
     """
-    from relsynth.engines import capabilities_for
-
     engine = create_engine(url)
     if capabilities_for(engine.dialect.name).explicit_begin:
         engine.dispose()  # the probe connection was opened with the driver's own transactions
@@ -163,12 +163,13 @@ def read_snapshot(engine: Engine) -> Iterator[Connection]:
     PostgreSQL: REPEATABLE READ, READ ONLY. MySQL/MariaDB: a consistent-snapshot read-only
     transaction. SQLite: ``PRAGMA query_only`` on the connection.
     """
-    backend = engine.dialect.name
+    caps = known_capabilities(engine.dialect.name)
+    how = caps.snapshot_by if caps is not None else None  # an undeclared engine gets SQLite's pragma, as before
     with engine.connect() as connection:
-        if backend == "postgresql":
+        if how is SnapshotBy.READ_ONLY_TRANSACTION:
             connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             connection.begin()
-        elif backend == "mysql":
+        elif how is SnapshotBy.CONSISTENT_SNAPSHOT:
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
             connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         else:
@@ -177,5 +178,5 @@ def read_snapshot(engine: Engine) -> Iterator[Connection]:
             yield connection
         finally:
             connection.rollback()
-            if backend == "sqlite":
+            if how is SnapshotBy.QUERY_ONLY:
                 connection.exec_driver_sql("PRAGMA query_only = OFF")

@@ -33,10 +33,6 @@ class IntrospectionError(RelsynthError):
     """The source's catalog could not be read, or holds something relsynth cannot represent."""
 
 
-class UnsupportedType(IntrospectionError):
-    """A column type that relsynth cannot carry to the target."""
-
-
 class TargetNotEmpty(RelsynthError):
     """The target already holds tables that relsynth would create (use --replace)."""
 

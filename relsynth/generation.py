@@ -9,7 +9,7 @@ values, then assign the foreign keys. Deferred foreign keys are assigned once ev
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,18 +20,17 @@ from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
-from relsynth.learning import calendar_day, fingerprint, row_fingerprints
 from relsynth.planning import TablePlan
+from relsynth.progress import Progress, no_progress
 from relsynth.roles import Role
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
 from relsynth.values import exclusion, families, identifying, keys, opaque, pgtypes, text
-from relsynth.values.rarity import move_off_rare, move_rows_off_rare
+from relsynth.values.rarity import calendar_day, fingerprint, move_off_rare, move_rows_off_rare, row_fingerprints
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, str, float], None]
 REDRAW_ROUNDS = 50  # redraws of fake identifying values that happen to equal real ones
 CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK, or repeat a rare source row, before they are dropped
 
@@ -75,7 +74,7 @@ class Generator:
     def __init__(self, run: Run, *, scale: float, seed: int, progress: Progress | None = None) -> None:
         self.run = run
         self.scale = scale
-        self.progress = progress or (lambda stage, table, fraction: None)
+        self.progress = progress or no_progress
         self.fk_ids = {fk: index for index, fk in enumerate(run.schema.foreign_keys)}
         order = run.plan.tables
         sequences = np.random.SeedSequence([seed, 0x5EED]).spawn(len(order))

@@ -10,8 +10,6 @@ Pure: no database access, no driver imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import networkx as nx
 
 from relsynth.schema.elements import Deferrability, ForeignKey, QualifiedName, Schema, Table
@@ -91,11 +89,7 @@ def is_one_to_one(fk: ForeignKey, table: Table) -> bool:
     child (e.g. berka ``loan.account_id`` under a unique constraint).
     """
     constrained = frozenset(fk.constrained_columns)
-    keys: list[Iterable[str]] = [c.columns for c in table.unique_constraints]
-    keys += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
-    if table.primary_key is not None:
-        keys.append(table.primary_key.constrained_columns)
-    return any(key and frozenset(key) <= constrained for key in map(tuple, keys))
+    return any(key and frozenset(key) <= constrained for key in table.unique_keys())
 
 
 def strongly_connected_components(graph: nx.MultiDiGraph) -> tuple[tuple[QualifiedName, ...], ...]:

@@ -20,6 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.engines import IdentityBy, capabilities_for, known_capabilities
+from relsynth.schema.introspection import default_namespace
+
 # The system identifier when this role may read it (every role may, by default, since 9.6);
 # else the server's address, which is weaker but never says two servers are one.
 _PG_IDENTITY = """
@@ -46,16 +49,17 @@ class DatabaseIdentity:
 
     def describe(self) -> str:
         """How the match was found, for the refusal."""
-        if self.engine == "sqlite":
+        how = capabilities_for(self.engine).identity_by
+        if how is IdentityBy.FILE:
             return f"both open the file {self.path}"
-        if self.engine == "postgresql":
+        if how is IdentityBy.SYSTEM_IDENTIFIER:
             return f"same cluster (system identifier {self.server}), same database (oid {self.databases[0]})"
         return f"same server ({self.server}), database {', '.join(self.databases)}"
 
     def still_present(self) -> bool:
         """A recorded SQLite identity is trusted only while its file is still there with the same
         inode: after a delete, a new file may be given the freed inode."""
-        if self.engine != "sqlite" or self.path is None:
+        if capabilities_for(self.engine).identity_by is not IdentityBy.FILE or self.path is None:
             return True
         try:
             return _file_identity(Path(self.path)) == self
@@ -77,18 +81,19 @@ def identify(connection: Connection, namespaces: tuple[str, ...] = ()) -> Databa
 
     ``namespaces``: on MySQL, the other databases of the server that are read or written too.
     """
-    backend = connection.dialect.name
-    if backend == "postgresql":
+    caps = known_capabilities(connection.dialect.name)
+    how = caps.identity_by if caps is not None else None  # an undeclared engine: no identity, as an in-memory one
+    if how is IdentityBy.SYSTEM_IDENTIFIER:
         system, oid = connection.exec_driver_sql(_PG_IDENTITY).one()
         return DatabaseIdentity("postgresql", str(system), (str(oid),))
-    if backend == "mysql":
+    if how is IdentityBy.SERVER_VARIABLES:
         names = ", ".join(f"'{name}'" for name in _MYSQL_VARIABLES)
         found = dict(connection.exec_driver_sql(f"SHOW VARIABLES WHERE Variable_name IN ({names})").all())
         server = found.get("server_uuid") or ":".join(str(found.get(k, "")) for k in _MYSQL_VARIABLES[1:])
         current = connection.exec_driver_sql("SELECT DATABASE()").scalar()
         databases = tuple(dict.fromkeys(n for n in (current, *namespaces) if n))
         return DatabaseIdentity("mysql", server, databases)
-    if backend == "sqlite":
+    if how is IdentityBy.FILE:
         files = {row[1]: row[2] for row in connection.exec_driver_sql("PRAGMA database_list")}
         return _file_identity(Path(files["main"])) if files.get("main") else None
     return None
@@ -111,6 +116,6 @@ def identify_url(engine: sa.Engine, namespaces: tuple[str, ...] = ()) -> tuple[D
     """(identity, default namespace name) of the database behind ``engine``."""
     with engine.connect() as connection:
         identity = identify(connection, namespaces)
-        default = sa.inspect(connection).default_schema_name
+        default = default_namespace(connection)
         connection.rollback()
     return identity, default

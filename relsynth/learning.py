@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from relsynth.extraction import children_per_parent, count_rows
 from relsynth.modeling import ColumnSpec, TableModel
 from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
 from relsynth.planning import GenerationPlan, plan
+from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
 from relsynth.runs import Run, TableArtifact
@@ -37,22 +37,15 @@ from relsynth.schema.introspection import introspect
 from relsynth.training_sample import TrainingSample, choose_samples, exact_denylists
 from relsynth.values import families, identifying, keys, opaque, pgtypes, text
 from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
-from relsynth.values.rarity import fingerprint, rare_values, row_fingerprints
+from relsynth.values.rarity import calendar_day, fingerprint, rare_values, row_fingerprints
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, str, float], None]  # (stage, table, fraction done)
 
 HOLDOUT_MIN_ROWS = 300  # smaller tables keep every row for training (a holdout under 30 rows says nothing)
 
 CHILDREN = "__children__{}"
 DEGREE = "__degree__{}"
 REF = "__ref__{}"
-
-
-def calendar_day(value: object) -> str:
-    """A date or timestamp as its calendar day, whatever type the driver or model used."""
-    return str(pd.Timestamp(value).date())
 
 
 def _rare_rows(frame: pd.DataFrame, columns: list[str], min_count: int = MIN_EXACT_COUNT) -> list[str]:
@@ -154,11 +147,13 @@ def train(
     schemas: list[str] | None = None,
     progress: Progress | None = None,
     schema: Schema | None = None,
+    generation_plan: GenerationPlan | None = None,
 ) -> Run:
-    """Learn ``source_url``: introspect (unless ``schema`` is given), plan, read in one snapshot, train each table."""
-    progress = progress or (lambda stage, table, fraction: None)
+    """Learn ``source_url``: introspect (unless ``schema`` is given), plan (unless
+    ``generation_plan`` is given), read in one snapshot, train each table."""
+    progress = progress or no_progress
     schema = schema or introspect(source_url, schemas=schemas)
-    generation_plan = plan(schema)
+    generation_plan = plan(schema) if generation_plan is None else generation_plan
     engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:

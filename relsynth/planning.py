@@ -101,6 +101,17 @@ class GenerationPlan:
     def deferred_fks(self) -> tuple[DeferredForeignKey, ...]:
         return tuple(d for t in self.tables for d in t.deferred_fks)
 
+    @property
+    def cycles(self) -> tuple[tuple[QualifiedName, ...], ...]:
+        """The tables of each foreign-key cycle: a component of several tables, or one table
+        that references itself."""
+        members: dict[int, list[QualifiedName]] = defaultdict(list)
+        for t in self.tables:
+            members[t.component].append(t.table)
+        fks = ((t.table, fk) for t in self.tables for fk in (t.context_fk, *t.secondary_fks, *(d.foreign_key for d in t.deferred_fks)))
+        self_referencing = {table for table, fk in fks if fk is not None and fk.referred_table == table}
+        return tuple(tuple(names) for names in members.values() if len(names) > 1 or names[0] in self_referencing)
+
     def table(self, name: QualifiedName | str) -> TablePlan:
         """Look a table's plan up by qualified name, or by ``"name"`` / ``"schema.name"``."""
         for table_plan in self.tables:

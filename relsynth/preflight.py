@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from relsynth.connections import create_engine, parse_url, redact, sqlite_path
+from relsynth.engines import PrivilegeProbe, known_capabilities
 from relsynth.errors import ConnectionFailed, SourceEmpty, TargetIsSource, TargetMissing, TargetNotWritable
 from relsynth.identity import DatabaseIdentity, file_identity, identify, identify_url
 from relsynth.schema.ddl import SchemaWriter, refuse_clashes
@@ -60,16 +61,18 @@ def check_target(
 
     ``namespaces``: the schemas besides the default that the clone will write (PostgreSQL).
     """
-    if parse_url(target_url).get_backend_name() == "sqlite":
+    if _is_file(parse_url(target_url)):
         _check_sqlite_target(target_url, sources, create)
         return
     engine = _open_server_target(target_url, create)
     try:
         with engine.connect() as connection:
             _refuse_source(identify(connection), sources, target_url)
-            if connection.dialect.name == "postgresql":
+            caps = known_capabilities(connection.dialect.name)
+            probe = caps.privilege_probe if caps is not None else PrivilegeProbe.NONE
+            if probe is PrivilegeProbe.SCHEMA_GRANTS:
                 _check_postgres_privileges(connection, namespaces)
-            elif connection.dialect.name == "mysql":
+            elif probe is PrivilegeProbe.PROBE_TABLE:
                 _check_mysql_privileges(connection)
             if connection.in_transaction():
                 connection.rollback()
@@ -149,17 +152,18 @@ def _open_server_target(target_url: str, create: bool) -> sa.Engine:
 
 def _maintenance_urls(parsed: URL) -> list[URL]:
     """Where to ask the server about its databases: PostgreSQL's maintenance databases, MySQL's none."""
-    if parsed.get_backend_name() == "postgresql":
-        return [parsed.set(database="postgres"), parsed.set(database="template1")]
-    return [parsed._replace(database=None)]
+    caps = known_capabilities(parsed.get_backend_name())
+    if caps is None or not caps.maintenance_databases:  # an undeclared engine: connect to no database
+        return [parsed._replace(database=None)]
+    return [parsed.set(database=name) if name else parsed._replace(database=None) for name in caps.maintenance_databases]
 
 
 def _database_exists(parsed: URL) -> bool | None:
     """Whether the server holds ``parsed.database``; None when it cannot be asked."""
-    if parsed.get_backend_name() == "postgresql":
-        query = sa.text("SELECT 1 FROM pg_catalog.pg_database WHERE datname = :name")
-    else:
-        query = sa.text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :name")
+    caps = known_capabilities(parsed.get_backend_name())
+    sql = caps.database_exists_sql if caps is not None else None
+    # An undeclared engine is asked through the standard information_schema, as before.
+    query = sa.text(sql or "SELECT 1 FROM information_schema.schemata WHERE schema_name = :name")
     for url in _maintenance_urls(parsed):
         engine = sa.create_engine(url)
         try:
@@ -239,4 +243,10 @@ def namespaces_written(schemas: list[str] | None, source_default: str | None) ->
 
 def path_of(url: str) -> Path | None:
     """The file of an SQLite URL; None for other engines and in-memory databases."""
-    return sqlite_path(url) if parse_url(url).get_backend_name() == "sqlite" else None
+    return sqlite_path(url) if _is_file(parse_url(url)) else None
+
+
+def _is_file(parsed: URL) -> bool:
+    """Whether ``parsed`` names a database file (SQLite) rather than a server."""
+    caps = known_capabilities(parsed.get_backend_name())
+    return caps is not None and caps.database_is_file

@@ -44,11 +44,7 @@ class ColumnPlan:
 
 
 def _unique_columns(table: Table) -> set[str]:
-    singles = {c.columns[0] for c in table.unique_constraints if len(c.columns) == 1}
-    singles |= {ix.expressions[0] for ix in table.indexes if ix.unique and len(ix.expressions) == 1 and ix.where is None}
-    if table.primary_key is not None and len(table.primary_key.constrained_columns) == 1:
-        singles.add(table.primary_key.constrained_columns[0])
-    return singles
+    return {key[0] for key in table.unique_keys() if len(key) == 1}
 
 
 def _all_rare(values: pd.Series, min_count: int) -> bool:

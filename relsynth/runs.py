@@ -19,18 +19,21 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from relsynth.config import RelsynthConfig, TableMode, TableOverride
 from relsynth.errors import ArtifactError, ConfigurationError
-from relsynth.modeling import ModelConfig, TableModel
+from relsynth.modeling.config import ModelConfig
 from relsynth.planning import GenerationPlan
 from relsynth.roles import ColumnPlan, Role
 from relsynth.schema import snapshot
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.values.identifying import IdentifyingKind
+
+if TYPE_CHECKING:
+    from relsynth.modeling.training import TableModel
 
 RUN_FORMAT = "relsynth.run"
 RUN_VERSION = 1
@@ -54,9 +57,6 @@ class TableArtifact:
     derived: dict[str, str] = field(default_factory=dict)  # column -> context column it copies (denormalised)
     values: dict[str, Any] = field(default_factory=dict)  # generator states: keys, identifying, text, opaque
     model: TableModel | None = None
-
-    def role_of(self, column: str) -> Role:
-        return next(c.role for c in self.columns if c.name == column)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -243,8 +243,9 @@ def save_run(run: Run, workspace: Path, *, replace: bool = False) -> None:
     run.workspace = workspace
 
 
-def load_run(workspace: Path) -> Run:
-    """Read a run written by ``save_run``."""
+def load_run(workspace: Path, *, models: bool = True) -> Run:
+    """Read a run written by ``save_run``; without ``models`` its table models (torch) are left
+    unread, for what needs only the run's data (the report: holdout, modes, privacy)."""
     workspace = Path(workspace)
     path = workspace / "run.json"
     if not path.exists():
@@ -265,7 +266,9 @@ def load_run(workspace: Path) -> Run:
     holdout: dict[QualifiedName, pd.DataFrame] = {}
     for entry in document["tables"]:
         artifact = TableArtifact.from_dict(entry)
-        if "model_dir" in entry:
+        if models and "model_dir" in entry:
+            from relsynth.modeling.training import TableModel  # torch: only a run with models needs it
+
             artifact.model = TableModel.load(workspace / entry["model_dir"])
         if "copied_file" in entry:
             copied[artifact.table] = pd.read_parquet(workspace / entry["copied_file"])

@@ -22,7 +22,7 @@ from relsynth.extraction import can_sample_in_sql, count_rows, distinct_values, 
 from relsynth.modeling.encoding import NUMERIC_KINDS
 from relsynth.planning import GenerationPlan
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
-from relsynth.values.rarity import fingerprint, rare_values
+from relsynth.values.rarity import calendar_day, fingerprint, rare_values
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,6 @@ def exact_denylists(connection: Connection, table: Table, values: dict, *, min_c
     for column in values["forbidden"]:
         identifying = column in values["identifying"]
         values["forbidden"][column] = sorted({
-            fingerprint(value if identifying else str(pd.Timestamp(value).date()))  # birth dates by calendar day
+            fingerprint(value if identifying else calendar_day(value))  # birth dates by calendar day
             for chunk in distinct_values(connection, table, column) for value in chunk
         })

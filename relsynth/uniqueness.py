@@ -76,9 +76,7 @@ def enforced_keys(table: Table, dialect: str, rows: pd.DataFrame) -> tuple[list[
     available = set(rows.columns)
     keys: list[EnforcedKey] = []
     warnings: list[str] = []
-    plain = [table.primary_key.constrained_columns] if table.primary_key else []
-    plain += [u.columns for u in table.unique_constraints]
-    for key in plain:
+    for key in table.unique_keys(with_indexes=False):  # indexes follow: partial, or over expressions
         if key and set(key) <= available:
             keys.append(EnforcedKey(f"key ({', '.join(key)})", tuple(_column(c) for c in key), tuple(key)))
     for index in table.indexes:

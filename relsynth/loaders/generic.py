@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import uuid
-import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy.engine import Connection
 from relsynth.engines import Capabilities
 from relsynth.errors import LoadError
 from relsynth.schema.elements import Column, QualifiedName, TypeKind
+from relsynth.schema.introspection import declared_column_types
 from relsynth.values.families import family_of
 
 # Rows per executemany call; fewer when the columns would exceed the engine's bind-parameter limit.
@@ -237,14 +237,6 @@ def column_values(
     return out.tolist()
 
 
-def _declared_types(connection: Connection, target: QualifiedName) -> dict[str, str]:
-    """The target's declared column types, lower-cased (only read when the mapping depends on them)."""
-    with warnings.catch_warnings():  # MySQL's spatial types are unknown to SQLAlchemy: "null" is enough here
-        warnings.simplefilter("ignore", sa.exc.SAWarning)
-        columns = sa.inspect(connection).get_columns(target.name, schema=target.schema)
-    return {column["name"]: str(column["type"]).lower() for column in columns}
-
-
 # --------------------------------------------------------------------------- executemany
 
 
@@ -259,7 +251,7 @@ def insert_frame(
     if not caps.native_interval and any(column.type.kind is TypeKind.INTERVAL for column in columns) or any(
         family_of(column.type) in ("bit", "spatial") for column in columns
     ):
-        declared = _declared_types(connection, target)
+        declared = declared_column_types(connection, target)  # only read when the mapping depends on them
     converted = [
         column_values(
             frame[column.name],
@@ -273,7 +265,7 @@ def insert_frame(
     batch = max(1, min(_MAX_BATCH_ROWS, caps.max_bind_parameters // max(1, len(columns))))
     # MySQL drivers send rows one by one when a marker is wrapped (ST_GeomFromText(%s)): "at row 1"
     # then names no row of the chunk, so the rows already written say which one failed.
-    one_by_one = connection.dialect.name in ("mysql", "mariadb") and "ST_GeomFromText(" in statement
+    one_by_one = caps.wrapped_markers_sent_singly and "ST_GeomFromText(" in statement
     before = _row_count(connection, target) if one_by_one else None
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]

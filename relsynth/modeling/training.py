@@ -131,68 +131,16 @@ class TableModel:
         ``min_count`` (k): categories and exact numbers seen fewer times are not kept as such
         (None: see ``fit_encoder``).
         """
-        _check_columns(frame, specs, "table")
-        if context_specs and context is None:
-            raise TrainingError(
-                "context_specs were given without a context frame; pass the parent rows as "
-                "context (one per table row) or drop context_specs"
-            )
-        if context is not None:
-            _check_columns(context, context_specs, "context")
-            if len(context) != len(frame):
-                raise TrainingError(
-                    f"context has {len(context)} rows but the table has {len(frame)}; pass "
-                    "exactly one parent row per table row, in the same order"
-                )
-            context = context.reset_index(drop=True)
-        frame = frame.reset_index(drop=True)
+        frame, context = _aligned(frame, specs, context, context_specs)
         started = time.monotonic()
-        options = {
-            "max_bins": config.max_bins,
-            "max_categories": config.max_categories,
-            "spike_fraction": config.spike_fraction,
-        }
-        if privacy is None:
-            encoders = [fit_encoder(frame[s.name], s, **options, min_count=min_count) for s in specs]
-        else:
-            encoders = [privacy.fit_encoder(frame[s.name], s, **options) for s in specs]
-        context_encoders = []
-        if context is not None:
-            own = parent_encoders or {}
-            # without the parent's rows, the context rows; never under DP, where they are private
-            rows = parent_frame if parent_frame is not None else context if privacy is None else context.iloc[:0]
-            context_encoders = [
-                own[s.name] if s.name in own else fit_encoder(rows[s.name], s, **options) for s in context_specs
-            ]
-        with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            network = _network(config, encoders, context_encoders)
-            network.start_from_counts([e.counts for e in encoders])  # DP encoders: noisy counts already
-            codes = _encode(encoders, frame)
-            context_codes = (
-                _encode(context_encoders, context)
-                if context is not None
-                else torch.zeros(len(frame), 0, dtype=torch.long)
-            )
-            if privacy is None:
-                summary = _train(
-                    network,
-                    codes,
-                    context_codes,
-                    config=config,
-                    seed=seed,
-                    started=started,
-                    on_epoch=on_epoch,
-                )
-                network.eval()
-                sample = torch.randperm(codes.shape[0])[:MARGINAL_ROWS]  # under torch.manual_seed(seed)
-                network.match_marginals(context_codes[sample], codes[sample], [e.counts for e in encoders])
-            else:  # no validation loss: a figure from private rows would leak
-                rows, epochs, seconds, stopped_by = privacy.train(
-                    network, codes, context_codes, config=config, seed=seed, started=started, on_epoch=on_epoch
-                )
-                summary = TrainingSummary(rows, epochs, None, seconds, stopped_by)
-        network.eval()
+        encoders, context_encoders = _fit_encoders(
+            frame, specs, context, context_specs, config=config, privacy=privacy,
+            parent_encoders=parent_encoders, parent_frame=parent_frame, min_count=min_count,
+        )
+        network, summary = _fit_network(
+            encoders, context_encoders, frame, context,
+            config=config, seed=seed, started=started, on_epoch=on_epoch, privacy=privacy,
+        )
         logger.debug("trained table model: %s", summary)
         return cls(
             specs=specs,
@@ -312,6 +260,105 @@ class TableModel:
         return model
 
 
+def _aligned(
+    frame: pd.DataFrame, specs: Sequence[ColumnSpec], context: pd.DataFrame | None, context_specs: Sequence[ColumnSpec]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The table and its context checked against their specs, both with a fresh RangeIndex."""
+    _check_columns(frame, specs, "table")
+    if context_specs and context is None:
+        raise TrainingError(
+            "context_specs were given without a context frame; pass the parent rows as "
+            "context (one per table row) or drop context_specs"
+        )
+    if context is not None:
+        _check_columns(context, context_specs, "context")
+        if len(context) != len(frame):
+            raise TrainingError(
+                f"context has {len(context)} rows but the table has {len(frame)}; pass "
+                "exactly one parent row per table row, in the same order"
+            )
+        context = context.reset_index(drop=True)
+    return frame.reset_index(drop=True), context
+
+
+def _fit_encoders(
+    frame: pd.DataFrame,
+    specs: Sequence[ColumnSpec],
+    context: pd.DataFrame | None,
+    context_specs: Sequence[ColumnSpec],
+    *,
+    config: ModelConfig,
+    privacy: Any | None,
+    parent_encoders: Mapping[str, Encoder] | None,
+    parent_frame: pd.DataFrame | None,
+    min_count: int | None,
+) -> tuple[list[Encoder], list[Encoder]]:
+    """The table's encoders (through DP mechanisms under ``privacy``) and its context's."""
+    options = {
+        "max_bins": config.max_bins,
+        "max_categories": config.max_categories,
+        "spike_fraction": config.spike_fraction,
+    }
+    if privacy is None:
+        encoders = [fit_encoder(frame[s.name], s, **options, min_count=min_count) for s in specs]
+    else:
+        encoders = [privacy.fit_encoder(frame[s.name], s, **options) for s in specs]
+    context_encoders = []
+    if context is not None:
+        own = parent_encoders or {}
+        # without the parent's rows, the context rows; never under DP, where they are private
+        rows = parent_frame if parent_frame is not None else context if privacy is None else context.iloc[:0]
+        context_encoders = [
+            own[s.name] if s.name in own else fit_encoder(rows[s.name], s, **options) for s in context_specs
+        ]
+    return encoders, context_encoders
+
+
+def _fit_network(
+    encoders: Sequence[Encoder],
+    context_encoders: Sequence[Encoder],
+    frame: pd.DataFrame,
+    context: pd.DataFrame | None,
+    *,
+    config: ModelConfig,
+    seed: int,
+    started: float,
+    on_epoch: Callable[[int, float], None] | None,
+    privacy: Any | None,
+) -> tuple[TabularNetwork, TrainingSummary]:
+    """A network trained on the encoded rows (DP-SGD under ``privacy``), in eval mode."""
+    with _torch_threads(config.threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        network = _network(config, encoders, context_encoders)
+        network.start_from_counts([e.counts for e in encoders])  # DP encoders: noisy counts already
+        codes = _encode(encoders, frame)
+        context_codes = (
+            _encode(context_encoders, context)
+            if context is not None
+            else torch.zeros(len(frame), 0, dtype=torch.long)
+        )
+        if privacy is None:
+            summary = _train(
+                network,
+                codes,
+                context_codes,
+                config=config,
+                seed=seed,
+                started=started,
+                on_epoch=on_epoch,
+            )
+            network.eval()
+            sample = torch.randperm(codes.shape[0])[:MARGINAL_ROWS]  # under torch.manual_seed(seed)
+            network.match_marginals(context_codes[sample], codes[sample], [e.counts for e in encoders])
+        else:  # no validation loss: a figure from private rows would leak
+            rows, epochs, seconds, stopped_by = privacy.train(
+                network, codes, context_codes, config=config, seed=seed, started=started, on_epoch=on_epoch
+            )
+            summary = TrainingSummary(rows, epochs, None, seconds, stopped_by)
+    network.eval()
+    return network, summary
+
+
 # -------------------------------------------------------------------------------- training loop
 
 
@@ -336,77 +383,115 @@ def _train(
         reason = "no_rows" if rows == 0 else "no_columns"
         return TrainingSummary(rows, 0, None, time.monotonic() - started, reason)
     generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(rows, generator=generator)
-    n_val = int(rows * config.validation_fraction)
-    if n_val < config.min_validation_rows:
-        n_val = 0  # too few to judge: the training loss decides
-    val_idx, train_idx = order[:n_val], order[n_val:]
+    val_idx, train_idx = _validation_split(rows, config, generator)
+    n_val = val_idx.numel()
     batch_size = min(config.batch_size, train_idx.numel())
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
     deadline = started + config.max_training_seconds
-    best = [math.inf] * n_columns
-    best_states = [copy.deepcopy(head.state_dict()) for head in network.heads]
-    stale = [0] * n_columns
-    active = list(range(n_columns))
-    stopped_by, epoch = "epochs", 0
     # A small table makes one batch per epoch, so epochs are few steps: count the cap and the
     # patience in steps too, else a 90-row table stops after a few dozen noisy steps.
     batches = math.ceil(train_idx.numel() / batch_size)
     epochs = max(config.epochs, math.ceil(MIN_STEPS / batches))
-    patience = max(config.early_stopping_patience, math.ceil(MIN_PATIENCE_STEPS / batches))
+    heads = _HeadStopping(network, n_columns=n_columns, patience=max(config.early_stopping_patience, math.ceil(MIN_PATIENCE_STEPS / batches)))
+    stopped_by, epoch = "epochs", 0
     for epoch in range(1, epochs + 1):
         network.train()
         shuffled = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
-        totals, seen, out_of_time = torch.zeros(n_columns), 0, False
-        for start in range(0, shuffled.numel(), batch_size):
-            idx = shuffled[start : start + batch_size]
-            batch, batch_context = codes[idx], context_codes[idx]
-            losses = [
-                nn.functional.cross_entropy(
-                    network.head_logits(i, batch_context, batch), batch[:, i]
-                )
-                for i in active
-            ]
-            loss = torch.stack(losses).sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            totals[active] += torch.stack(losses).detach() * idx.numel()
-            seen += idx.numel()
-            if time.monotonic() > deadline:
-                out_of_time = True
-                break
+        totals, seen, out_of_time = _train_epoch(
+            network, optimizer, codes, context_codes, shuffled, batch_size=batch_size, active=heads.active, deadline=deadline
+        )
         if n_val:
             monitored = _column_losses(network, codes[val_idx], context_codes[val_idx])
         else:
             monitored = (totals / max(seen, 1)).tolist()
-        for i in list(active):
-            if monitored[i] < best[i] - 1e-4:
-                best[i], best_states[i], stale[i] = (
-                    monitored[i],
-                    copy.deepcopy(network.heads[i].state_dict()),
-                    0,
-                )
-            else:
-                stale[i] += 1
-                if stale[i] >= patience:
-                    active.remove(i)
+        heads.update(monitored)
         if on_epoch is not None:
-            on_epoch(epoch, float(sum(min(b, m) for b, m in zip(best, monitored, strict=True))))
+            on_epoch(epoch, float(sum(min(b, m) for b, m in zip(heads.best, monitored, strict=True))))
         if out_of_time:
             stopped_by = "time_limit"
             break
-        if not active:
+        if not heads.active:
             stopped_by = "early_stopping"
             break
-    for head, state in zip(network.heads, best_states, strict=True):
-        head.load_state_dict(state)
-    total = sum(best)
+    heads.restore_best()
+    total = sum(heads.best)
     return TrainingSummary(
         rows, epoch, total if math.isfinite(total) else None, time.monotonic() - started, stopped_by
     )
+
+
+def _validation_split(rows: int, config: ModelConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(validation rows, training rows); no validation rows when too few to judge by."""
+    order = torch.randperm(rows, generator=generator)
+    n_val = int(rows * config.validation_fraction)
+    if n_val < config.min_validation_rows:
+        n_val = 0  # too few to judge: the training loss decides
+    return order[:n_val], order[n_val:]
+
+
+def _train_epoch(
+    network: TabularNetwork,
+    optimizer: torch.optim.Optimizer,
+    codes: torch.Tensor,
+    context_codes: torch.Tensor,
+    shuffled: torch.Tensor,
+    *,
+    batch_size: int,
+    active: list[int],
+    deadline: float,
+) -> tuple[torch.Tensor, int, bool]:
+    """One pass over ``shuffled`` training the ``active`` heads: (loss totals per column, rows
+    seen, whether the deadline cut it short)."""
+    totals, seen = torch.zeros(codes.shape[1]), 0
+    for start in range(0, shuffled.numel(), batch_size):
+        idx = shuffled[start : start + batch_size]
+        batch, batch_context = codes[idx], context_codes[idx]
+        losses = [
+            nn.functional.cross_entropy(
+                network.head_logits(i, batch_context, batch), batch[:, i]
+            )
+            for i in active
+        ]
+        loss = torch.stack(losses).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        totals[active] += torch.stack(losses).detach() * idx.numel()
+        seen += idx.numel()
+        if time.monotonic() > deadline:
+            return totals, seen, True
+    return totals, seen, False
+
+
+class _HeadStopping:
+    """Early stopping per column head: each keeps its best epoch's weights and stops training
+    after ``patience`` epochs without improvement."""
+
+    def __init__(self, network: TabularNetwork, *, n_columns: int, patience: int) -> None:
+        self.network, self.patience = network, patience
+        self.best = [math.inf] * n_columns
+        self.best_states = [copy.deepcopy(head.state_dict()) for head in network.heads]
+        self.stale = [0] * n_columns
+        self.active = list(range(n_columns))
+
+    def update(self, monitored: list[float]) -> None:
+        for i in list(self.active):
+            if monitored[i] < self.best[i] - 1e-4:
+                self.best[i], self.best_states[i], self.stale[i] = (
+                    monitored[i],
+                    copy.deepcopy(self.network.heads[i].state_dict()),
+                    0,
+                )
+            else:
+                self.stale[i] += 1
+                if self.stale[i] >= self.patience:
+                    self.active.remove(i)
+
+    def restore_best(self) -> None:
+        for head, state in zip(self.network.heads, self.best_states, strict=True):
+            head.load_state_dict(state)
 
 
 @torch.no_grad()

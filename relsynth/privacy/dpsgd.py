@@ -126,13 +126,8 @@ def train_units(
     ``bound`` (the most rows one unit has in this table) only checks the input: each row is clipped
     by its own unit's row count."""
     started = time.monotonic()
-    _, unit_index, unit_rows = np.unique(units, return_inverse=True, return_counts=True)
-    n_units = int(unit_index.max()) + 1 if unit_index.size else 0
-    if unit_rows.size and int(unit_rows.max()) > bound:
-        raise ValueError(f"a unit has {int(unit_rows.max())} rows, above its bound {bound}: contribution bounding did not run")
-    row_limit = torch.as_tensor(max_grad_norm / unit_rows[unit_index], dtype=torch.float32)  # per row: C / its unit's rows
-    order = np.argsort(unit_index, kind="stable")
-    starts = np.searchsorted(unit_index[order], np.arange(n_units + 1))
+    units_rows = _UnitRows.of(units, bound=bound, max_grad_norm=max_grad_norm)
+    n_units = units_rows.n_units
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
         module = _ghost_clipping_module()(
@@ -140,7 +135,6 @@ def train_units(
             strict=False,  # fixed buffers (code positions from the DP encoders) are no data of their own
         )
     params = [p for p in network.parameters() if p.requires_grad]
-    sizes = [p.numel() for p in params]
     optimizer = torch.optim.Adam(params, lr=learning_rate)
     expected = max(sample_rate * n_units, 1.0)
     steps_per_epoch = max(1, round(1 / sample_rate))
@@ -150,29 +144,12 @@ def train_units(
         for step in range(steps):
             # the sample is secret too: amplification by subsampling assumes nobody knows it
             chosen = np.nonzero(entropy.uniforms(n_units) < sample_rate)[0]
-            rows = np.concatenate([order[starts[u] : starts[u + 1]] for u in chosen]) if chosen.size else np.zeros(0, dtype=np.int64)
+            rows = units_rows.rows_of(chosen)
             optimizer.zero_grad(set_to_none=True)
             if rows.size:
-                idx = torch.from_numpy(rows)
-                batch, batch_context = codes[idx], context_codes[idx]
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
-                    logits = module(batch_context, batch)
-                    per_row = network.column_losses(logits, batch).sum(dim=1)
-                    per_row.sum().backward(retain_graph=True)
-                    # clipping of each row to C / (its unit's rows): a unit's sum stays within C
-                    coefficients = (row_limit[idx] / (module.get_norm_sample() + 1e-6)).clamp(max=1.0)
-                    for p in params:
-                        p.grad = None
-                    module.disable_hooks()
-                    (coefficients * per_row).sum().backward()
-                    module.enable_hooks()
-                running = 0.9 * running + 0.1 * float(per_row.mean().detach()) if step else float(per_row.mean().detach())
-            # the noise is added even when no unit was sampled; one draw for all parameters
-            noise = entropy.gaussian(noise_multiplier * max_grad_norm, sum(sizes))
-            for p, part in zip(params, torch.from_numpy(noise).split(sizes), strict=True):
-                grad = p.grad if p.grad is not None else torch.zeros_like(p)
-                p.grad = (grad + part.view_as(grad).to(grad.dtype)) / expected
+                loss = _clipped_backward(module, network, params, codes, context_codes, rows, units_rows.row_limit)
+                running = 0.9 * running + 0.1 * loss if step else loss
+            _add_noise(params, noise_multiplier * max_grad_norm, expected)
             optimizer.step()
             done = step + 1
             if on_epoch is not None and done % steps_per_epoch == 0:
@@ -181,13 +158,73 @@ def train_units(
                 stopped_by = "time_limit" if done < steps else stopped_by
                 break
     finally:
-        module._close() if hasattr(module, "_close") else module.remove_hooks()
-        for p in params:
-            for attr in ("grad_sample", "_norm_sample", "_forward_counter", "_current_grad_sample"):
-                if hasattr(p, attr):
-                    try:
-                        delattr(p, attr)
-                    except AttributeError:
-                        pass
+        _release(module, params)
     network.eval()
     return DpSgdResult(done, math.ceil(done / steps_per_epoch), time.monotonic() - started, stopped_by)
+
+
+@dataclass(frozen=True)
+class _UnitRows:
+    """The training rows grouped by unit, and each row's clipping norm (C / its unit's rows)."""
+
+    n_units: int
+    order: np.ndarray  # row indices sorted by unit
+    starts: np.ndarray  # unit u's rows are order[starts[u] : starts[u + 1]]
+    row_limit: torch.Tensor
+
+    @classmethod
+    def of(cls, units: np.ndarray, *, bound: int, max_grad_norm: float) -> _UnitRows:
+        _, unit_index, unit_rows = np.unique(units, return_inverse=True, return_counts=True)
+        n_units = int(unit_index.max()) + 1 if unit_index.size else 0
+        if unit_rows.size and int(unit_rows.max()) > bound:
+            raise ValueError(f"a unit has {int(unit_rows.max())} rows, above its bound {bound}: contribution bounding did not run")
+        row_limit = torch.as_tensor(max_grad_norm / unit_rows[unit_index], dtype=torch.float32)  # per row: C / its unit's rows
+        order = np.argsort(unit_index, kind="stable")
+        starts = np.searchsorted(unit_index[order], np.arange(n_units + 1))
+        return cls(n_units, order, starts, row_limit)
+
+    def rows_of(self, chosen: np.ndarray) -> np.ndarray:
+        if not chosen.size:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([self.order[self.starts[u] : self.starts[u + 1]] for u in chosen])
+
+
+def _clipped_backward(module, network, params, codes, context_codes, rows: np.ndarray, row_limit: torch.Tensor) -> float:  # type: ignore[no-untyped-def]
+    """Gradients of the rows' summed loss, each row clipped to its limit; returns the mean loss."""
+    idx = torch.from_numpy(rows)
+    batch, batch_context = codes[idx], context_codes[idx]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
+        logits = module(batch_context, batch)
+        per_row = network.column_losses(logits, batch).sum(dim=1)
+        per_row.sum().backward(retain_graph=True)
+        # clipping of each row to C / (its unit's rows): a unit's sum stays within C
+        coefficients = (row_limit[idx] / (module.get_norm_sample() + 1e-6)).clamp(max=1.0)
+        for p in params:
+            p.grad = None
+        module.disable_hooks()
+        (coefficients * per_row).sum().backward()
+        module.enable_hooks()
+    return float(per_row.mean().detach())
+
+
+def _add_noise(params: list[torch.nn.Parameter], std: float, expected: float) -> None:
+    """Gaussian noise on the summed gradients, scaled by the expected units per step; added
+    even when no unit was sampled, one draw for all parameters."""
+    sizes = [p.numel() for p in params]
+    noise = entropy.gaussian(std, sum(sizes))
+    for p, part in zip(params, torch.from_numpy(noise).split(sizes), strict=True):
+        grad = p.grad if p.grad is not None else torch.zeros_like(p)
+        p.grad = (grad + part.view_as(grad).to(grad.dtype)) / expected
+
+
+def _release(module, params: list[torch.nn.Parameter]) -> None:  # type: ignore[no-untyped-def]
+    """Opacus' hooks and per-sample state off the network, which goes on without them."""
+    module._close() if hasattr(module, "_close") else module.remove_hooks()
+    for p in params:
+        for attr in ("grad_sample", "_norm_sample", "_forward_counter", "_current_grad_sample"):
+            if hasattr(p, attr):
+                try:
+                    delattr(p, attr)
+                except AttributeError:
+                    pass

@@ -226,55 +226,81 @@ def dp_numeric_encoder(series: pd.Series, spec: ColumnSpec, noise: Noise, *, max
     numbers = to_numbers(series, spec.kind)
     present = numbers[~np.isnan(numbers)]
     step = _public_step(spec)
+    low, high = _dp_range(numbers, present, spec, noise)
+    if step is not None:
+        low, high = math.floor(low / step) * step, max(math.floor(high / step) * step, math.floor(low / step) * step)
+    clipped = np.clip(present, low, high)
+    if step is not None and (high - low) / step + 1 <= max_bins:
+        return _dp_exact_encoder(numbers, clipped, spec, noise, low=low, high=high, step=step)
+    return _dp_binned_encoder(numbers, clipped, spec, noise, low=low, high=high, step=step, max_bins=max_bins)
+
+
+def _dp_range(numbers: np.ndarray, present: np.ndarray, spec: ColumnSpec, noise: Noise) -> tuple[float, float]:
+    """Step 1 of ``dp_numeric_encoder``: the range, within the spec's bounds."""
     low = high = 0.0
     if spec.low is not None and spec.high is not None:
         low, high = float(spec.low), float(spec.high)
-    elif spec.kind in _PUBLIC_RANGE:  # a uniform grid over the kind's public range
-        start, stop = _PUBLIC_RANGE[spec.kind]
-        width = (stop - start) / _RANGE_CELLS
-        cells = np.full(numbers.size, _RANGE_CELLS, dtype=np.int64)
-        cells[~np.isnan(numbers)] = np.clip(((present - start) / width).astype(np.int64), 0, _RANGE_CELLS - 1)
-        noisy = noise.add(noise.bincount(cells, _RANGE_CELLS + 1)[:_RANGE_CELLS])
-        noise.record("bounds")
-        found = _found_cells(noisy, noise.sigma)
-        if not found.size:  # nothing clear: the fullest noisy cell (still only post-processing)
-            found = np.array([int(np.argmax(noisy))])
-        low, high = start + width * found[0], start + width * (found[-1] + 1)
+    elif spec.kind in _PUBLIC_RANGE:
+        low, high = _range_on_public_grid(numbers, present, spec.kind, noise)
     else:
-        span = int(math.ceil(math.log(1e15) / math.log(_LOG_RATIO))) + 1
-        domain = np.arange(-span, span + 1)
-        cells = np.full(numbers.size, domain.size, dtype=np.int64)  # NULLs: one extra cell, dropped
-        cells[~np.isnan(numbers)] = np.clip(_log_cell(present), -span, span) + span
-        counts = noise.bincount(cells, domain.size + 1)[: domain.size]
-        noisy = noise.add(counts)
-        noise.record("bounds")
-        found = _found_cells(noisy, noise.sigma)
-        if not found.size:  # nothing clear above the noise: a data-free guess, [0, 1]
-            low, high = 0.0, 1.0
-        else:
-            low, high = _cell_edges(int(domain[found[0]]))[0], _cell_edges(int(domain[found[-1]]))[1]
-            if domain[found[0]] == 0:  # nothing negative passed: the range starts at 0
-                low = 0.0
+        low, high = _range_on_log_grid(numbers, present, noise)
     if spec.low is not None:
         low = max(low, float(spec.low))
     if spec.high is not None:
         high = min(high, float(spec.high))
-    high = max(high, low)
-    if step is not None:
-        low, high = math.floor(low / step) * step, max(math.floor(high / step) * step, math.floor(low / step) * step)
-    clipped = np.clip(present, low, high)
-    exact = step is not None and (high - low) / step + 1 <= max_bins
-    if exact:
-        values = low + step * np.arange(int(np.rint((high - low) / step)) + 1)
-        idx = np.clip(np.round((clipped - low) / step).astype(np.int64), 0, values.size - 1)
-        cells = np.zeros(numbers.size, dtype=np.int64)
-        cells[~np.isnan(numbers)] = 1 + idx
-        noisy = noisy_histogram(noise.bincount(cells, 1 + values.size), noise)
-        # post-processing: a value whose noisy count is within noise of 0 is never generated
-        faint = noisy < 2 * noise.sigma
-        if (~faint[1:]).any():
-            noisy[1:][faint[1:]] = 0
-        return NumericEncoder(spec, values=values, edges=np.empty(0), fine=np.empty(0), step=step, counts=noisy)
+    return low, max(high, low)
+
+
+def _range_on_public_grid(numbers: np.ndarray, present: np.ndarray, kind: TypeKind, noise: Noise) -> tuple[float, float]:
+    """The range from a noisy histogram over a uniform grid of the kind's public range."""
+    start, stop = _PUBLIC_RANGE[kind]
+    width = (stop - start) / _RANGE_CELLS
+    cells = np.full(numbers.size, _RANGE_CELLS, dtype=np.int64)
+    cells[~np.isnan(numbers)] = np.clip(((present - start) / width).astype(np.int64), 0, _RANGE_CELLS - 1)
+    noisy = noise.add(noise.bincount(cells, _RANGE_CELLS + 1)[:_RANGE_CELLS])
+    noise.record("bounds")
+    found = _found_cells(noisy, noise.sigma)
+    if not found.size:  # nothing clear: the fullest noisy cell (still only post-processing)
+        found = np.array([int(np.argmax(noisy))])
+    return start + width * found[0], start + width * (found[-1] + 1)
+
+
+def _range_on_log_grid(numbers: np.ndarray, present: np.ndarray, noise: Noise) -> tuple[float, float]:
+    """The range from a noisy histogram over a signed log-scale grid."""
+    span = int(math.ceil(math.log(1e15) / math.log(_LOG_RATIO))) + 1
+    domain = np.arange(-span, span + 1)
+    cells = np.full(numbers.size, domain.size, dtype=np.int64)  # NULLs: one extra cell, dropped
+    cells[~np.isnan(numbers)] = np.clip(_log_cell(present), -span, span) + span
+    counts = noise.bincount(cells, domain.size + 1)[: domain.size]
+    noisy = noise.add(counts)
+    noise.record("bounds")
+    found = _found_cells(noisy, noise.sigma)
+    if not found.size:  # nothing clear above the noise: a data-free guess, [0, 1]
+        return 0.0, 1.0
+    low, high = _cell_edges(int(domain[found[0]]))[0], _cell_edges(int(domain[found[-1]]))[1]
+    if domain[found[0]] == 0:  # nothing negative passed: the range starts at 0
+        low = 0.0
+    return low, high
+
+
+def _dp_exact_encoder(numbers: np.ndarray, clipped: np.ndarray, spec: ColumnSpec, noise: Noise, *,
+                      low: float, high: float, step: float) -> NumericEncoder:
+    """Few steps in the range: one exact code per step, counted by a noisy histogram."""
+    values = low + step * np.arange(int(np.rint((high - low) / step)) + 1)
+    idx = np.clip(np.round((clipped - low) / step).astype(np.int64), 0, values.size - 1)
+    cells = np.zeros(numbers.size, dtype=np.int64)
+    cells[~np.isnan(numbers)] = 1 + idx
+    noisy = noisy_histogram(noise.bincount(cells, 1 + values.size), noise)
+    # post-processing: a value whose noisy count is within noise of 0 is never generated
+    faint = noisy < 2 * noise.sigma
+    if (~faint[1:]).any():
+        noisy[1:][faint[1:]] = 0
+    return NumericEncoder(spec, values=values, edges=np.empty(0), fine=np.empty(0), step=step, counts=noisy)
+
+
+def _dp_binned_encoder(numbers: np.ndarray, clipped: np.ndarray, spec: ColumnSpec, noise: Noise, *,
+                       low: float, high: float, step: float | None, max_bins: int) -> NumericEncoder:
+    """Step 2 of ``dp_numeric_encoder``: quantile bins read off a smoothed noisy CDF."""
     width = (high - low) / _FINE_CELLS if high > low else 1.0
     idx = np.clip(((clipped - low) / width).astype(np.int64), 0, _FINE_CELLS - 1)
     cells = np.zeros(numbers.size, dtype=np.int64)

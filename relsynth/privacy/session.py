@@ -19,6 +19,7 @@ import pandas as pd
 
 from relsynth.checks import allowed_values
 from relsynth.clustering import MAX_CLUSTERS
+from relsynth.config import TableMode
 from relsynth.errors import ConfigurationError, PrivacyBudgetError
 from relsynth.graph import is_one_to_one
 from relsynth.modeling.encoding import ColumnSpec, Encoder, to_numbers
@@ -38,6 +39,7 @@ from relsynth.privacy.units import (
     resolve_table,
     unit_tree,
 )
+from relsynth.roles import Role
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, TypeKind
 
 log = logging.getLogger(__name__)
@@ -101,41 +103,55 @@ class PrivacySession:
         seed: int,
         explicit_copy: set[QualifiedName] = frozenset(),
     ) -> None:
-        from relsynth.config import TableMode
-        from relsynth.roles import Role
-
         self.schema, self.config, self.context_fks = schema, config, context_fks
         self.accountant = PrivacyAccountant(delta=config.delta, target_epsilon=config.epsilon)
-        rows = {name: int(a.source_rows) for name, a in artifacts.items()}
-        if config.unit is not None:
-            unit = resolve_table(schema, config.unit)
-            self.accountant.notes.append(f"privacy unit {unit} chosen by the user")
-        else:
-            # The proposal reads row counts: made part of the private run it would escape the
-            # accountant. So it is only proposed, and the user's choice is what the run uses.
-            personal = {"first_name", "last_name", "full_name", "email", "username"}
-            identifying = {
-                n for n, a in artifacts.items()
-                if any(c.role is Role.IDENTIFYING and c.identifying_kind is not None and c.identifying_kind.value in personal for c in a.columns)
-            }
-            proposal = propose_unit(schema, rows, identifying=identifying, max_children=config.max_children)
-            raise PrivacyBudgetError(
-                f"differential privacy needs a privacy unit: pass --privacy-unit {proposal.table} "
-                f"(or [privacy] unit); {proposal.reason}"
-            )
+        unit = _chosen_unit(schema, config, artifacts)
+        self.accountant.notes.append(f"privacy unit {unit} chosen by the user")
         self.tree: UnitTree = unit_tree(schema, unit, max_children=config.max_children)
         self.accountant.notes.append(self.tree.explain(schema))
         log.info("%s", self.tree.explain(schema))
+        self.private_models = self._synthesize_private_tables(artifacts, explicit_copy)
+        # Count every statistics mechanism first: their noise is fixed before any runs.
+        n_stats, n_vocab = self._count_mechanisms(artifacts, assigned_fks)
+        self._plan_args = dict(
+            epsilon=config.epsilon, delta=config.delta, statistics_mechanisms=n_stats, vocabulary_mechanisms=n_vocab,
+            statistics_share=config.statistics_share, selection_delta_share=config.selection_delta_share,
+            max_noise_multiplier=config.max_noise_multiplier,
+        )
+        placeholder = [SgdComponent("planning", 1.0, 1)] if self.private_models else []  # only fixes the statistics noise
+        self.plan: BudgetPlan = plan_budget(sgd=placeholder, statistics_only=True, **self._plan_args)
+        self._bound_contributions(frames, seed)
+        # Row counts of private tables: the generator's targets and DP-SGD's sampling rates.
+        self.noisy_rows: dict[QualifiedName, int] = {}
+        for name in self.private_models:
+            self.noisy_rows[name] = noisy_count(len(frames[name]), self._noise(name))
+            artifacts[name].source_rows = self.noisy_rows[name]
+        units = max(self.noisy_rows.get(unit, len(frames[unit])), 1)
+        self.sgd: dict[QualifiedName, SgdComponent] = self._plan_sgd(artifacts, assigned_fks, units)
+        self.plan = plan_budget(sgd=list(self.sgd.values()), **self._plan_args)  # raises when impossible
+        self.accountant.notes.append(
+            f"budget split: statistics {self.plan.shares['statistics']:.0%} of epsilon ({n_stats} Gaussian mechanisms, "
+            f"noise multiplier {self.plan.statistics_noise:.3g}), models the rest (DP-SGD noise multiplier "
+            f"{self.plan.sgd_noise:.3g}, clipping {config.max_grad_norm:g} per unit); planned total epsilon {self.plan.epsilon:.4g}"
+        )
+
+    # -------------------------------------------------------------------------------- planning
+
+    def _synthesize_private_tables(self, artifacts: dict[QualifiedName, Any], explicit_copy: set[QualifiedName]) -> list[QualifiedName]:
+        """The private tables to model: a private table is never copied as reference data."""
         for name in self.tree.tables:
             if artifacts[name].mode is TableMode.COPY:
                 if name in explicit_copy:
                     raise ConfigurationError(
-                        f"{name} is below the privacy unit {unit} but set to mode copy, which would copy private rows; "
+                        f"{name} is below the privacy unit {self.tree.unit} but set to mode copy, which would copy private rows; "
                         "use synthesize, empty or exclude for it, or choose another unit"
                     )
                 artifacts[name].mode = TableMode.SYNTHESIZE  # never copy private rows as reference data
-        self.private_models = [n for n in self.tree.tables if artifacts[n].mode is TableMode.SYNTHESIZE]
-        # Count every statistics mechanism first: their noise is fixed before any runs.
+        return [n for n in self.tree.tables if artifacts[n].mode is TableMode.SYNTHESIZE]
+
+    def _count_mechanisms(self, artifacts: dict[QualifiedName, Any], assigned_fks: list[ForeignKey]) -> tuple[int, int]:
+        """(statistics mechanisms, vocabulary selections) the run will spend budget on."""
+        schema, context_fks = self.schema, self.context_fks
         # one cap per private FK, but none where a key of the child makes it one child per parent
         n_stats = sum(1 for n in self.tree.tables for fk in self.tree.foreign_keys[n] if not _one_child_per_parent(schema, fk))
         n_vocab = 0
@@ -154,14 +170,10 @@ class PrivacySession:
         for fk in [f for f in context_fks.values() if f is not None] + assigned_fks:
             if self.tree.is_private(fk.table) and not self.tree.is_private(fk.referred_table):
                 n_stats += 1  # noisy children/degree histogram on a public parent
-        self._plan_args = dict(
-            epsilon=config.epsilon, delta=config.delta, statistics_mechanisms=n_stats, vocabulary_mechanisms=n_vocab,
-            statistics_share=config.statistics_share, selection_delta_share=config.selection_delta_share,
-            max_noise_multiplier=config.max_noise_multiplier,
-        )
-        placeholder = [SgdComponent("planning", 1.0, 1)] if self.private_models else []  # only fixes the statistics noise
-        self.plan: BudgetPlan = plan_budget(sgd=placeholder, statistics_only=True, **self._plan_args)
+        return n_stats, n_vocab
 
+    def _bound_contributions(self, frames: dict[QualifiedName, pd.DataFrame], seed: int) -> None:
+        """Each unit's rows capped (``frames`` updated in place); sets ``units``, ``bounds`` and ``caps``."""
         bounded = bound_contributions({n: frames[n] for n in frames}, self.tree, seed=seed, choose_cap=self._choose_cap)
         for name, count in bounded.dropped.items():
             if count:
@@ -172,32 +184,23 @@ class PrivacySession:
         self.bounds, self.caps = bounded.bounds, bounded.caps
         self.accountant.notes.append(
             "children kept per parent row (chosen by a DP histogram, at most "
-            f"{config.max_children}): " + ", ".join(f"{fk.label}: {cap}" for fk, cap in self.caps.items())
+            f"{self.config.max_children}): " + ", ".join(f"{fk.label}: {cap}" for fk, cap in self.caps.items())
         )
 
-        # Row counts of private tables: the generator's targets and DP-SGD's sampling rates.
-        self.noisy_rows: dict[QualifiedName, int] = {}
-        for name in self.private_models:
-            noise = self._noise(name)
-            self.noisy_rows[name] = noisy_count(len(frames[name]), noise)
-            artifacts[name].source_rows = self.noisy_rows[name]
-        units = max(self.noisy_rows.get(unit, len(frames[unit])), 1)
-        self.sgd: dict[QualifiedName, SgdComponent] = {}
+    def _plan_sgd(self, artifacts: dict[QualifiedName, Any], assigned_fks: list[ForeignKey], units: int) -> dict[QualifiedName, SgdComponent]:
+        """DP-SGD's sampling rate and steps for each private table with something to train."""
+        config, fks = self.config, [fk for fk in list(self.context_fks.values()) + assigned_fks if fk is not None]
+        sgd: dict[QualifiedName, SgdComponent] = {}
         for name in self.private_models:
             if not [c for c in artifacts[name].columns if c.role is Role.MODEL] and name not in {
-                fk.referred_table for fk in list(context_fks.values()) + assigned_fks if fk is not None
+                fk.referred_table for fk in fks
             } and name not in {fk.table for fk in assigned_fks}:
                 continue  # no model columns at all: nothing to train
             per_unit = max(self.noisy_rows[name] / units, 1e-3)
             sample_rate = min(config.max_sample_rate, max(config.batch_rows / per_unit, 1.0) / units)
             steps = max(1, int(np.rint(config.epochs / sample_rate)))
-            self.sgd[name] = SgdComponent(f"{name}/model", sample_rate, steps)
-        self.plan = plan_budget(sgd=list(self.sgd.values()), **self._plan_args)  # raises when impossible
-        self.accountant.notes.append(
-            f"budget split: statistics {self.plan.shares['statistics']:.0%} of epsilon ({n_stats} Gaussian mechanisms, "
-            f"noise multiplier {self.plan.statistics_noise:.3g}), models the rest (DP-SGD noise multiplier "
-            f"{self.plan.sgd_noise:.3g}, clipping {config.max_grad_norm:g} per unit); planned total epsilon {self.plan.epsilon:.4g}"
-        )
+            sgd[name] = SgdComponent(f"{name}/model", sample_rate, steps)
+        return sgd
 
     # -------------------------------------------------------------------------------- hooks
 
@@ -332,6 +335,25 @@ class PrivacySession:
         state["caps"] = {fk.label: cap for fk, cap in self.caps.items()}
         state["summary"] = self.accountant.summary()
         return state
+
+
+def _chosen_unit(schema: Schema, config: PrivacyConfig, artifacts: dict[QualifiedName, Any]) -> QualifiedName:
+    """The user's privacy unit; without one, an error that proposes one."""
+    if config.unit is not None:
+        return resolve_table(schema, config.unit)
+    # The proposal reads row counts: made part of the private run it would escape the
+    # accountant. So it is only proposed, and the user's choice is what the run uses.
+    rows = {name: int(a.source_rows) for name, a in artifacts.items()}
+    personal = {"first_name", "last_name", "full_name", "email", "username"}
+    identifying = {
+        n for n, a in artifacts.items()
+        if any(c.role is Role.IDENTIFYING and c.identifying_kind is not None and c.identifying_kind.value in personal for c in a.columns)
+    }
+    proposal = propose_unit(schema, rows, identifying=identifying, max_children=config.max_children)
+    raise PrivacyBudgetError(
+        f"differential privacy needs a privacy unit: pass --privacy-unit {proposal.table} "
+        f"(or [privacy] unit); {proposal.reason}"
+    )
 
 
 def _one_child_per_parent(schema: Schema, fk: ForeignKey) -> bool:

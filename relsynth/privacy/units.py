@@ -12,7 +12,7 @@ Then one unit has at most ``bound[T]`` rows in table T.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,32 +199,13 @@ def bound_contributions(
         frame = out[table].reset_index(drop=True)
         before = len(frame)
         if table != tree.unit:
-            owner = pd.Series([pd.NA] * len(frame), index=frame.index, dtype="Int64")
-            keep = pd.Series(True, index=frame.index)
-            for fk in tree.foreign_keys[table]:
-                parent = out[fk.referred_table]
-                lookup = pd.Series(units[fk.referred_table], index=_keys(parent, fk.referred_columns).to_numpy())
-                lookup = lookup[~lookup.index.duplicated(keep=False) & lookup.index.notna()]
-                child_keys = _keys(frame, fk.constrained_columns)
-                found = child_keys.map(lookup).astype("Int64")
-                keep &= child_keys.isna() | found.notna()  # a parent dropped or unread: cascade
-                clash = owner.notna() & found.notna() & (owner != found)
-                keep &= ~clash.fillna(False)
-                owner = owner.fillna(found)
-            keep &= owner.notna()  # linked to no unit
-            frame, owner = frame[keep.to_numpy()].reset_index(drop=True), owner[keep.to_numpy()].reset_index(drop=True)
+            frame, owner = _linked_to_units(frame, tree.foreign_keys[table], out, units)
             priority = _priority(frame, seed)
             for fk in tree.foreign_keys[table]:
                 key = _keys(frame, fk.constrained_columns)
                 cap = tree.max_children
                 if choose_cap is not None:
-                    parent = out[fk.referred_table]
-                    per_key = key.value_counts(dropna=True)
-                    children = _keys(parent, fk.referred_columns).map(per_key).fillna(0).to_numpy(dtype=np.int64)
-                    parent_units = units[fk.referred_table]
-                    _, inverse, sizes = np.unique(parent_units, return_inverse=True, return_counts=True)
-                    weights = 1.0 / sizes[inverse] if parent_units.size else np.zeros(0)
-                    cap = max(1, min(tree.max_children, int(choose_cap(fk, children, weights))))
+                    cap = _chosen_cap(fk, key, out[fk.referred_table], units[fk.referred_table], tree.max_children, choose_cap)
                 caps[fk] = cap
                 ranked = pd.DataFrame({"key": key, "p": priority}, index=frame.index).sort_values(["key", "p"], kind="stable")
                 rank = ranked.groupby("key", dropna=True).cumcount().reindex(frame.index)
@@ -235,16 +216,54 @@ def bound_contributions(
         else:
             unit_ids = units[table]
         for fk in tree.self_references[table]:  # a link to another unit's row cannot stay
-            while True:
-                lookup = pd.Series(unit_ids, index=_keys(frame, fk.referred_columns).to_numpy())
-                lookup = lookup[~lookup.index.duplicated(keep=False) & lookup.index.notna()]
-                key = _keys(frame, fk.constrained_columns)
-                found = key.map(lookup)
-                mask = (key.isna() | (found.notna() & (found.to_numpy() == unit_ids))).to_numpy()
-                if mask.all():
-                    break
-                frame, unit_ids = frame[mask].reset_index(drop=True), unit_ids[mask]
+            frame, unit_ids = _within_unit(frame, unit_ids, fk)
         out[table] = frame
         units[table] = unit_ids
         dropped[table] = before - len(frame)
     return BoundedData(out, units, dropped, caps, bounds)
+
+
+def _linked_to_units(
+    frame: pd.DataFrame, fks: Sequence[ForeignKey], out: dict[QualifiedName, pd.DataFrame], units: dict[QualifiedName, np.ndarray]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows linked (through their private parents, already bounded) to exactly one unit, and
+    that unit of each; rows whose parent was dropped, or whose parents belong to two units, go."""
+    owner = pd.Series([pd.NA] * len(frame), index=frame.index, dtype="Int64")
+    keep = pd.Series(True, index=frame.index)
+    for fk in fks:
+        parent = out[fk.referred_table]
+        lookup = pd.Series(units[fk.referred_table], index=_keys(parent, fk.referred_columns).to_numpy())
+        lookup = lookup[~lookup.index.duplicated(keep=False) & lookup.index.notna()]
+        child_keys = _keys(frame, fk.constrained_columns)
+        found = child_keys.map(lookup).astype("Int64")
+        keep &= child_keys.isna() | found.notna()  # a parent dropped or unread: cascade
+        clash = owner.notna() & found.notna() & (owner != found)
+        keep &= ~clash.fillna(False)
+        owner = owner.fillna(found)
+    keep &= owner.notna()  # linked to no unit
+    return frame[keep.to_numpy()].reset_index(drop=True), owner[keep.to_numpy()].reset_index(drop=True)
+
+
+def _chosen_cap(
+    fk: ForeignKey, key: pd.Series, parent: pd.DataFrame, parent_units: np.ndarray, max_children: int, choose_cap: CapChooser
+) -> int:
+    """``choose_cap``'s cap for ``fk`` from the children per parent row, within [1, max_children]."""
+    per_key = key.value_counts(dropna=True)
+    children = _keys(parent, fk.referred_columns).map(per_key).fillna(0).to_numpy(dtype=np.int64)
+    _, inverse, sizes = np.unique(parent_units, return_inverse=True, return_counts=True)
+    weights = 1.0 / sizes[inverse] if parent_units.size else np.zeros(0)
+    return max(1, min(max_children, int(choose_cap(fk, children, weights))))
+
+
+def _within_unit(frame: pd.DataFrame, unit_ids: np.ndarray, fk: ForeignKey) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows whose self-reference ``fk`` points at a row of their own unit (or nowhere); dropping
+    a row can orphan another, so until nothing changes."""
+    while True:
+        lookup = pd.Series(unit_ids, index=_keys(frame, fk.referred_columns).to_numpy())
+        lookup = lookup[~lookup.index.duplicated(keep=False) & lookup.index.notna()]
+        key = _keys(frame, fk.constrained_columns)
+        found = key.map(lookup)
+        mask = (key.isna() | (found.notna() & (found.to_numpy() == unit_ids))).to_numpy()
+        if mask.all():
+            return frame, unit_ids
+        frame, unit_ids = frame[mask].reset_index(drop=True), unit_ids[mask]

@@ -14,12 +14,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.schema.elements import Schema, Table, TypeKind
+from relsynth.values.detection import is_free_text
 from relsynth.values.identifying import detect
-
-# A text column whose real values are mostly distinct (names, e-mails, free text) is not a
-# category: its total-variation score says nothing but "different strings".
-MAX_DISTINCT_SHARE = 0.5
-MIN_ROWS_FOR_DISTINCT_RULE = 20
 
 
 class Shape(str, Enum):
@@ -69,12 +65,13 @@ def modeled_columns(schema: Schema, table: Table, real: pd.DataFrame) -> dict[st
         if shape is None:
             continue
         if column.type.kind is TypeKind.TEXT:
-            values = real[column.name].dropna()
             if detect(column.name, real[column.name], table_name=table.name.name) is not None:
                 continue
             if table.is_unique((column.name,)):
                 continue
-            if len(values) >= MIN_ROWS_FOR_DISTINCT_RULE and values.nunique() > MAX_DISTINCT_SHARE * len(values):
+            # Free text is no category (its total-variation score says nothing but "different
+            # strings"), by the rule the generator learns it by.
+            if is_free_text(real[column.name]):
                 continue
         shapes[column.name] = shape
     return shapes

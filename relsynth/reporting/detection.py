@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
 from relsynth.reporting.columns import Shape, as_category, as_numeric, modeled_columns
-from relsynth.reporting.fidelity import PARENT_PREFIX, children_per_parent, join_parent
+from relsynth.reporting.fidelity import PARENT_PREFIX, fan_out, join_parent
 from relsynth.schema.elements import QualifiedName, Schema, Table
 
 CHILDREN_PREFIX = "__children__"
@@ -51,7 +51,7 @@ def augment(schema: Schema, tables: Mapping[QualifiedName, pd.DataFrame]) -> dic
         extra = {}
         for fk in schema.foreign_keys:
             if fk.referred_table == table.name and fk.table in tables:
-                extra[children_column(fk.label)] = children_per_parent(frame, tables[fk.table], fk).to_numpy()
+                extra[children_column(fk.label)] = fan_out(frame, tables[fk.table], fk).to_numpy()
         if extra:
             frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
         first = _first_fk(table)

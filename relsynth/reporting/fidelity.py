@@ -258,7 +258,7 @@ def pair_score(
 # --- cardinality ------------------------------------------------------------------------------
 
 
-def children_per_parent(parent: pd.DataFrame, child: pd.DataFrame, fk: ForeignKey) -> pd.Series:
+def fan_out(parent: pd.DataFrame, child: pd.DataFrame, fk: ForeignKey) -> pd.Series:
     """For every parent row, how many child rows reference it through ``fk`` (0 included)."""
     keys = child[list(fk.constrained_columns)].dropna()
     keys.columns = list(fk.referred_columns)
@@ -349,8 +349,8 @@ def compute_fidelity(
         if cardinality is not None and fk.label in cardinality:
             hist_r, hist_s = cardinality[fk.label]
         else:
-            hist_r = count_histogram(children_per_parent(real[fk.referred_table], real[fk.table], fk))
-            hist_s = count_histogram(children_per_parent(synthetic[fk.referred_table], synthetic[fk.table], fk))
+            hist_r = count_histogram(fan_out(real[fk.referred_table], real[fk.table], fk))
+            hist_s = count_histogram(fan_out(synthetic[fk.referred_table], synthetic[fk.table], fk))
         score = histogram_ks_complement(hist_r, hist_s)
         if not math.isnan(score):
             cards.append(Cardinality(fk.label, fk.referred_table, fk.table, score, hist_r, hist_s))

@@ -15,6 +15,7 @@ import sqlglot.errors
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from relsynth.engines import SequenceReset, capabilities_for, known_capabilities
 from relsynth.reporting.sql import core_table
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
 
@@ -73,7 +74,6 @@ def in_dialect(sqltext: str, source: str, target: str) -> str:
     """
     if source == target:
         return sqltext
-    from relsynth.engines import capabilities_for
     from relsynth.schema.ddl import _any_array_to_in  # the DDL's own rewrite of PostgreSQL's = ANY (ARRAY[...])
 
     tree = sqlglot.parse_one(sqltext, read=capabilities_for(source).sqlglot_dialect).transform(_any_array_to_in)
@@ -93,7 +93,9 @@ def row_count(connection: Connection, table: Table) -> int:
 def _sequence_issues(connection: Connection, table: Table) -> list[IntegrityIssue]:
     """Columns whose next generated value would collide with a value already present."""
     issues = []
-    dialect = connection.dialect.name
+    caps = known_capabilities(connection.dialect.name)
+    # An engine relsynth does not declare is asked as SQLite is, where a failed query means "unknown".
+    reset = caps.sequence_reset if caps is not None else SequenceReset.SQLITE_SEQUENCE
     t = core_table(table)
     for column in table.columns:
         if column.identity is None and column.sequence is None:
@@ -101,7 +103,7 @@ def _sequence_issues(connection: Connection, table: Table) -> list[IntegrityIssu
         largest = connection.execute(sa.select(sa.func.max(t.c[column.name]))).scalar()
         if largest is None:
             continue
-        next_value = _next_value(connection, dialect, table, column.name)
+        next_value = _next_value(connection, reset, table, column.name)
         if next_value is not None and next_value <= int(largest):
             issues.append(
                 IntegrityIssue(
@@ -115,9 +117,10 @@ def _sequence_issues(connection: Connection, table: Table) -> list[IntegrityIssu
     return issues
 
 
-def _next_value(connection: Connection, dialect: str, table: Table, column: str) -> int | None:
+def _next_value(connection: Connection, reset: SequenceReset, table: Table, column: str) -> int | None:
+    """The value the column's auto-numbering hands out next, read where the loader moves it."""
     prep = connection.dialect.identifier_preparer
-    if dialect == "postgresql":
+    if reset is SequenceReset.SETVAL:
         qualified = prep.format_table(core_table(table))
         seq = connection.execute(sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": qualified, "c": column}).scalar()
         if seq is None:
@@ -129,7 +132,7 @@ def _next_value(connection: Connection, dialect: str, table: Table, column: str)
             {"s": seq},
         ).scalar() or 1
         return int(last) + (int(increment) if called else 0)
-    if dialect == "mysql":
+    if reset is SequenceReset.AUTO_INCREMENT:
         value = connection.execute(
             sa.text(
                 "SELECT AUTO_INCREMENT FROM information_schema.tables "
@@ -162,10 +165,7 @@ def check_integrity(engine: Engine, connection: Connection, schema: Schema) -> t
             n = orphan_count(connection, schema, fk)
             if n:
                 issues.append(IntegrityIssue(table.name, "orphans", fk.label, n, f"{n} rows reference no parent"))
-        keys = [table.primary_key.constrained_columns] if table.primary_key else []
-        keys += [u.columns for u in table.unique_constraints]
-        keys += [ix.expressions for ix in table.indexes if ix.unique and ix.where is None]
-        for key in dict.fromkeys(keys):
+        for key in dict.fromkeys(table.unique_keys()):
             if not key or not set(key) <= set(table.column_names):
                 continue
             n = duplicate_count(connection, table, key)

@@ -20,17 +20,18 @@ from typing import Any
 
 import pandas as pd
 
-from relsynth.connections import create_engine, read_snapshot, redact
+from relsynth.connections import redact
+from relsynth.progress import Progress
 from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
-from relsynth.reporting.integrity import IntegrityIssue, check_integrity, row_count
+from relsynth.reporting.integrity import IntegrityIssue
 from relsynth.reporting.membership import Attack
 from relsynth.reporting.normalise import normalise_frame
-from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy, detect_identifying, text_columns
-from relsynth.reporting.sampling import TableSample, cardinality_histogram, distinct_values, rare_values, read_table
+from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy
+from relsynth.reporting.reading import Readings, ReportSteps, read_databases
 from relsynth.reporting.schema_diff import diff_schemas
-from relsynth.reporting.utility import Utility, UtilityScore, compute_utility, read_frames, tables_needed
+from relsynth.reporting.utility import Utility, UtilityScore, compute_utility
 from relsynth.schema.elements import QualifiedName, Schema
 
 log = logging.getLogger(__name__)
@@ -290,112 +291,85 @@ def measure(
     started = time.monotonic()
     schema = schema if schema is not None else _introspect(source_url)
     notes: list[str] = []
-    try:
-        target_schema = _introspect(target_url)
-        differences: tuple[str, ...] | None = diff_schemas(schema, target_schema)
-    except Exception as exc:  # a report without the schema comparison beats no report
-        log.warning("cannot introspect the target %s: %s", redact(target_url), exc)
-        differences = None
-        notes.append(f"schema comparison unavailable: {exc}")
-        target_schema = None
-    target_names = set(target_schema.table_names) if target_schema is not None else set(schema.table_names)
-    tables = [t for t in schema.tables if t.name in target_names]
+    differences, target_names = _compare_schemas(schema, target_url, notes)
     # Metrics only look at tables both sides have; missing ones are in the schema differences.
-    shared = dataclasses.replace(schema, tables=tuple(tables))
-
-    total = 2 * len(tables) + 4
-    step = 0
-
-    def tick(what: str) -> None:
-        nonlocal step
-        step += 1
-        if progress is not None:
-            progress(what, step, total)
-
-    src_engine, tgt_engine = create_engine(source_url, read_only=True), create_engine(target_url, read_only=True)
-    # utility reads whole tables: those with held-out rows, their parents and their children
-    utility_tables = tables_needed(shared, [n for n in holdout if n in shared.table_names]) if holdout else []
-    try:
-        real: dict[QualifiedName, TableSample] = {}
-        synth: dict[QualifiedName, TableSample] = {}
-        cardinality: dict[str, tuple] = {}
-        identifying: dict[tuple[QualifiedName, str], pd.Series] = {}
-        rare: dict[tuple[QualifiedName, str], pd.Series] = {}
-        with read_snapshot(src_engine) as connection:
-            for table in tables:
-                real[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
-                tick(f"read source {table.name}")
-            missing_rows = {t.name: row_count(connection, t) for t in schema.tables if t.name not in target_names}
-            real_whole = read_frames(connection, shared, utility_tables, notes)
-            for fk in shared.foreign_keys:
-                if fk.referred_table in real:
-                    cardinality[fk.label] = (cardinality_histogram(connection, shared, fk),)
-            if identifying_columns is None:  # the one rule, on the source sample
-                identifying_columns = {t.name: detect_identifying(t, real[t.name].frame) for t in tables}
-            for table in tables:
-                for column in identifying_columns.get(table.name, ()):
-                    if column in table.column_names:
-                        identifying[(table.name, column)] = distinct_values(connection, table, column)
-                for column in text_columns(table):
-                    rare[(table.name, column)] = rare_values(connection, table, column, min_count)
-        with read_snapshot(tgt_engine) as connection:
-            for table in tables:
-                synth[table.name] = read_table(connection, shared, table, sample_rows=sample_rows, seed=seed)
-                tick(f"read target {table.name}")
-            for fk in shared.foreign_keys:
-                if fk.label in cardinality:
-                    cardinality[fk.label] = (cardinality[fk.label][0], cardinality_histogram(connection, shared, fk))
-            integrity = check_integrity(tgt_engine, connection, shared)
-            tick("integrity")
-            synth_whole = read_frames(connection, shared, utility_tables, [])
-    finally:
-        src_engine.dispose()
-        tgt_engine.dispose()
-
-    source_rows = {t.name: real[t.name].rows if t.name in real else missing_rows[t.name] for t in schema.tables}
+    shared = dataclasses.replace(schema, tables=tuple(t for t in schema.tables if t.name in target_names))
+    steps = ReportSteps(progress, total=2 * len(shared.tables) + 4)
+    read = read_databases(
+        source_url, target_url, schema=schema, shared=shared, target_names=target_names, sample_rows=sample_rows,
+        seed=seed, holdout=holdout, identifying_columns=identifying_columns, min_count=min_count, notes=notes,
+        progress=steps,
+    )
+    real, synth = read.real, read.synth
+    source_rows = {t.name: real[t.name].rows if t.name in real else read.missing_rows[t.name] for t in schema.tables}
     completeness = assess(source_rows, {n: s.rows for n, s in synth.items()}, scale=scale, basis=scale_basis,
                           modes=modes, copied=copied)
     notes.extend(_completeness_notes(completeness))
     if holdout is not None:  # rows from the workspace: the same one form as rows read from a database
         holdout = {n: normalise_frame(f, {c.name: c.type.kind for c in shared.table(n).columns})
                    for n, f in holdout.items() if n in real}
-    base_r = {n: s.base(shared.table(n)) for n, s in real.items()}
-    base_s = {n: s.base(shared.table(n)) for n, s in synth.items()}
-    parent_columns = {}
-    for table in tables:
-        for i, fk in enumerate(table.foreign_keys):
-            if fk.referred_table in real:
-                parent_columns[fk.label] = (real[table.name].with_parent(table, i), synth[table.name].with_parent(table, i))
-    cardinality = {k: v for k, v in cardinality.items() if len(v) == 2}
-    fidelity = compute_fidelity(shared, base_r, base_s, cardinality=cardinality, parent_columns=parent_columns)
-    tick("fidelity")
-    detection = compute_detection(
-        shared,
-        {n: s.augmented(shared.table(n)) for n, s in real.items()},
-        {n: s.augmented(shared.table(n)) for n, s in synth.items()},
-        seed=seed,
+    fidelity, detection, privacy = _scores(
+        shared, read, holdout=holdout, copied=copied, epsilon=epsilon, delta=delta, seed=seed, min_count=min_count,
+        rare_rows=rare_rows, progress=steps,
     )
-    tick("detection")
-    privacy = compute_privacy(
-        shared, base_r, base_s, holdout=holdout, identifying_columns=identifying_columns,
-        identifying_values=identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
-        rare_values=rare, min_count=min_count, rare_rows=rare_rows,
-    )
-    tick("privacy")
-    utility = _utility(shared, real_whole, synth_whole, holdout, utility_targets, identifying_columns, seed)
+    utility = _utility(shared, read.real_whole, read.synth_whole, holdout, utility_targets, read.identifying_columns, seed)
     notes.extend(utility.notes)
     if utility.proposed:
         notes.append("utility targets proposed (name your own with --utility-target): " + ", ".join(utility.proposed))
     notes.extend(_reading_notes(real, synth, privacy, copied=copied, run_known=modes is not None, holdout=holdout))
     return assemble(
         shared,
-        fidelity=fidelity, detection=detection, privacy=privacy, integrity=integrity,
+        fidelity=fidelity, detection=detection, privacy=privacy, integrity=read.integrity,
         schema_differences=differences,
         source_rows={n: s.rows for n, s in real.items()}, target_rows={n: s.rows for n, s in synth.items()},
         source_sample={n: len(s.frame) for n, s in real.items()}, target_sample={n: len(s.frame) for n, s in synth.items()},
         source=redact(source_url), target=redact(target_url), seed=seed, sample_rows=sample_rows,
         seconds=time.monotonic() - started, notes=notes, completeness=completeness, utility=utility.scores,
     )
+
+
+def _compare_schemas(schema: Schema, target_url: str, notes: list[str]) -> tuple[tuple[str, ...] | None, set[QualifiedName]]:
+    """(differences, the target's table names); None and the source's names when the target
+    cannot be introspected (said in ``notes``)."""
+    try:
+        target_schema = _introspect(target_url)
+        differences: tuple[str, ...] | None = diff_schemas(schema, target_schema)
+    except Exception as exc:  # a report without the schema comparison beats no report
+        log.warning("cannot introspect the target %s: %s", redact(target_url), exc)
+        notes.append(f"schema comparison unavailable: {exc}")
+        return None, set(schema.table_names)
+    return differences, set(target_schema.table_names)
+
+
+def _scores(
+    shared: Schema, read: Readings, *, holdout, copied, epsilon, delta, seed: int, min_count: int, rare_rows, progress: Progress,
+) -> tuple[Fidelity, tuple[Detection, ...], Privacy]:  # type: ignore[no-untyped-def]
+    """Fidelity, detection and privacy of the samples read."""
+    real, synth = read.real, read.synth
+    base_r = {n: s.base(shared.table(n)) for n, s in real.items()}
+    base_s = {n: s.base(shared.table(n)) for n, s in synth.items()}
+    parent_columns = {}
+    for table in shared.tables:
+        for i, fk in enumerate(table.foreign_keys):
+            if fk.referred_table in real:
+                parent_columns[fk.label] = (real[table.name].with_parent(table, i), synth[table.name].with_parent(table, i))
+    cardinality = {k: v for k, v in read.cardinality.items() if len(v) == 2}
+    fidelity = compute_fidelity(shared, base_r, base_s, cardinality=cardinality, parent_columns=parent_columns)
+    progress.tick("fidelity")
+    detection = compute_detection(
+        shared,
+        {n: s.augmented(shared.table(n)) for n, s in real.items()},
+        {n: s.augmented(shared.table(n)) for n, s in synth.items()},
+        seed=seed,
+    )
+    progress.tick("detection")
+    privacy = compute_privacy(
+        shared, base_r, base_s, holdout=holdout, identifying_columns=read.identifying_columns,
+        identifying_values=read.identifying, copied=copied, epsilon=epsilon, delta=delta, seed=seed,
+        rare_values=read.rare, min_count=min_count, rare_rows=rare_rows,
+    )
+    progress.tick("privacy")
+    return fidelity, detection, privacy
 
 
 def _utility(schema: Schema, real, synthetic, holdout, targets, identifying, seed: int) -> Utility:  # type: ignore[no-untyped-def]

@@ -15,12 +15,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from relsynth.engines import SeededRandom, known_capabilities
 from relsynth.extraction import read_as
 from relsynth.reporting.detection import children_column
 from relsynth.reporting.fidelity import PARENT_PREFIX
 from relsynth.reporting.normalise import normalise_frame
 from relsynth.reporting.sql import core_table
-from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
+from relsynth.schema.elements import ForeignKey, Schema, Table
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +59,18 @@ class TableSample:
 
 
 def _order_random(connection: Connection, table: sa.TableClause, seed: int):
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
+    caps = known_capabilities(connection.dialect.name)
+    how = caps.seeded_random if caps is not None else SeededRandom.ROWID_HASH  # an undeclared engine: as SQLite
+    if how is SeededRandom.SETSEED:
         connection.execute(sa.select(sa.func.setseed((seed % 1000) / 1000.0)))
         return sa.func.random()
-    if dialect == "mysql":
+    if how is SeededRandom.RAND_SEED:
         return sa.func.rand(seed)
     # SQLite's random() takes no seed: a multiplicative hash of the rowid is deterministic.
     return sa.text(f"(({table.name}.rowid * 2654435761 + {int(seed)}) % 4294967291)")
 
 
-def read_table(
+def sample_table(
     connection: Connection, schema: Schema, table: Table, *, sample_rows: int, seed: int
 ) -> TableSample:
     present = set(schema.table_names)
@@ -145,6 +147,3 @@ def rare_values(connection: Connection, table: Table, column: str, min_count: in
     )
     return pd.Series([row[0] for row in connection.execute(query)], dtype=object)
 
-
-def reachable(schema: Schema, name: QualifiedName) -> bool:
-    return name in set(schema.table_names)

@@ -202,14 +202,19 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
+    def unique_keys(self, *, with_indexes: bool = True) -> tuple[tuple[str, ...], ...]:
+        """The column sets no two rows may share: the primary key, then the UNIQUE constraints, then
+        (``with_indexes``) the unique indexes over every row (no WHERE), whose parts may be SQL."""
+        keys = [self.primary_key.constrained_columns] if self.primary_key is not None else []
+        keys += [c.columns for c in self.unique_constraints]
+        if with_indexes:
+            keys += [ix.expressions for ix in self.indexes if ix.unique and ix.where is None]
+        return tuple(tuple(key) for key in keys)
+
     def is_unique(self, columns: tuple[str, ...]) -> bool:
-        """True when ``columns`` (in any order) are exactly a primary key or unique constraint."""
+        """True when ``columns`` (in any order) are exactly one of the ``unique_keys``."""
         wanted = frozenset(columns)
-        keys = [c.columns for c in self.unique_constraints]
-        keys += [ix.expressions for ix in self.indexes if ix.unique and ix.where is None]
-        if self.primary_key is not None:
-            keys.append(self.primary_key.constrained_columns)
-        return any(frozenset(key) == wanted for key in keys)
+        return any(frozenset(key) == wanted for key in self.unique_keys())
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ CHECK expression (enum labels on SQLite, a domain's checks) and one warning line
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import UserDefinedType
 
+from relsynth.engines import capabilities_for
+from relsynth.errors import ConfigurationError
 from relsynth.schema.elements import ColumnType, Domain, QualifiedName, TypeKind
 from relsynth.values.families import base_name
 
@@ -86,32 +88,54 @@ def map_type(
             default=domain.default,
             warnings=base.warnings,
         )
-    if source == "sqlite" and column_type.kind is TypeKind.INTEGER and (column_type.precision or 32) == 32:
+    if _integers_hold_64_bits(source) and column_type.kind is TypeKind.INTEGER and (column_type.precision or 32) == 32:
         column_type = replace(column_type, precision=64)  # every SQLite integer holds 64 bits
-    family = _family_type(column_type, target)
-    if family is not None:
-        return family
-    mapper = {"postgresql": _to_postgresql, "mysql": _to_mysql, "sqlite": _to_sqlite}[target]
+    mapper, family_mapper = _MAPPERS[target]
+    if column_type.kind is TypeKind.OTHER:
+        base = base_name(column_type.sql)
+        family = family_mapper(base, _bit_length(column_type.sql, base))
+        if family is not None:
+            return family
     return mapper(column_type, in_key)
 
 
+def _integers_hold_64_bits(source: str) -> bool:
+    try:
+        return capabilities_for(source).integers_hold_64_bits
+    except ConfigurationError:  # a source engine relsynth declares nothing for
+        return False
+
+
+# Bit strings stay bit strings where the target has them; network addresses become short text
+# where the target has no type for them. One function per target, from the type's base name.
 _ADDRESS_LENGTHS = {"inet": 43, "cidr": 43, "macaddr": 17, "macaddr8": 23}  # longest text form
 
 
-def _family_type(column_type: ColumnType, target: str) -> TargetType | None:
-    """Bit strings stay bit strings where the target has them; addresses become short text."""
-    if column_type.kind is not TypeKind.OTHER:
-        return None
-    base = base_name(column_type.sql)
-    found = re.search(r"\((\d+)\)", column_type.sql)
-    length = int(found.group(1)) if found else (None if base in ("bit varying", "varbit") else 1)
-    if base in ("bit", "bit varying", "varbit") and target == "postgresql":
+def _bit_length(sql: str, base: str) -> int | None:
+    found = re.search(r"\((\d+)\)", sql)
+    return int(found.group(1)) if found else (None if base in ("bit varying", "varbit") else 1)
+
+
+def _postgresql_family(base: str, length: int | None) -> TargetType | None:
+    if base in ("bit", "bit varying", "varbit"):
         return TargetType(postgresql.BIT(length, varying=base != "bit"))
-    if base == "bit" and target == "mysql" and length is not None and length <= 64:
+    return None
+
+
+def _mysql_family(base: str, length: int | None) -> TargetType | None:
+    if base == "bit" and length is not None and length <= 64:
         return TargetType(mysql.BIT(length))
-    if base in ("bit varying", "varbit") and target == "mysql":
+    if base in ("bit varying", "varbit"):
         return TargetType(sa.String(length or MYSQL_MAX_VARCHAR))
-    if base in _ADDRESS_LENGTHS and target != "postgresql":
+    return _address_as_text(base)
+
+
+def _sqlite_family(base: str, length: int | None) -> TargetType | None:
+    return _address_as_text(base)
+
+
+def _address_as_text(base: str) -> TargetType | None:
+    if base in _ADDRESS_LENGTHS:
         return TargetType(sa.String(_ADDRESS_LENGTHS[base]))
     return None
 
@@ -294,3 +318,13 @@ def _to_sqlite(column_type: ColumnType, in_key: bool) -> TargetType:
     if kind is TypeKind.ARRAY:
         return TargetType(sa.Text(), warnings=(_loss(column_type, "sqlite", "TEXT (JSON)", "no array type"),))
     return TargetType(sa.Text(), warnings=(_loss(column_type, "sqlite", "TEXT"),))
+
+
+_Mapper = Callable[[ColumnType, bool], TargetType]
+_FamilyMapper = Callable[[str, int | None], TargetType | None]
+# Each target's type map: by logical kind, and first, for types of kind OTHER, by family.
+_MAPPERS: dict[str, tuple[_Mapper, _FamilyMapper]] = {
+    "postgresql": (_to_postgresql, _postgresql_family),
+    "mysql": (_to_mysql, _mysql_family),
+    "sqlite": (_to_sqlite, _sqlite_family),
+}

@@ -19,7 +19,7 @@ import pandas as pd
 from relsynth.modeling.encoding import to_numbers
 from relsynth.schema.elements import ColumnType, TypeKind
 
-__all__ = ["canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints", "type_limits",
+__all__ = ["calendar_day", "canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints", "type_limits",
            "type_unit"]
 
 _MOVES = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13)  # steps tried, nearest first
@@ -29,6 +29,11 @@ _INTEGER_BITS = (("tinyint", 8), ("smallint", 16), ("int2", 16), ("mediumint", 2
 def fingerprint(value: object) -> str:
     """A short hash of a real value, so a run can refuse to emit it without storing it."""
     return hashlib.sha256(str(value).casefold().encode("utf-8")).hexdigest()[:16]
+
+
+def calendar_day(value: object) -> str:
+    """A date or timestamp as its calendar day, whatever type the driver or model used."""
+    return str(pd.Timestamp(value).date())
 
 
 def canonical(value: object) -> str:

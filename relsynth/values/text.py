@@ -87,36 +87,12 @@ class TextModel:
         docs = [(v if case == "mixed" else v.lower()).split() for v in texts]
 
         counts = Counter(word for doc in docs for word in doc)
-        frequent = sorted(w for w, c in counts.items() if c >= min_count)
-        if len(frequent) < _MIN_VOCABULARY:
-            # Too few words to say anything: pad with lorem words (never the column's rare ones).
-            faker = Faker("en_US")
-            faker.seed_instance(seed)
-            rare = {w.casefold() for w, c in counts.items() if c < min_count}
-            lorem = {w for w in faker.words(200, unique=True) if w.casefold() not in rare}
-            frequent = sorted(set(frequent) | lorem)
+        frequent = _vocabulary(counts, min_count=min_count, seed=seed)
         index = {w: i for i, w in enumerate(frequent)}
         unigram = [0] * len(frequent)
         for word in frequent:
             unigram[index[word]] = max(counts.get(word, 0), 1)
-
-        starts: Counter[int] = Counter()
-        table: dict[str, Counter[int]] = defaultdict(Counter)
-        for doc in docs:
-            ids = [index.get(w) for w in doc]
-            # Rare words split the document: no transition crosses them.
-            run: list[int] = []
-            for pos, idx in enumerate(ids + [None]):
-                if idx is None:
-                    run = []
-                    continue
-                if pos == 0:
-                    starts[idx] += 1
-                if run:
-                    table[str(run[-1])][idx] += 1
-                    if order == 2 and len(run) >= 2:
-                        table[f"{run[-2]},{run[-1]}"][idx] += 1
-                run.append(idx)
+        starts, table = _chain(docs, index, order)
         lengths = Counter(len(doc) for doc in docs)
         return cls(
             vocabulary=tuple(frequent),
@@ -291,3 +267,38 @@ class TextModel:
             raise ArtifactError(
                 f"text model state is damaged ({exc!r}); train the run again"
             ) from exc
+
+
+def _vocabulary(counts: Counter[str], *, min_count: int, seed: int) -> list[str]:
+    """The words seen ``min_count`` times or more, sorted; padded with lorem words (never the
+    column's rare ones) when too few to say anything."""
+    frequent = sorted(w for w, c in counts.items() if c >= min_count)
+    if len(frequent) < _MIN_VOCABULARY:
+        faker = Faker("en_US")
+        faker.seed_instance(seed)
+        rare = {w.casefold() for w, c in counts.items() if c < min_count}
+        lorem = {w for w in faker.words(200, unique=True) if w.casefold() not in rare}
+        frequent = sorted(set(frequent) | lorem)
+    return frequent
+
+
+def _chain(docs: list[list[str]], index: dict[str, int], order: int) -> tuple[Counter[int], dict[str, Counter[int]]]:
+    """Counts of first words and of transitions (from the last word, and for order 2 from the
+    last two words as "i,j"); rare words split a document, so no transition crosses them."""
+    starts: Counter[int] = Counter()
+    table: dict[str, Counter[int]] = defaultdict(Counter)
+    for doc in docs:
+        ids = [index.get(w) for w in doc]
+        run: list[int] = []
+        for pos, idx in enumerate(ids + [None]):
+            if idx is None:
+                run = []
+                continue
+            if pos == 0:
+                starts[idx] += 1
+            if run:
+                table[str(run[-1])][idx] += 1
+                if order == 2 and len(run) >= 2:
+                    table[f"{run[-2]},{run[-1]}"][idx] += 1
+            run.append(idx)
+    return starts, table

@@ -107,7 +107,7 @@ def tripwires(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         calls["introspect"] += 1
         return introspect(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "learn", no_learning)
+    monkeypatch.setattr(pipeline, "_learn", no_learning)
     monkeypatch.setattr(pipeline, "introspect", counted_introspect)
     return calls
 
@@ -262,7 +262,7 @@ def test_generate_refuses_a_full_target_before_generating(make_database, tmp_pat
     def no_generation(*args, **kwargs):
         raise AssertionError("rows were generated before the target was checked")
 
-    monkeypatch.setattr(pipeline, "generate_stream", no_generation)
+    monkeypatch.setattr(pipeline, "generate", no_generation)
     with pytest.raises(TargetNotEmpty):
         generate_into(tmp_path / "run", target)
 

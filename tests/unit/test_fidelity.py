@@ -146,3 +146,21 @@ def test_detection_is_chance_on_identical_and_high_on_broken_data():
     assert flagged["customer"] > 0.8
     # the orders themselves are unchanged: their parent's columns (a feature) give them away
     assert flagged["orders"] > 0.8
+
+
+def test_the_report_compares_as_categories_the_text_the_generator_learns_as_categories() -> None:
+    """One rule for category versus free text: a lookup table's labels, each seen once, are free
+    text to the generator (never copied as categories), so the report does not score them as a
+    category either; repeated labels are a category to both."""
+    from relsynth.config import TableOverride
+    from relsynth.reporting.columns import modeled_columns
+    from relsynth.roles import Role, assign_roles
+
+    table = Table(QualifiedName(None, "genre"), (Column("id", INT, False), Column("label", TEXT), Column("kind", TEXT)), PrimaryKey("gpk", ("id",)))
+    labels = ["Action", "Animation", "Children", "Classics", "Comedy", "Documentary", "Drama", "Family",
+              "Foreign", "Games", "Horror", "Music", "New", "Sci-Fi", "Sports", "Travel"]
+    real = pd.DataFrame({"id": range(16), "label": labels, "kind": ["film", "series"] * 8})
+    roles = {plan.name: plan.role for plan in assign_roles(table, real, TableOverride())}
+    shapes = modeled_columns(Schema("postgresql", (table,)), table, real)
+    assert roles["label"] is Role.TEXT and "label" not in shapes  # the distinct-share rule alone needed 20 rows
+    assert roles["kind"] is Role.MODEL and "kind" in shapes

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from relsynth import planning
 from relsynth.errors import ArtifactError
-from relsynth.graph import is_nullable
+from relsynth.graph import cyclic_components, fk_graph, is_nullable
 from relsynth.planning import DeferredForeignKey, GenerationPlan, TablePlan, plan
 from relsynth.schema.elements import (
     Column,
@@ -110,6 +110,16 @@ def test_cycle_prefers_deferrable_over_plain_not_null() -> None:
     deferrable = fk("b", ("a_id",), "a", deferrable=Deferrability.INITIALLY_DEFERRED)
     p = plan(schema(table("a", plain), table("b", deferrable)))
     assert [d.foreign_key for d in p.deferred_fks] == [deferrable]
+
+
+def test_the_plan_names_each_cycle_as_the_fk_graph_does() -> None:
+    ab, bc, ca = fk("a", ("b_id",), "b"), fk("b", ("c_id",), "c"), fk("c", ("a_id",), "a")
+    boss = fk("emp", ("boss_id",), "emp")
+    s = schema(table("a", ab), table("b", bc), table("c", ca), table("emp", boss, nullable=("boss_id",)),
+               table("d", fk("d", ("a_id",), "a")))
+    expected = {frozenset(component) for component in cyclic_components(fk_graph(s))}
+    assert {frozenset(cycle) for cycle in plan(s).cycles} == expected == {frozenset({q("a"), q("b"), q("c")}), frozenset({q("emp")})}
+    assert plan(schema(table("a"), table("d", fk("d", ("a_id",), "a")))).cycles == ()
 
 
 def test_all_not_null_cycle_still_gets_a_plan() -> None:

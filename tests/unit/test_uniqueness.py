@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from relsynth.checks import compile_check
-from relsynth.schema.elements import Column, ColumnType, Index, PrimaryKey, QualifiedName, Table, TypeKind
+from relsynth.schema.elements import (
+    Column,
+    ColumnType,
+    Index,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    TypeKind,
+    UniqueConstraint,
+)
 from relsynth.uniqueness import enforced_keys, move_repeats
 
 TEXT = ColumnType(TypeKind.TEXT, "varchar(8)", length=8)
@@ -86,3 +96,19 @@ def test_a_predicate_that_fails_on_the_generated_values_keeps_the_columns_unique
     keys, warnings = enforced_keys(table, "postgresql", rows)
     assert "kept unique among all rows" in warnings[-1]
     assert keys[0].repeats(rows).tolist() == [False, True]
+
+
+def test_unique_keys_are_the_primary_key_then_constraints_then_indexes_over_every_row() -> None:
+    table = replace(
+        _table(
+            Index("email_lower", ("lower((email)::text)",), unique=True),
+            Index("code_active", ("code",), unique=True, where="active"),  # partial: not a key of every row
+            Index("by_active", ("active",)),  # not unique
+            primary=("code", "active"),
+        ),
+        unique_constraints=(UniqueConstraint("email_key", ("email",)),),
+    )
+    assert table.unique_keys() == (("code", "active"), ("email",), ("lower((email)::text)",))
+    assert table.unique_keys(with_indexes=False) == (("code", "active"), ("email",))
+    assert table.is_unique(("active", "code")) and table.is_unique(("email",))
+    assert not table.is_unique(("code",))
