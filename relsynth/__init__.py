@@ -20,6 +20,7 @@ __all__ = [
     "RelsynthError",
     "clone",
     "clone_schema",
+    "discover_rules",
     "generate",
     "generate_into",
     "introspect",

@@ -56,28 +56,21 @@ def _comparable(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series
 
 
 def _compile(node: exp.Expression) -> Evaluator:
+    for compile_kind in (_compile_operand, _compile_operator, _compile_function):
+        compiled = compile_kind(node)
+        if compiled is not None:
+            return compiled
+    raise Unsupported(type(node).__name__)
+
+
+def _compile_operand(node: exp.Expression) -> Evaluator | None:
+    """A column, a constant, a cast or a parenthesised expression; None for anything else."""
     if isinstance(node, exp.Paren):
         return _compile(node.this)
     if isinstance(node, exp.Cast):
-        inner = _compile(node.this)
-        target = node.to.this
-        if target in exp.DataType.NUMERIC_TYPES:
-            return lambda frame: pd.to_numeric(inner(frame), errors="coerce")
-        if target in {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ}:
-            return lambda frame: pd.to_datetime(inner(frame), errors="coerce")
-        return inner  # text-like casts do not change the comparison
+        return _compile_cast(node)
     if isinstance(node, exp.Column):
-        name = node.name
-
-        def column(frame: pd.DataFrame) -> pd.Series:
-            if name in frame.columns:
-                return frame[name]
-            lowered = {c.lower(): c for c in frame.columns}
-            if name.lower() in lowered:
-                return frame[lowered[name.lower()]]
-            raise Unsupported(f"unknown column {name}")
-
-        return column
+        return _column_reader(node.name)
     if isinstance(node, exp.Literal):
         value: object = node.this if node.is_string else float(node.this)
         return lambda frame: pd.Series([value] * len(frame), index=frame.index, dtype=object)
@@ -86,6 +79,33 @@ def _compile(node: exp.Expression) -> Evaluator:
     if isinstance(node, exp.Boolean):
         flag = node.this
         return lambda frame: pd.Series([flag] * len(frame), index=frame.index, dtype="boolean")
+    return None
+
+
+def _compile_cast(node: exp.Cast) -> Evaluator:
+    inner = _compile(node.this)
+    target = node.to.this
+    if target in exp.DataType.NUMERIC_TYPES:
+        return lambda frame: pd.to_numeric(inner(frame), errors="coerce")
+    if target in {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ}:
+        return lambda frame: pd.to_datetime(inner(frame), errors="coerce")
+    return inner  # text-like casts do not change the comparison
+
+
+def _column_reader(name: str) -> Evaluator:
+    def column(frame: pd.DataFrame) -> pd.Series:
+        if name in frame.columns:
+            return frame[name]
+        lowered = {c.lower(): c for c in frame.columns}
+        if name.lower() in lowered:
+            return frame[lowered[name.lower()]]
+        raise Unsupported(f"unknown column {name}")
+
+    return column
+
+
+def _compile_operator(node: exp.Expression) -> Evaluator | None:
+    """Arithmetic, comparisons and boolean logic; None for anything else."""
     if isinstance(node, exp.Neg):
         inner = _compile(node.this)
         return lambda frame: -pd.to_numeric(inner(frame), errors="coerce")
@@ -118,6 +138,11 @@ def _compile(node: exp.Expression) -> Evaluator:
         return lambda frame: _compare(operator.ge, value(frame), low(frame)) & _compare(
             operator.le, value(frame), high(frame)
         )
+    return None
+
+
+def _compile_function(node: exp.Expression) -> Evaluator | None:
+    """LENGTH, LOWER/UPPER/TRIM, COALESCE and ``||``; None for anything else."""
     if isinstance(node, exp.Length):
         inner = _compile(node.this)
         return lambda frame: inner(frame).map(lambda v: None if v is None or v is pd.NA else len(str(v)))
@@ -130,7 +155,7 @@ def _compile(node: exp.Expression) -> Evaluator:
     if isinstance(node, exp.DPipe):
         left, right = _compile(node.this), _compile(node.expression)
         return lambda frame: _concatenated(left(frame), right(frame))
-    raise Unsupported(type(node).__name__)
+    return None
 
 
 # Text functions of expression indexes (``unique (lower(email))``), as Python.

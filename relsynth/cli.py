@@ -116,6 +116,7 @@ def inspect(
     url: str,
     json_output: Annotated[bool, typer.Option("--json", help="Print the schema as versioned JSON.")] = False,
     schema: SchemaOption = None,
+    rules: Annotated[bool, typer.Option("--rules", help="Also discover the rules the data obeys, with their support.")] = False,
 ) -> None:
     """Introspect a database: tables, columns, keys, the FK graph and warnings."""
     from relsynth.api import introspect
@@ -123,8 +124,12 @@ def inspect(
     from relsynth.schema import snapshot
 
     found = introspect(url, schemas=schema)
+    discovered = _discover_rules(url, found) if rules else None
     if json_output:
-        out.print_json(snapshot.to_json(found)) if sys.stdout.isatty() else print(snapshot.to_json(found))
+        text = snapshot.to_json(found)
+        if discovered is not None:
+            text = _with_rules_json(text, discovered)
+        out.print_json(text) if sys.stdout.isatty() else print(text)
         return
     table = RichTable(title=f"{len(found.tables)} tables, {len(found.foreign_keys)} foreign keys ({found.dialect} {found.server_version or ''})")
     for heading in ("table", "columns", "primary key", "foreign keys"):
@@ -143,6 +148,31 @@ def inspect(
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if not found.tables:
         console.print("[yellow]warning:[/] this database holds no tables (check the database name and --schema): there is nothing to clone", highlight=False)
+    if discovered is not None:
+        _print_rules(discovered)
+
+
+def _discover_rules(url: str, schema):  # type: ignore[no-untyped-def]
+    from relsynth.api import discover_rules
+
+    return discover_rules(url, schema)
+
+
+def _with_rules_json(schema_json: str, rules) -> str:  # type: ignore[no-untyped-def]
+    import json
+
+    data = json.loads(schema_json)
+    data["rules"] = [{**rule.to_dict(), "description": rule.describe()} for rule in rules]
+    return json.dumps(data, indent=2)
+
+
+def _print_rules(rules) -> None:  # type: ignore[no-untyped-def]
+    table = RichTable(title=f"{len(rules)} rules the data obeys (share of rows where the inputs are not NULL)")
+    for heading in ("support", "kind", "rule"):
+        table.add_column(heading)
+    for rule in rules:
+        table.add_row(f"{rule.support:.2%}", rule.kind.value, rule.describe())
+    out.print(table)
 
 
 @app.command()

@@ -17,6 +17,7 @@ One precedence: command-line flag > config file (TOML) > default. A config file 
     role = "identifying"     # model | identifying | text | keep_out
 
     [report]
+    sample_rows = 10000      # rows read per table for the report's figures
     fail_under = { quality = 0.85, utility = 0.9 }
     utility_targets = ["invoice.total"]
     fail_over = { detection = 0.7 }
@@ -36,6 +37,7 @@ from typing import Any
 from relsynth.errors import ConfigurationError
 from relsynth.modeling.config import ModelConfig
 from relsynth.privacy.config import PrivacyConfig
+from relsynth.rules.steering import RulesConfig
 from relsynth.schema.elements import Schema, Table
 
 
@@ -68,15 +70,27 @@ class RelsynthConfig:
     # A table with no foreign keys, at most this many rows, only categorical columns and nothing
     # identifying (genres, media types, languages) is copied as reference data; 0 turns this off.
     reference_max_rows: int = 100
-    # Share of each table's rows (tables of 300 rows or more) kept out of training, so that the
+    # Share of each table's rows (tables of holdout_min_rows or more) kept out of training, so that the
     # report can measure distance to closest record and membership inference; 0 keeps none.
     holdout_fraction: float = 0.1
     report_fail_under: dict[str, float] = field(default_factory=dict)  # [report] fail_under = {quality = 0.85}
     report_fail_over: dict[str, float] = field(default_factory=dict)  # [report] fail_over = {detection = 0.7}
     report_utility_targets: tuple[str, ...] = ()  # [report] utility_targets = ["invoice.total"]
+    # [report] sample_rows: rows read per table (source and clone) for the report's figures;
+    # a larger table is sampled, seeded.
+    report_sample_rows: int = 10_000
+    # Smallest table (in rows) that keeps a holdout: 300 x holdout_fraction 0.1 = 30 held-out
+    # rows, below which the distance and membership figures are noise.
+    holdout_min_rows: int = 300
+    # Redraws of generated rows that violate a CHECK or repeat a rare source combination, before
+    # such a row is moved off the combination or dropped.
+    check_redraws: int = 8
+    # Redraws of fake identifying values that happen to equal real ones, before generation fails.
+    identifying_redraws: int = 50
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
+    rules: RulesConfig = field(default_factory=RulesConfig)  # [rules] and [[rules.rule]] (relsynth.rules.steering)
 
     def override_for(self, table: str) -> TableOverride:
         """The override for a table named as ``str(QualifiedName)``: ``schema.table``, or the bare
@@ -90,7 +104,21 @@ class RelsynthConfig:
             raise ConfigurationError(f"holdout_fraction {self.holdout_fraction} is out of range: use 0 to 0.5")
         if self.max_training_rows < 1:
             raise ConfigurationError("max_training_rows must be at least 1")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                where = "[report] sample_rows" if name == "report_sample_rows" else name
+                raise ConfigurationError(f"{where} {value!r} is out of range: use a whole number from {low} to {high}")
         return self
+
+
+# Whole-number settings of RelsynthConfig -> (low, high), inclusive.
+_RANGES: dict[str, tuple[int, int]] = {
+    "report_sample_rows": (100, 10_000_000),
+    "holdout_min_rows": (10, 1_000_000_000),
+    "check_redraws": (0, 1_000),
+    "identifying_redraws": (1, 10_000),
+}
 
 
 def _check_keys(section: str, given: dict[str, Any], allowed: set[str]) -> None:
@@ -119,15 +147,19 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
             raise ConfigurationError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
-    top = {f.name for f in fields(RelsynthConfig)} - {"report_fail_under", "report_fail_over", "report_utility_targets"} | {"report"}
+    report_keys = {"fail_under", "fail_over", "utility_targets", "sample_rows"}
+    top = {f.name for f in fields(RelsynthConfig)} - {f"report_{key}" for key in report_keys} | {"report"}
     _check_keys("top level", data, top)
     report = data.pop("report", {})
-    _check_keys("report", report, {"fail_under", "fail_over", "utility_targets"})
+    _check_keys("report", report, report_keys)
+    if "sample_rows" in report:
+        data["report_sample_rows"] = report["sample_rows"]
     data["report_utility_targets"] = tuple(str(t) for t in report.get("utility_targets", ()))
     data["report_fail_under"] = {k: float(v) for k, v in report.get("fail_under", {}).items()}
     data["report_fail_over"] = {k: float(v) for k, v in report.get("fail_over", {}).items()}
     model_data = data.pop("model", {})
     privacy = PrivacyConfig.from_dict(data.pop("privacy", {}))
+    data["rules"] = RulesConfig.from_dict(data.pop("rules", {}))
     _check_keys("model", model_data, {f.name for f in fields(ModelConfig)})
     tables: dict[str, TableOverride] = {}
     for name, spec in data.pop("tables", {}).items():

@@ -69,60 +69,82 @@ def build_demo_database(path: Path, *, customers: int = 400, seed: int = 0) -> s
     with engine.begin() as connection:
         for statement in DDL:
             connection.exec_driver_sql(statement)
-        connection.execute(
-            sa.text('INSERT INTO "category" VALUES (:id, :name)'),
-            [{"id": i + 1, "name": name} for i, name in enumerate(CATEGORIES)],
-        )
-        employees = []
-        for i in range(12):
-            boss = None if i == 0 else (1 if i < 4 else int(rng.integers(2, 5)))
-            title = "CEO" if i == 0 else ("Sales Manager" if i < 4 else "Sales Agent")
-            hired = dt.date(2015, 1, 1) + dt.timedelta(days=int(rng.integers(0, 2500)))
-            employees.append(
-                {"id": i + 1, "f": fake.first_name(), "l": fake.last_name(), "t": title, "r": boss, "h": hired}
-            )
-        connection.execute(sa.text('INSERT INTO "employee" VALUES (:id, :f, :l, :t, :r, :h)'), employees)
-        rows = []
-        for i in range(customers):
-            first, last = fake.first_name(), fake.last_name()
-            segment = "business" if rng.random() < 0.3 else "consumer"
-            rows.append(
-                {
-                    "id": i + 1,
-                    "f": first,
-                    "l": last,
-                    "e": f"{first}.{last}{i}@{fake.free_email_domain()}".lower(),
-                    "c": fake.city() if rng.random() > 0.05 else None,
-                    "s": segment,
-                    "r": int(rng.integers(5, 13)) if rng.random() > 0.1 else None,
-                }
-            )
-        connection.execute(sa.text('INSERT INTO "customer" VALUES (:id, :f, :l, :e, :c, :s, :r)'), rows)
-        products = []
-        for i in range(120):
-            category = int(rng.integers(0, len(CATEGORIES)))
-            price = round(float(rng.lognormal(np.log(CATEGORY_PRICE[CATEGORIES[category]]), 0.4)), 2)
-            products.append(
-                {"id": i + 1, "c": category + 1, "n": fake.catch_phrase()[:60], "p": price, "d": bool(rng.random() < 0.1)}
-            )
-        connection.execute(sa.text('INSERT INTO "product" VALUES (:id, :c, :n, :p, :d)'), products)
-        prices = {p["id"]: p["p"] for p in products}
-        orders, lines = [], []
-        order_id = 0
-        for customer in rows:
-            # Business customers order more often and buy more per order.
-            business = customer["s"] == "business"
-            for _ in range(int(rng.poisson(6 if business else 2))):
-                order_id += 1
-                ordered = dt.date(2022, 1, 1) + dt.timedelta(days=int(rng.integers(0, 900)))
-                status = str(rng.choice(["shipped", "shipped", "shipped", "pending", "cancelled"]))
-                shipped = ordered + dt.timedelta(days=int(rng.integers(0, 8))) if status == "shipped" else None
-                orders.append({"id": order_id, "c": customer["id"], "o": ordered, "s": shipped, "st": status})
-                chosen = rng.choice(len(products), size=int(rng.integers(1, 6)), replace=False)
-                for product in chosen:
-                    quantity = int(rng.integers(1, 20 if business else 4))
-                    lines.append({"o": order_id, "p": int(product) + 1, "q": quantity, "u": prices[int(product) + 1]})
-        connection.execute(sa.text('INSERT INTO "order" VALUES (:id, :c, :o, :s, :st)'), orders)
-        connection.execute(sa.text('INSERT INTO "order_line" VALUES (:o, :p, :q, :u)'), lines)
+        # Rows are drawn table by table in this order, so that a seed always gives the same shop.
+        employees = _employees(rng, fake)
+        customer_rows = _customers(rng, fake, customers)
+        products = _products(rng, fake)
+        orders, lines = _orders(rng, customer_rows, products)
+        for statement, rows in (
+            ('INSERT INTO "category" VALUES (:id, :name)', [{"id": i + 1, "name": n} for i, n in enumerate(CATEGORIES)]),
+            ('INSERT INTO "employee" VALUES (:id, :f, :l, :t, :r, :h)', employees),
+            ('INSERT INTO "customer" VALUES (:id, :f, :l, :e, :c, :s, :r)', customer_rows),
+            ('INSERT INTO "product" VALUES (:id, :c, :n, :p, :d)', products),
+            ('INSERT INTO "order" VALUES (:id, :c, :o, :s, :st)', orders),
+            ('INSERT INTO "order_line" VALUES (:o, :p, :q, :u)', lines),
+        ):
+            connection.execute(sa.text(statement), rows)
     engine.dispose()
     return url
+
+
+def _employees(rng: np.random.Generator, fake: Faker) -> list[dict]:
+    """A CEO, three sales managers reporting to the CEO, eight agents reporting to a manager."""
+    employees = []
+    for i in range(12):
+        boss = None if i == 0 else (1 if i < 4 else int(rng.integers(2, 5)))
+        title = "CEO" if i == 0 else ("Sales Manager" if i < 4 else "Sales Agent")
+        hired = dt.date(2015, 1, 1) + dt.timedelta(days=int(rng.integers(0, 2500)))
+        employees.append(
+            {"id": i + 1, "f": fake.first_name(), "l": fake.last_name(), "t": title, "r": boss, "h": hired}
+        )
+    return employees
+
+
+def _customers(rng: np.random.Generator, fake: Faker, count: int) -> list[dict]:
+    rows = []
+    for i in range(count):
+        first, last = fake.first_name(), fake.last_name()
+        segment = "business" if rng.random() < 0.3 else "consumer"
+        rows.append(
+            {
+                "id": i + 1,
+                "f": first,
+                "l": last,
+                "e": f"{first}.{last}{i}@{fake.free_email_domain()}".lower(),
+                "c": fake.city() if rng.random() > 0.05 else None,
+                "s": segment,
+                "r": int(rng.integers(5, 13)) if rng.random() > 0.1 else None,
+            }
+        )
+    return rows
+
+
+def _products(rng: np.random.Generator, fake: Faker) -> list[dict]:
+    products = []
+    for i in range(120):
+        category = int(rng.integers(0, len(CATEGORIES)))
+        price = round(float(rng.lognormal(np.log(CATEGORY_PRICE[CATEGORIES[category]]), 0.4)), 2)
+        products.append(
+            {"id": i + 1, "c": category + 1, "n": fake.catch_phrase()[:60], "p": price, "d": bool(rng.random() < 0.1)}
+        )
+    return products
+
+
+def _orders(rng: np.random.Generator, customers: list[dict], products: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Orders per customer and their lines; business customers order more often and buy more per order."""
+    prices = {p["id"]: p["p"] for p in products}
+    orders, lines = [], []
+    order_id = 0
+    for customer in customers:
+        business = customer["s"] == "business"
+        for _ in range(int(rng.poisson(6 if business else 2))):
+            order_id += 1
+            ordered = dt.date(2022, 1, 1) + dt.timedelta(days=int(rng.integers(0, 900)))
+            status = str(rng.choice(["shipped", "shipped", "shipped", "pending", "cancelled"]))
+            shipped = ordered + dt.timedelta(days=int(rng.integers(0, 8))) if status == "shipped" else None
+            orders.append({"id": order_id, "c": customer["id"], "o": ordered, "s": shipped, "st": status})
+            chosen = rng.choice(len(products), size=int(rng.integers(1, 6)), replace=False)
+            for product in chosen:
+                quantity = int(rng.integers(1, 20 if business else 4))
+                lines.append({"o": order_id, "p": int(product) + 1, "q": quantity, "u": prices[int(product) + 1]})
+    return orders, lines

@@ -157,6 +157,9 @@ class Capabilities:
     # executemany sends the rows one by one when a bind marker is wrapped in a function
     # (PyMySQL with ST_GeomFromText(%s)): a failing row is then found by counting the rows written.
     wrapped_markers_sent_singly: bool
+    # Text equality ignores case under the default collations (MySQL/MariaDB): comparisons that
+    # must tell 'CA' from 'ca' compare bytes.
+    case_insensitive_text: bool = False
 
 
 _POSTGRESQL = Capabilities(
@@ -246,6 +249,7 @@ _MYSQL = Capabilities(
     database_exists_sql="SELECT 1 FROM information_schema.schemata WHERE schema_name = :name",
     seeded_random=SeededRandom.RAND_SEED,
     wrapped_markers_sent_singly=True,
+    case_insensitive_text=True,
 )
 
 _SQLITE = Capabilities(

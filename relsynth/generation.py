@@ -3,7 +3,8 @@
 For each table in plan order: decide how many rows (roots: scale x source rows; children: the
 learned ``__children__`` count of each synthetic parent), sample the model conditioned on the
 parent rows, redraw rows that violate a CHECK, fill keys, identifying values, text and opaque
-values, then assign the foreign keys. Deferred foreign keys are assigned once every table exists.
+values, then assign the foreign keys and compute the columns that the run's rules determine.
+Deferred foreign keys, and rules over a table's children, are applied once every table exists.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from relsynth.errors import GenerationError
 from relsynth.planning import TablePlan
 from relsynth.progress import Progress, no_progress
 from relsynth.roles import Role
+from relsynth.rules.enforcement import Enforcement
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
@@ -30,9 +32,6 @@ from relsynth.values import exclusion, families, identifying, keys, opaque, pgty
 from relsynth.values.rarity import calendar_day, fingerprint, move_off_rare, move_rows_off_rare, row_fingerprints
 
 log = logging.getLogger(__name__)
-
-REDRAW_ROUNDS = 50  # redraws of fake identifying values that happen to equal real ones
-CHECK_ROUNDS = 8  # redraws of rows that violate a CHECK, or repeat a rare source row, before they are dropped
 
 
 @dataclass
@@ -81,6 +80,8 @@ class Generator:
         self.seeds = {tp.table: int(s.generate_state(1)[0]) for tp, s in zip(order, sequences, strict=True)}
         self.made: dict[QualifiedName, SyntheticTable] = {}
         self.result = SyntheticDatabase(tables={})
+        synthesized = {name for name, artifact in run.tables.items() if artifact.mode is TableMode.SYNTHESIZE}
+        self.rules = Enforcement(run.rules, run.schema, run.plan, generated=synthesized, enforce_at=run.config.rules.enforce_at)
 
     # -- the plan ---------------------------------------------------------------------------
 
@@ -89,9 +90,10 @@ class Generator:
 
         Once yielded, a table's rows are dropped: only what its descendants need stays (its
         model frame, clusters and the key columns that foreign keys refer to). Tables with a
-        deferred foreign key wait until the tables they point at exist.
+        deferred foreign key wait until the tables they point at exist; tables with a rule computed
+        from their children (an aggregate, relsynth.rules.enforcement) wait until those exist.
         """
-        waiting = {tp.table for tp in self.run.plan.tables if tp.deferred_fks}
+        waiting = {tp.table for tp in self.run.plan.tables if tp.deferred_fks} | self.rules.waiting()
         for table_plan in self.run.plan.tables:
             name = table_plan.table
             self.progress("generate", str(name), 0.0)
@@ -106,10 +108,12 @@ class Generator:
                 fixed = {c for other in kept for c in other.constrained_columns} & set(fk.constrained_columns)
                 if self._assign(fk, self.made[table_plan.table], fixed=fixed).any():
                     log.warning("%s: some rows match no parent of %s on the columns they share", table_plan.table, fk.label)
+        self._enforce_late_rules()
         for table_plan in self.run.plan.tables:
             if table_plan.table in waiting:
                 self._rekey_after_deferred(table_plan)
                 yield table_plan.table, self._written(table_plan.table)
+        self.result.warnings.extend(self.rules.notes)
 
     def _written(self, name: QualifiedName) -> pd.DataFrame:
         """The rows to load (computed and kept-out columns are the database's); keep only keys."""
@@ -120,6 +124,7 @@ class Generator:
             log.info("%s: %d generated values shifted to keep an exclusion constraint", name, moved)
         written = [c.name for c in self.run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
         referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == name for c in fk.referred_columns}
+        referred |= self.rules.kept(name)  # what later tables' rules read here
         synthetic.rows = rows[[c for c in rows.columns if c in referred]]
         return rows[[c for c in written if c in rows.columns]]
 
@@ -150,8 +155,21 @@ class Generator:
             filled |= set(fk.constrained_columns)
         self._drop(synthetic, unmatched, table.name, "foreign keys that share columns")
         self._keep_keys_unique(table, table_plan, synthetic, rng)
+        self._enforce_rules(name, synthetic.rows, self.rules.early_rules(name))
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
         return synthetic
+
+    # -- rules (relsynth.rules.enforcement) --------------------------------------------------
+
+    def _enforce_rules(self, name: QualifiedName, rows: pd.DataFrame, rules, *, frozen: set[str] = frozenset()) -> None:
+        checks = [c for c in _checks(self.run.tables[name], self.run.schema.dialect) if _applies(c, rows)]
+        self.rules.apply(rules, rows, lambda table: self.made[table].rows, checks, frozen=frozen)
+
+    def _enforce_late_rules(self) -> None:
+        """Aggregates, and rules reading late values, once every table exists (their tables waited)."""
+        for rule in self.rules.late:
+            referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == rule.table for c in fk.referred_columns}
+            self._enforce_rules(rule.table, self.made[rule.table].rows, [rule], frozen=referred)
 
     def _whole_row_violations(self, artifact: TableArtifact, rows: pd.DataFrame) -> np.ndarray:
         """Rows that violate a CHECK reading columns outside the model (keys, fake values)."""
@@ -225,7 +243,7 @@ class Generator:
         """Model rows (one per entry of ``parent_rows``) with ``__parent_row``; CHECKs hold.
 
         A row that repeats a value combination seen fewer than k times in the source (a record
-        that stands out) is redrawn, up to CHECK_ROUNDS times; one still rare has a number or date
+        that stands out) is redrawn, up to ``check_redraws`` (config) times; one still rare has a number or date
         moved a step off the combination (``move_rows_off_rare``), else is dropped when no
         child row will hang from it (no ``__children__`` or ``__degree__``), else kept. Both are
         counted in ``SyntheticDatabase.rare_rows``.
@@ -241,7 +259,8 @@ class Generator:
         copying = np.zeros(len(frame), dtype=bool)
         fresh = np.ones(len(frame), dtype=bool)  # rows drawn (or redrawn) in the last round
         redrawn = np.zeros(len(frame), dtype=bool)
-        for attempt in range(CHECK_ROUNDS + 1):
+        rounds = self.run.config.check_redraws
+        for attempt in range(rounds + 1):
             violating = np.zeros(len(frame), dtype=bool)
             for check in checks:
                 violating |= check.violations(frame)
@@ -250,7 +269,7 @@ class Generator:
                 prints = row_fingerprints(frame.iloc[rows], rare_columns)
                 copying[rows] = np.fromiter((p in rare_prints for p in prints), dtype=bool, count=rows.size)
             bad = violating | copying
-            if not bad.any() or attempt == CHECK_ROUNDS:
+            if not bad.any() or attempt == rounds:
                 break
             redrawn |= copying
             again = context[bad].reset_index(drop=True) if context is not None else None
@@ -331,7 +350,7 @@ class Generator:
         frame = generator.generate(n)
         known = {column: set(prints) for column, prints in forbidden.items() if column in frame.columns and prints}
         known_pairs = set(pairs["prints"]) if pairs else set()
-        for _ in range(REDRAW_ROUNDS):
+        for _ in range(self.run.config.identifying_redraws):
             bad = np.zeros(n, dtype=bool)
             for column, prints in known.items():
                 bad |= frame[column].map(lambda v, p=prints: v is not None and fingerprint(v) in p).to_numpy(dtype=bool)
@@ -345,7 +364,7 @@ class Generator:
             redraw = generator.generate(int(bad.sum()))
             frame.loc[bad, list(redraw.columns)] = redraw.to_numpy()
         raise GenerationError(
-            f"{int(bad.sum())} generated identifying value(s) kept matching real ones after {REDRAW_ROUNDS} redraws; "
+            f"{int(bad.sum())} generated identifying value(s) kept matching real ones after {self.run.config.identifying_redraws} redraws; "
             "set a different locale, or give the column another role in the config"
         )
 

@@ -31,6 +31,10 @@ from relsynth.planning import GenerationPlan, plan
 from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
+from relsynth.rules import discovery
+from relsynth.rules.categories import as_categories
+from relsynth.rules.model import Rule
+from relsynth.rules.steering import effective_rules
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
@@ -40,8 +44,6 @@ from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
 from relsynth.values.rarity import calendar_day, fingerprint, rare_values, row_fingerprints
 
 log = logging.getLogger(__name__)
-
-HOLDOUT_MIN_ROWS = 300  # smaller tables keep every row for training (a holdout under 30 rows says nothing)
 
 CHILDREN = "__children__{}"
 DEGREE = "__degree__{}"
@@ -148,21 +150,30 @@ def train(
     progress: Progress | None = None,
     schema: Schema | None = None,
     generation_plan: GenerationPlan | None = None,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Run:
     """Learn ``source_url``: introspect (unless ``schema`` is given), plan (unless
-    ``generation_plan`` is given), read in one snapshot, train each table."""
+    ``generation_plan`` is given), read in one snapshot, train each table.
+
+    ``rules``: the relational rules to generate by; None discovers them in the source.
+    """
     progress = progress or no_progress
     schema = schema or introspect(source_url, schemas=schemas)
     generation_plan = plan(schema) if generation_plan is None else generation_plan
     engine = create_engine(source_url, read_only=True)
     try:
         with read_snapshot(engine) as connection:
-            return _train(connection, schema, generation_plan, config, progress)
+            rules = _rules(connection, schema, config) if rules is None else tuple(rules)
+            run = _train(connection, schema, generation_plan, config, progress, rules=rules)
+            run.rules = rules
+            return run
     finally:
         engine.dispose()
 
 
-def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress) -> Run:
+def _train(
+    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *, rules: tuple[Rule, ...] = ()
+) -> Run:
     fk_ids = {fk: index for index, fk in enumerate(schema.foreign_keys)}
     modes = {t.name: config.override_for(str(t.name)).mode or TableMode.SYNTHESIZE for t in schema.tables}
     frames: dict[QualifiedName, pd.DataFrame] = {}
@@ -197,6 +208,8 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         # alone: a choice made by looking at its values would escape the accountant.
         sample = frame if table.name in public else pd.DataFrame()
         columns = assign_roles(table, sample, config.override_for(str(table.name)), domains, min_count=config.privacy.min_count)
+        if config.privacy.epsilon is None:  # code columns as categories (under DP roles read no values)
+            columns = as_categories(columns, table.name, rules, config.override_for(str(table.name)))
         # Under DP only a public table may be copied, its references counted from public children
         # alone: a count of a private table's rows would escape the accountant.
         automatic = config.override_for(str(table.name)).mode is None and table.name in public
@@ -276,7 +289,7 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
         rows = len(frames[name])
         # Under differential privacy the run may be shared, so it holds no real rows.
         private = config.privacy.epsilon is not None
-        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= HOLDOUT_MIN_ROWS and not private:
+        if artifact.mode is TableMode.SYNTHESIZE and config.holdout_fraction > 0 and rows >= config.holdout_min_rows and not private:
             mask = np.zeros(rows, dtype=bool)
             mask[np.random.default_rng(table_seed[name] + 1).choice(rows, int(rows * config.holdout_fraction), replace=False)] = True
             holdout_masks[name] = mask
@@ -305,6 +318,16 @@ def _train(connection, schema: Schema, generation_plan: GenerationPlan, config: 
     if dp is not None:
         run.privacy = dp.summary()
     return run
+
+
+def _rules(connection, schema: Schema, config: RelsynthConfig) -> tuple[Rule, ...]:
+    """The rules discovered in the source as the config steers them (``[rules]``, ``[[rules.rule]]``).
+
+    Under differential privacy only the config's own rules: the accountant does not count what
+    discovery reads (a rule's support is a statistic of the private rows).
+    """
+    discovered = () if config.privacy.epsilon is not None else discovery.discover(connection, schema)
+    return effective_rules(discovered, config)
 
 
 def _public_tables(schema: Schema, config: RelsynthConfig) -> set[QualifiedName]:

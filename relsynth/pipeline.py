@@ -357,7 +357,7 @@ def report(
 
     config = config or RelsynthConfig()
     measured = build_report(
-        source_url, target_url, seed=config.seed,
+        source_url, target_url, seed=config.seed, sample_rows=config.report_sample_rows,
         holdout=run.holdout if run is not None else None,
         copied=tuple(run.copied) if run is not None else (),
         epsilon=run.privacy["epsilon"] if run is not None and run.privacy else None,
@@ -369,6 +369,7 @@ def report(
         # the generator's own identifying columns and k, so the report measures what generation did
         identifying_columns=run.identifying_columns() if run is not None else None,
         min_count=(run.config if run is not None else config).privacy.min_count, rare_rows=rare_rows,
+        rules=run.rules if run is not None else None, rules_config=config.rules,
     )
     gate = evaluate(measured, fail_under=fail_under or config.report_fail_under, fail_over=fail_over or config.report_fail_over)
     return CloneReport(report=measured, gate=gate, privacy=tuple(describe(run.privacy)) if run is not None else ())

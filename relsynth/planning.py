@@ -193,24 +193,60 @@ def plan(schema: Schema) -> GenerationPlan:
     """Plan the generation of ``schema``: order, context parents, secondary and deferred FKs."""
     graph = fk_graph(schema)
     tables = {table.name: table for table in schema.tables}
-    warnings: list[str] = []
     external = tuple(sorted(graph.graph["dangling"], key=_fk_sort_key))
-    for fk in external:
-        warnings.append(
-            f"foreign key {fk.label} refers to a table outside the schema; its columns are "
-            f"generated as plain values and the constraint is not created (introspect "
-            f"{fk.referred_table.schema or 'the default schema'} too to keep it)"
-        )
+    warnings = [_external_warning(fk) for fk in external]
 
-    deferred: dict[QualifiedName, list[DeferredForeignKey]] = defaultdict(list)
-    # Pairs (child, parent) kept as ordering constraints, with their FKs.
+    pairs = _ordering_pairs(graph)
+    components = strongly_connected_components(graph)
+    deferred = _defer_cycle_edges(pairs, components, tables)
+
+    order = _topological_order(list(tables), pairs.keys())
+    depth = _depths(order, pairs.keys())
+    component_of = {name: i for i, comp in enumerate(components) for name in comp}
+    renumber: dict[int, int] = {}
+    for name in order:
+        renumber.setdefault(component_of[name], len(renumber))
+
+    kept: dict[QualifiedName, list[ForeignKey]] = defaultdict(list)
+    for (child, _), fks in pairs.items():
+        kept[child].extend(fks)
+    table_plans = [
+        _table_plan(tables[name], kept[name], deferred[name], depth, renumber[component_of[name]]) for name in order
+    ]
+    warnings.extend(_deferred_not_null_warnings(table_plans))
+    result = GenerationPlan(
+        tables=tuple(table_plans), external_fks=tuple(external), warnings=tuple(warnings)
+    )
+    log.debug("planned %d tables, %d deferred FKs", len(order), len(result.deferred_fks))
+    return result
+
+
+def _external_warning(fk: ForeignKey) -> str:
+    return (
+        f"foreign key {fk.label} refers to a table outside the schema; its columns are "
+        f"generated as plain values and the constraint is not created (introspect "
+        f"{fk.referred_table.schema or 'the default schema'} too to keep it)"
+    )
+
+
+def _ordering_pairs(graph: nx.MultiDiGraph) -> dict[Pair, list[ForeignKey]]:
+    """Pairs (child, parent) of the FK graph, each with its FKs in a stable order."""
     pairs: dict[Pair, list[ForeignKey]] = defaultdict(list)
     for child, parent, fk in graph.edges(data="foreign_key"):
         pairs[(child, parent)].append(fk)
     for fks in pairs.values():
         fks.sort(key=_fk_sort_key)
+    return pairs
 
-    components = strongly_connected_components(graph)
+
+def _defer_cycle_edges(
+    pairs: dict[Pair, list[ForeignKey]],
+    components: tuple[tuple[QualifiedName, ...], ...],
+    tables: dict[QualifiedName, Table],
+) -> dict[QualifiedName, list[DeferredForeignKey]]:
+    """Take self-references and the FKs that break each cycle out of ``pairs`` (in place): what
+    remains orders the tables; what is taken out is filled in later, per child table."""
+    deferred: dict[QualifiedName, list[DeferredForeignKey]] = defaultdict(list)
     for child, parent in sorted(pairs, key=lambda p: (sort_key(p[0]), sort_key(p[1]))):
         if child == parent:
             for fk in pairs.pop((child, parent)):
@@ -224,49 +260,43 @@ def plan(schema: Schema) -> GenerationPlan:
             for fk in pairs.pop(pair):
                 reason = f"breaks a cycle among {members}"
                 deferred[pair[0]].append(_defer(fk, tables[pair[0]], reason))
+    return deferred
 
-    order = _topological_order(list(tables), pairs.keys())
-    depth = _depths(order, pairs.keys())
-    component_of = {name: i for i, comp in enumerate(components) for name in comp}
-    renumber: dict[int, int] = {}
-    for name in order:
-        renumber.setdefault(component_of[name], len(renumber))
 
-    kept: dict[QualifiedName, list[ForeignKey]] = defaultdict(list)
-    for (child, _), fks in pairs.items():
-        kept[child].extend(fks)
-    table_plans = []
-    for name in order:
-        table = tables[name]
-        candidates = sorted(kept[name], key=lambda fk: _context_rank(fk, table, depth))
-        context = candidates[0] if candidates else None
-        secondary = tuple(sorted(candidates[1:], key=_fk_sort_key))
-        own_deferred = tuple(sorted(deferred[name], key=lambda d: _fk_sort_key(d.foreign_key)))
-        planned = kept[name] + [d.foreign_key for d in own_deferred]
-        unique = tuple(sorted((fk for fk in planned if is_one_to_one(fk, table)), key=_fk_sort_key))
-        table_plans.append(
-            TablePlan(
-                table=name,
-                context_fk=context,
-                secondary_fks=secondary,
-                deferred_fks=own_deferred,
-                component=renumber[component_of[name]],
-                context_unique=context is not None and context in unique,
-                unique_fks=unique,
-            )
-        )
-    for d in (d for t in table_plans for d in t.deferred_fks):
-        if d.fill == "before_constraints" and d.reason != SELF_REFERENCE:
-            warnings.append(
-                f"foreign key {d.foreign_key.label} is NOT NULL in a cycle; its values are "
-                f"assigned after {d.foreign_key.referred_table} is generated, before the "
-                f"constraint is created"
-            )
-    result = GenerationPlan(
-        tables=tuple(table_plans), external_fks=tuple(external), warnings=tuple(warnings)
+def _table_plan(
+    table: Table,
+    kept: list[ForeignKey],
+    deferred: list[DeferredForeignKey],
+    depth: dict[QualifiedName, int],
+    component: int,
+) -> TablePlan:
+    """One table's plan: its context parent (the best ranked kept FK), the other kept FKs as
+    secondary, its deferred FKs, and which of its FKs are one-to-one."""
+    candidates = sorted(kept, key=lambda fk: _context_rank(fk, table, depth))
+    context = candidates[0] if candidates else None
+    own_deferred = tuple(sorted(deferred, key=lambda d: _fk_sort_key(d.foreign_key)))
+    planned = kept + [d.foreign_key for d in own_deferred]
+    unique = tuple(sorted((fk for fk in planned if is_one_to_one(fk, table)), key=_fk_sort_key))
+    return TablePlan(
+        table=table.name,
+        context_fk=context,
+        secondary_fks=tuple(sorted(candidates[1:], key=_fk_sort_key)),
+        deferred_fks=own_deferred,
+        component=component,
+        context_unique=context is not None and context in unique,
+        unique_fks=unique,
     )
-    log.debug("planned %d tables, %d deferred FKs", len(order), len(result.deferred_fks))
-    return result
+
+
+def _deferred_not_null_warnings(table_plans: list[TablePlan]) -> list[str]:
+    return [
+        f"foreign key {d.foreign_key.label} is NOT NULL in a cycle; its values are "
+        f"assigned after {d.foreign_key.referred_table} is generated, before the "
+        f"constraint is created"
+        for t in table_plans
+        for d in t.deferred_fks
+        if d.fill == "before_constraints" and d.reason != SELF_REFERENCE
+    ]
 
 
 # -- planning steps -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from relsynth.errors import ArtifactError, ConfigurationError
 from relsynth.modeling.config import ModelConfig
 from relsynth.planning import GenerationPlan
 from relsynth.roles import ColumnPlan, Role
+from relsynth.rules.model import Rule
 from relsynth.schema import snapshot
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.values.identifying import IdentifyingKind
@@ -124,6 +125,7 @@ class Run:
     training_seconds: dict[str, float] = field(default_factory=dict)
     privacy: dict[str, Any] | None = None  # the DP accountant's state (relsynth.privacy), when trained with DP
     source: dict[str, Any] | None = None  # the source's identity (relsynth.identity): never a target
+    rules: tuple[Rule, ...] = ()  # relational rules of the source (relsynth.rules), each with its support
 
     def fk_id(self, fk: Any) -> int:
         return self.schema.foreign_keys.index(fk)
@@ -155,6 +157,7 @@ def _config_to_dict(config: RelsynthConfig) -> dict[str, Any]:
         name: {"mode": o.mode.value if o.mode else None, "columns": {c: r.value for c, r in o.columns.items()}}
         for name, o in config.tables.items()
     }
+    data["rules"] = config.rules.to_dict()
     return data
 
 
@@ -168,8 +171,11 @@ def _config_from_dict(data: dict[str, Any]) -> RelsynthConfig:
     from relsynth.privacy.config import PrivacyConfig
 
     privacy = PrivacyConfig.from_dict(data.pop("privacy", None) or {})
+    from relsynth.rules.steering import RulesConfig
+
+    rules = RulesConfig.from_dict(data.pop("rules", None) or {})
     data = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}  # JSON has no tuples
-    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, **data)
+    return RelsynthConfig(model=ModelConfig.from_dict(data.pop("model")), tables=tables, privacy=privacy, rules=rules, **data)
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -237,6 +243,7 @@ def save_run(run: Run, workspace: Path, *, replace: bool = False) -> None:
         "training_seconds": run.training_seconds,
         "privacy": run.privacy,
         "source": run.source,
+        "rules": [rule.to_dict() for rule in run.rules],
         "tables": artifacts,
     }
     (workspace / "run.json").write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
@@ -286,4 +293,5 @@ def load_run(workspace: Path, *, models: bool = True) -> Run:
         training_seconds=document.get("training_seconds", {}),
         privacy=document.get("privacy"),
         source=document.get("source"),
+        rules=tuple(Rule.from_dict(entry) for entry in document.get("rules", ())),  # older runs: none
     )

@@ -6,7 +6,9 @@ its tests are skipped, except under ``CI=true`` where a missing engine fails the
 Each test gets databases of its own (``make_database``), dropped afterwards.
 
 The shared datasets are found through ``RELSYNTH_DATASETS``, else ``../shared/datasets`` beside the
-repository. Whatever a test needs and cannot find (a server, a dataset, ``psql``, an extra, a browser)
+repository. A test that reads a shared dataset (asks for ``load_dataset``) is marked ``slow``
+automatically, so ``./scripts/test.sh --fast`` (``-m "not slow"``) never clones one.
+Whatever a test needs and cannot find (a server, a dataset, ``psql``, an extra, a browser)
 skips it with a message that says where it looked, or fails it under ``CI=true``: CI never skips.
 """
 
@@ -30,6 +32,13 @@ from relsynth.connections import parse_url
 DATASETS = Path(os.environ.get("RELSYNTH_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 DATASET_NAMES = ("pagila", "chinook", "northwind", "hr", "berka", "stats")
 _ENV = {"postgresql": "RELSYNTH_TEST_POSTGRES_URL", "mysql": "RELSYNTH_TEST_MARIADB_URL"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: the mark must be there when it looks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "load_dataset" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def _from_testcontainers(engine: str) -> tuple[str, object] | None:

@@ -28,6 +28,9 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "early_stopping_patience": (1, 10_000),
     "sample_batch_size": (1, None),
     "threads": (1, 1024),
+    "min_steps": (0, 1_000_000),
+    "min_patience_steps": (0, 100_000),
+    "marginal_rows": (1, None),
 }
 
 
@@ -75,6 +78,14 @@ class ModelConfig:
     """torch intra-op threads while training and sampling (1-1024); the previous setting is
     restored afterwards. 1 suits these small matrices best and stays fast when several tables
     train at once (more threads on a busy CPU were measured up to 6x slower)."""
+    min_steps: int = 500
+    """Fewest optimisation steps (0-1e6): a small table makes one batch per epoch, so ``epochs``
+    is raised until it reaches this many steps, else a 90-row table stops after a few noisy steps."""
+    min_patience_steps: int = 50
+    """``early_stopping_patience`` counted in steps too (0-1e5): it is raised to cover at least
+    this many steps when an epoch has few batches."""
+    marginal_rows: int = 50_000
+    """Training rows (>= 1) sampled to estimate the marginals that the model's sampling is matched to."""
 
     def __post_init__(self) -> None:
         for item in fields(self):

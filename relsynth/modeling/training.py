@@ -348,7 +348,7 @@ def _fit_network(
                 on_epoch=on_epoch,
             )
             network.eval()
-            sample = torch.randperm(codes.shape[0])[:MARGINAL_ROWS]  # under torch.manual_seed(seed)
+            sample = torch.randperm(codes.shape[0])[: config.marginal_rows]  # under torch.manual_seed(seed)
             network.match_marginals(context_codes[sample], codes[sample], [e.counts for e in encoders])
         else:  # no validation loss: a figure from private rows would leak
             rows, epochs, seconds, stopped_by = privacy.train(
@@ -360,11 +360,6 @@ def _fit_network(
 
 
 # -------------------------------------------------------------------------------- training loop
-
-
-MIN_STEPS = 500
-MARGINAL_ROWS = 50_000  # rows that estimate a model's marginals for match_marginals
-MIN_PATIENCE_STEPS = 50
 
 
 def _train(
@@ -393,8 +388,8 @@ def _train(
     # A small table makes one batch per epoch, so epochs are few steps: count the cap and the
     # patience in steps too, else a 90-row table stops after a few dozen noisy steps.
     batches = math.ceil(train_idx.numel() / batch_size)
-    epochs = max(config.epochs, math.ceil(MIN_STEPS / batches))
-    heads = _HeadStopping(network, n_columns=n_columns, patience=max(config.early_stopping_patience, math.ceil(MIN_PATIENCE_STEPS / batches)))
+    epochs = max(config.epochs, math.ceil(config.min_steps / batches))
+    heads = _HeadStopping(network, n_columns=n_columns, patience=max(config.early_stopping_patience, math.ceil(config.min_patience_steps / batches)))
     stopped_by, epoch = "epochs", 0
     for epoch in range(1, epochs + 1):
         network.train()

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from relsynth.reporting.columns import Shape, as_category, as_numeric, modeled_columns
-from relsynth.schema.elements import ForeignKey, QualifiedName, Schema
+from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
 
 NUM_BINS = 10  # SDMetrics' bins for continuous columns in mixed pairs
 HIST_BINS = 20  # bins of the histograms the report draws
@@ -313,31 +313,10 @@ def compute_fidelity(
     shapes_out: list[ColumnShape] = []
     pairs_out: list[PairTrend] = []
     for table in schema.tables:
-        if table.name not in real or table.name not in synthetic:
-            continue
-        r_frame, s_frame = real[table.name], synthetic[table.name]
-        shapes = modeled_columns(schema, table, r_frame)
-        shapes = {c: sh for c, sh in shapes.items() if c in s_frame.columns}
-        if not shapes:
-            continue
-        r, s = _prepared(r_frame, shapes), _prepared(s_frame, shapes)
-        # An empty synthetic table reproduces nothing of a non-empty source: 0, not "n/a".
-        empty = s_frame.empty and not r_frame.empty
-        for name, shape in shapes.items():
-            if shape.continuous:
-                score, metric = ks_complement(r[name], s[name]), "KSComplement"
-            else:
-                score, metric = tv_complement(r[name], s[name]), "TVComplement"
-            score = 0.0 if empty else score
-            if not math.isnan(score):
-                hist = _histogram(r[name], s[name], shape)
-                shapes_out.append(ColumnShape(table.name, name, shape.value, metric, score, hist))
-        names = list(shapes)[:MAX_PAIR_COLUMNS]
-        for a, b in itertools.combinations(names, 2):
-            metric, score, ra, sa_ = pair_score(r, s, a, b, shapes[a], shapes[b])
-            score = 0.0 if empty else score
-            if not math.isnan(score):
-                pairs_out.append(PairTrend(table.name, a, b, metric, score, ra, sa_))
+        if table.name in real and table.name in synthetic:
+            column_shapes, pair_trends = _table_fidelity(schema, table, real[table.name], synthetic[table.name])
+            shapes_out.extend(column_shapes)
+            pairs_out.extend(pair_trends)
 
     cards: list[Cardinality] = []
     inter: list[IntertableTrend] = []
@@ -346,16 +325,60 @@ def compute_fidelity(
             continue
         if fk.table not in synthetic or fk.referred_table not in synthetic:
             continue
-        if cardinality is not None and fk.label in cardinality:
-            hist_r, hist_s = cardinality[fk.label]
-        else:
-            hist_r = count_histogram(fan_out(real[fk.referred_table], real[fk.table], fk))
-            hist_s = count_histogram(fan_out(synthetic[fk.referred_table], synthetic[fk.table], fk))
-        score = histogram_ks_complement(hist_r, hist_s)
-        if not math.isnan(score):
-            cards.append(Cardinality(fk.label, fk.referred_table, fk.table, score, hist_r, hist_s))
+        card = _cardinality(fk, real, synthetic, cardinality)
+        if card is not None:
+            cards.append(card)
         inter.extend(_intertable(schema, fk, real, synthetic, parent_columns))
     return Fidelity(tuple(shapes_out), tuple(pairs_out), tuple(cards), tuple(inter))
+
+
+def _table_fidelity(
+    schema: Schema, table: Table, r_frame: pd.DataFrame, s_frame: pd.DataFrame
+) -> tuple[list[ColumnShape], list[PairTrend]]:
+    """One table's column shapes and column-pair trends (pairs among its first MAX_PAIR_COLUMNS)."""
+    shapes = modeled_columns(schema, table, r_frame)
+    shapes = {c: sh for c, sh in shapes.items() if c in s_frame.columns}
+    if not shapes:
+        return [], []
+    r, s = _prepared(r_frame, shapes), _prepared(s_frame, shapes)
+    # An empty synthetic table reproduces nothing of a non-empty source: 0, not "n/a".
+    empty = s_frame.empty and not r_frame.empty
+    shapes_out, pairs_out = [], []
+    for name, shape in shapes.items():
+        if shape.continuous:
+            score, metric = ks_complement(r[name], s[name]), "KSComplement"
+        else:
+            score, metric = tv_complement(r[name], s[name]), "TVComplement"
+        score = 0.0 if empty else score
+        if not math.isnan(score):
+            hist = _histogram(r[name], s[name], shape)
+            shapes_out.append(ColumnShape(table.name, name, shape.value, metric, score, hist))
+    names = list(shapes)[:MAX_PAIR_COLUMNS]
+    for a, b in itertools.combinations(names, 2):
+        metric, score, ra, sa_ = pair_score(r, s, a, b, shapes[a], shapes[b])
+        score = 0.0 if empty else score
+        if not math.isnan(score):
+            pairs_out.append(PairTrend(table.name, a, b, metric, score, ra, sa_))
+    return shapes_out, pairs_out
+
+
+def _cardinality(
+    fk: ForeignKey,
+    real: Mapping[QualifiedName, pd.DataFrame],
+    synthetic: Mapping[QualifiedName, pd.DataFrame],
+    cardinality: Mapping[str, tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]] | None,
+) -> Cardinality | None:
+    """Children per parent along ``fk``, real against synthetic (given histograms first); None
+    when there is no figure."""
+    if cardinality is not None and fk.label in cardinality:
+        hist_r, hist_s = cardinality[fk.label]
+    else:
+        hist_r = count_histogram(fan_out(real[fk.referred_table], real[fk.table], fk))
+        hist_s = count_histogram(fan_out(synthetic[fk.referred_table], synthetic[fk.table], fk))
+    score = histogram_ks_complement(hist_r, hist_s)
+    if math.isnan(score):
+        return None
+    return Cardinality(fk.label, fk.referred_table, fk.table, score, hist_r, hist_s)
 
 
 PARENT_PREFIX = "__parent__"

@@ -45,5 +45,8 @@ GLOSSARY: dict[str, str] = {
                "The worst target's ratio; 1 means the clone teaches as much as the real data.",
     "rare_rows_redrawn": "Generated rows that repeated a combination of values seen fewer than k times in the source "
                          "(privacy.min_count) and were drawn again; known when the report is made with the clone.",
+    "rules_broken": "Rules the source's data obeys (discovered, or the run's) that the clone keeps on a share of rows "
+                    "more than the margin ([rules] margin, 0.01) below the source's; 0 ideal (--fail-over rules_broken=0). The rules section "
+                    "lists each rule's share in both.",
     "rare_rows_dropped": "Of those, rows still rare after the redraws and dropped (only rows no child row refers to).",
 }

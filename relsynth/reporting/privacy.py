@@ -239,41 +239,66 @@ def compute_privacy(
     for index, table in enumerate(schema.tables):
         if table.name not in real or table.name not in synthetic:
             continue
-        r, s = real[table.name], synthetic[table.name]
-        shapes = {c: sh for c, sh in modeled_columns(schema, table, r).items() if c in s.columns}
-        # Exact matches look at every non-key column, including free text the metrics skip.
-        keys = key_columns(schema, table)
-        plain = [c.name for c in table.columns if c.name not in keys and c.name in r.columns and c.name in s.columns]
-        match, dup = exact_match(r, s, plain) if plain and table.name not in copied else (math.nan, math.nan)
-        if identifying_columns is not None:
-            ident = tuple(identifying_columns.get(table.name, ()))
-        else:
-            ident = detect_identifying(table, r)
-        ident = tuple(c for c in ident if c in r.columns and c in s.columns)
-        # a table copied as reference data passed k where its values are counted (once more for
-        # every child row naming them); counted here within the table alone, each would be rare
-        k = 1 if table.name in copied else min_count
-        found, rare_found = _found_values(table, r, s, ident, identifying_values or {}, rare_values or {}, k)
-        dcr, attack = math.nan, None
-        if holdout is not None and table.name in holdout and len(holdout[table.name]):
-            hold = holdout[table.name]
-            train = _without(r, hold, plain)
-            dcr, attack = distance_figures(train, hold, s, shapes, seed=seed + index)
         out.append(
-            TablePrivacy(
-                table.name,
-                None if math.isnan(match) else match,
-                None if math.isnan(dup) else dup,
-                found,
-                ident,
-                None if math.isnan(dcr) else dcr,
-                None if attack is None or math.isnan(attack.advantage) else attack.advantage,
-                attack,
-                rare_found,
+            _table_privacy(
+                schema, table, real[table.name], synthetic[table.name],
+                hold=holdout.get(table.name) if holdout is not None else None,
+                identifying=tuple(identifying_columns.get(table.name, ())) if identifying_columns is not None else None,
+                identifying_values=identifying_values or {}, rare_values=rare_values or {},
+                copied=table.name in copied, min_count=min_count, seed=seed + index,
             )
         )
-    totals = {key: sum(int(t.get(key, 0)) for t in rare_rows.values()) for key in ("redrawn", "dropped", "kept")} if rare_rows is not None else {}
+    totals = _rare_row_totals(rare_rows) if rare_rows is not None else {}
     return Privacy(tuple(out), epsilon, delta, totals.get("redrawn"), totals.get("dropped"), totals.get("kept"))
+
+
+def _table_privacy(
+    schema: Schema,
+    table: Table,
+    r: pd.DataFrame,
+    s: pd.DataFrame,
+    *,
+    hold: pd.DataFrame | None,
+    identifying: tuple[str, ...] | None,
+    identifying_values: Mapping[tuple[QualifiedName, str], pd.Series],
+    rare_values: Mapping[tuple[QualifiedName, str], pd.Series],
+    copied: bool,
+    min_count: int,
+    seed: int,
+) -> TablePrivacy:
+    """One table's figures: real rows ``r``, synthetic rows ``s``, held-out rows ``hold``;
+    ``identifying`` None follows the one identifying rule on ``r``."""
+    shapes = {c: sh for c, sh in modeled_columns(schema, table, r).items() if c in s.columns}
+    # Exact matches look at every non-key column, including free text the metrics skip.
+    keys = key_columns(schema, table)
+    plain = [c.name for c in table.columns if c.name not in keys and c.name in r.columns and c.name in s.columns]
+    match, dup = exact_match(r, s, plain) if plain and not copied else (math.nan, math.nan)
+    ident = identifying if identifying is not None else detect_identifying(table, r)
+    ident = tuple(c for c in ident if c in r.columns and c in s.columns)
+    # a table copied as reference data passed k where its values are counted (once more for
+    # every child row naming them); counted here within the table alone, each would be rare
+    k = 1 if copied else min_count
+    found, rare_found = _found_values(table, r, s, ident, identifying_values, rare_values, k)
+    dcr, attack = math.nan, None
+    if hold is not None and len(hold):
+        train = _without(r, hold, plain)
+        dcr, attack = distance_figures(train, hold, s, shapes, seed=seed)
+    return TablePrivacy(
+        table.name,
+        None if math.isnan(match) else match,
+        None if math.isnan(dup) else dup,
+        found,
+        ident,
+        None if math.isnan(dcr) else dcr,
+        None if attack is None or math.isnan(attack.advantage) else attack.advantage,
+        attack,
+        rare_found,
+    )
+
+
+def _rare_row_totals(rare_rows: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """The generator's rows that repeated a rare source combination, summed over tables."""
+    return {key: sum(int(t.get(key, 0)) for t in rare_rows.values()) for key in ("redrawn", "dropped", "kept")}
 
 
 def _found_values(table: Table, r: pd.DataFrame, s: pd.DataFrame, ident, identifying_values, rare_values, min_count: int):

@@ -93,6 +93,7 @@ def render_html(report: Report, *, gate: Gate | None = None) -> str:
         out.append("<h2>Foreign-key graph</h2>" + svg.graph(nodes, report.foreign_keys))
     out.append(_integrity(report))
     out.append(_utility(report))
+    out.append(_rules(report))
     for t in report.tables:
         out.append(_table_section(report, t))
     if report.notes:
@@ -118,6 +119,22 @@ def _utility(report: Report) -> str:
     return ("<h2>Utility (train synthetic, test real)</h2><table><tr><th>target</th><th>metric</th><th>real (TRTR)</th>"
             "<th>clone (TSTR)</th><th>ratio</th><th>95% interval</th><th>importance rho</th><th>test rows</th></tr>"
             f"{rows}</table><div class='charts'>{chart}</div>")
+
+
+def _rules(report: Report) -> str:
+    """Each rule's share in the source next to the clone's; failing where the clone drops it by more than the margin."""
+    if not report.rules:
+        return ""
+    rows = "".join(
+        f"<tr class='{'fail' if r.broken else ''}'><td>{escape(r.rule)}</td><td>{escape(r.kind)}</td>"
+        f"<td>{_f(r.source)}</td><td>{_f(r.clone)}</td><td>{'fail' if r.broken else 'pass'}</td></tr>"
+        for r in report.rules
+    )
+    margin = report.rules[0].margin
+    return (f"<h2 id='rules'>Rules</h2><p>Share of the rows (where the rule's inputs are not NULL) that obey each rule; "
+            f"a rule fails when the clone's share is more than {margin:g} below the source's.</p>"
+            "<table><tr><th>rule</th><th>kind</th><th>source</th><th>clone</th><th>verdict</th></tr>"
+            f"{rows}</table>")
 
 
 def _utility_interval(u) -> str:  # type: ignore[no-untyped-def]

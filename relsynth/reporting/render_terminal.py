@@ -90,6 +90,8 @@ def render_terminal(report: Report, *, gate: Gate | None = None) -> Group:
     parts: list = [tables, figures]
     if report.utility:
         parts.append(_utility_table(report))
+    if report.rules:
+        parts.append(_rules_table(report))
     parts += [Text(note) for note in report.notes if "utility" in note]  # which targets, or why there are none
     verdict = Text("PASS", style="bold green") if gate.passed else Text("FAIL: ", style="bold red") + Text("; ".join(gate.failures))
     return Group(*parts, verdict)
@@ -105,4 +107,17 @@ def _utility_table(report: Report) -> RichTable:
     for u in report.utility:
         table.add_row(f"{u.table}.{u.target}", u.metric, _fmt(u.real), _fmt(u.synthetic), _fmt(u.ratio),
                       "n/a" if u.ci_low is None else f"{_fmt(u.ci_low, 2)}-{_fmt(u.ci_high, 2)}")
+    return table
+
+
+def _rules_table(report: Report) -> RichTable:
+    """Each rule's share in the source and the clone; red where the clone drops it by more than the margin."""
+    table = RichTable(title="rules (share of rows that obey them)", box=box.SIMPLE_HEAD, padding=(0, 1),
+                      collapse_padding=True, title_justify="left")
+    table.add_column("rule", overflow="fold", ratio=1)
+    for heading in ("source", "clone"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for r in report.rules:
+        style = _STYLE["fail" if r.broken else None]
+        table.add_row(Text(r.rule, style=style), _fmt(r.source), Text(_fmt(r.clone), style=style))
     return table

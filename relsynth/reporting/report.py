@@ -22,6 +22,7 @@ import pandas as pd
 
 from relsynth.connections import redact
 from relsynth.progress import Progress
+from relsynth.reporting import rules as rule_section
 from relsynth.reporting.completeness import Completeness, assess
 from relsynth.reporting.detection import Detection, compute_detection
 from relsynth.reporting.fidelity import Fidelity, compute_fidelity
@@ -32,6 +33,8 @@ from relsynth.reporting.privacy import MIN_COUNT, Privacy, compute_privacy
 from relsynth.reporting.reading import Readings, ReportSteps, read_databases
 from relsynth.reporting.schema_diff import diff_schemas
 from relsynth.reporting.utility import Utility, UtilityScore, compute_utility
+from relsynth.rules.model import Rule
+from relsynth.rules.steering import RulesConfig
 from relsynth.schema.elements import QualifiedName, Schema
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,7 @@ class Report:
     notes: tuple[str, ...] = ()
     completeness: Completeness | None = None  # every source table's expected and actual rows
     utility: tuple[UtilityScore, ...] = ()  # train on the clone, test on held-out real rows
+    rules: tuple[rule_section.RuleShare, ...] = ()  # each rule's share in source and clone
 
     @property
     def integrity_violations(self) -> int:
@@ -121,6 +125,7 @@ class Report:
             "mia_advantage": self.privacy.mia_advantage,
             "epsilon": self.privacy.epsilon,
             "utility": min((u.ratio for u in self.utility if u.ratio is not None), default=None),
+            "rules_broken": float(sum(r.broken for r in self.rules)) if self.rules else None,
         }
 
     @property
@@ -187,6 +192,7 @@ def assemble(
     notes: Sequence[str] = (),
     completeness: Completeness | None = None,
     utility: Sequence[UtilityScore] = (),
+    rules: Sequence[rule_section.RuleShare] = (),
 ) -> Report:
     """Put computed parts together into a Report (also usable without databases).
 
@@ -220,7 +226,7 @@ def assemble(
     present = set(schema.table_names)
     fks = tuple((str(fk.table), str(fk.referred_table), fk.label) for fk in schema.foreign_keys if fk.referred_table in present)
     return Report(source, target, seed, sample_rows, seconds, tuple(tables), fidelity, detection, privacy,
-                  integrity, schema_differences, fks, tuple(notes), completeness, tuple(utility))
+                  integrity, schema_differences, fks, tuple(notes), completeness, tuple(utility), tuple(rules))
 
 
 def _introspect(url: str) -> Schema:
@@ -268,6 +274,8 @@ def measure(
     utility_targets: Sequence[str] = (),
     min_count: int = MIN_COUNT,
     rare_rows: Mapping[str, Mapping[str, int]] | None = None,
+    rules: Sequence[Rule] | None = None,
+    rules_config: RulesConfig | None = None,
 ) -> Report:
     """Measure the clone at ``target_url`` against ``source_url``; both are only read.
 
@@ -285,6 +293,10 @@ def measure(
     ``utility_targets`` ("table.column") are predicted by a model trained on the clone and one
     trained on the real rows, both tested on the ``holdout``; without them one target is proposed
     per table with held-out rows.
+
+    ``rules`` (the run's, else those discovered in the source as ``rules_config`` steers them) are
+    measured in both databases; one whose share in the clone is more than ``rules_config.margin``
+    below the source's is broken.
 
     ``progress``, when given, is called as ``progress(step: str, done: int, total: int)``.
     """
@@ -317,6 +329,8 @@ def measure(
     if utility.proposed:
         notes.append("utility targets proposed (name your own with --utility-target): " + ", ".join(utility.proposed))
     notes.extend(_reading_notes(real, synth, privacy, copied=copied, run_known=modes is not None, holdout=holdout))
+    rule_shares = rule_section.measure_both(source_url, target_url, shared, rules=rules,
+                                            config=rules_config or RulesConfig(), notes=notes)
     return assemble(
         shared,
         fidelity=fidelity, detection=detection, privacy=privacy, integrity=read.integrity,
@@ -325,6 +339,7 @@ def measure(
         source_sample={n: len(s.frame) for n, s in real.items()}, target_sample={n: len(s.frame) for n, s in synth.items()},
         source=redact(source_url), target=redact(target_url), seed=seed, sample_rows=sample_rows,
         seconds=time.monotonic() - started, notes=notes, completeness=completeness, utility=utility.scores,
+        rules=rule_shares,
     )
 
 

@@ -91,9 +91,13 @@ class Rule:
     def refs(self) -> tuple[ColumnRef, ...]:
         return tuple(ColumnRef.parse(i) for i in self.inputs)
 
-    def key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
-        """What identifies a rule, so the config can change or switch off a discovered one."""
-        return (self.kind.value, str(self.table), self.column, self.op, self.inputs)
+    def key(self) -> tuple[str, str, str, str, tuple[str, ...], str, tuple[str, ...]]:
+        """What identifies a rule, so the config can change or switch off a discovered one.
+
+        ``child`` and ``via`` are part of it: one column can number the children of two parents,
+        and a parent column can be the sum of two child tables' columns."""
+        child = "" if self.child is None else str(self.child)
+        return (self.kind.value, str(self.table), self.column, self.op, self.inputs, child, self.via)
 
     def describe(self) -> str:
         """One readable line: ``rental.return_date >= rental_date``."""

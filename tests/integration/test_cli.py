@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from relsynth.demo import build_demo_database
 
+pytestmark = pytest.mark.slow  # every test starts the command line in a subprocess (imports torch), most train
+
 RELSYNTH = [sys.executable, "-m", "relsynth.cli"]
 
 

@@ -26,6 +26,8 @@ from relsynth.roles import Role
 from relsynth.schema.elements import TypeKind
 from relsynth.schema.introspection import introspect
 
+pytestmark = pytest.mark.slow  # every test trains and clones
+
 FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
 
 

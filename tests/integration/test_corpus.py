@@ -11,6 +11,8 @@ import pytest
 from corpus import create, databases, try_clone
 from hypothesis import HealthCheck, Phase, given, note, settings
 
+pytestmark = pytest.mark.slow  # clones random databases on every engine
+
 ENGINES = ("sqlite", "postgresql", "mysql")
 
 

@@ -34,6 +34,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow  # trains under DP
 def test_dp_clone_reports_the_epsilon_its_accountant_saved(shop: Path, make_database, tmp_path: Path) -> None:
     target = make_database("sqlite")
     result = clone(f"sqlite:///{shop}", target, config=DP, workspace=tmp_path / "run")
@@ -55,6 +56,7 @@ def test_dp_clone_reports_the_epsilon_its_accountant_saved(shop: Path, make_data
     assert run.privacy["entries"] == state["entries"]
 
 
+@pytest.mark.slow  # trains under DP twice
 def test_changing_one_units_rows_changes_only_private_results(shop: Path, tmp_path: Path) -> None:
     other = tmp_path / "neighbour.sqlite"
     shutil.copy(shop, other)
@@ -89,6 +91,7 @@ def test_impossible_budget_fails_before_training(shop: Path) -> None:
     assert "train" not in stages
 
 
+@pytest.mark.slow  # trains and reports
 def test_without_epsilon_the_report_says_no_guarantee(shop: Path, tmp_path: Path) -> None:
     run = train(f"sqlite:///{shop}", config=RelsynthConfig(model=ModelConfig(max_training_seconds=0.5, epochs=5)), workspace=tmp_path / "plain")
     assert run.privacy is None

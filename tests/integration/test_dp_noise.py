@@ -61,6 +61,7 @@ def _seeds(value, path: str = "") -> dict[str, object]:
     return found
 
 
+@pytest.mark.slow  # trains under DP twice
 def test_two_dp_trainings_with_one_seed_give_different_models_and_clones(runs, make_database) -> None:
     first, second = load_run(runs[0]), load_run(runs[1])
     for name in PRIVATE:
@@ -78,6 +79,7 @@ def test_two_dp_trainings_with_one_seed_give_different_models_and_clones(runs, m
         assert _rows(targets[0], table) == _rows(targets[2], table)
 
 
+@pytest.mark.slow  # trains under DP twice
 def test_a_dp_runs_files_hold_nothing_that_rebuilds_its_noise(runs) -> None:
     """Every seed-like value stored is the same in both runs, yet their noisy figures differ: no
     stored value determines the noise. The accountant's state holds no seed at all."""

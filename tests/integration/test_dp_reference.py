@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from relsynth.config import RelsynthConfig, TableMode
@@ -13,6 +14,8 @@ from relsynth.modeling import ModelConfig
 from relsynth.pipeline import train
 from relsynth.privacy import PrivacyConfig
 from relsynth.schema.elements import QualifiedName
+
+pytestmark = pytest.mark.slow  # trains with and without DP
 
 GENRES = ["Drama", "Comedy", "Horror", "Travel", "Music", "Sports"]
 CITIES = ["Lyon", "Porto", "Turin", "Ghent"]

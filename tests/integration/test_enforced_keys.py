@@ -40,6 +40,7 @@ def _no_key_drops(warnings: list[str]) -> None:
     assert not [w for w in warnings if "dropped" in w], warnings
 
 
+@pytest.mark.slow  # clones
 @pytest.mark.parametrize(
     ("engine", "target_engine"),
     [("postgresql", "postgresql"), ("sqlite", "sqlite"), ("postgresql", "sqlite"), ("sqlite", "postgresql")],
@@ -59,6 +60,7 @@ def test_partial_and_expression_unique_indexes_are_recreated_and_honoured(engine
     _no_key_drops(result.warnings)
 
 
+@pytest.mark.slow  # clones
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite", "mysql"])
 def test_composite_natural_keys_move_colliding_rows_instead_of_dropping_them(engine: str, make_database) -> None:
     source = load_fixture(make_database(engine), "composite_natural_key")
@@ -80,6 +82,7 @@ def test_composite_natural_keys_move_colliding_rows_instead_of_dropping_them(eng
     _no_key_drops(result.warnings)
 
 
+@pytest.mark.slow  # clones
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite", "mysql"])
 def test_overlapping_foreign_keys_are_filled_from_the_widest(engine: str, make_database) -> None:
     source = load_fixture(make_database(engine), "overlapping_fk")

@@ -24,6 +24,8 @@ from relsynth.modeling import ModelConfig
 from relsynth.pipeline import clone
 from relsynth.schema.introspection import introspect
 
+pytestmark = pytest.mark.slow  # every test reads a trained clone
+
 FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
 # The PostgreSQL clone trains by epochs (no clock), long enough to learn how the parts relate.
 LEARNED = RelsynthConfig(model=ModelConfig(epochs=60, max_training_seconds=300.0))

@@ -16,6 +16,8 @@ from relsynth.generation import generate
 from relsynth.modeling import ModelConfig
 from relsynth.pipeline import train
 
+pytestmark = pytest.mark.slow  # every test trains
+
 # epochs bound training, so the result does not depend on the machine's speed
 CONFIG = RelsynthConfig(seed=5, reference_max_rows=0, model=ModelConfig(epochs=15, max_training_seconds=600.0))
 WORDS = "red green blue small large round square quiet loud early late warm cold soft hard".split()

@@ -131,6 +131,7 @@ def _screenshot(html: str, tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000  # a blank page compresses far smaller
 
 
+@pytest.mark.slow  # trains a clone and reports
 def test_the_attack_interval_and_its_verdict_are_in_every_rendering(make_database):
     import pandas as pd
 

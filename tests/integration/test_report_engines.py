@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from relsynth.config import RelsynthConfig
 from relsynth.demo import build_demo_database
 from relsynth.modeling import ModelConfig
 from relsynth.pipeline import generate_into, train
 from relsynth.reporting import build_report
+
+pytestmark = pytest.mark.slow  # clones into every engine and reports
 
 ENGINES = ("sqlite", "postgresql", "mysql")
 SCORES = ("quality", "column_shapes", "column_pair_trends", "cardinality", "intertable_trends", "exact_match_share")

@@ -21,6 +21,8 @@ from relsynth.reporting import build_report, check_thresholds, evaluate, render_
 from relsynth.reporting.render_html import _CSS
 from relsynth.schema.elements import QualifiedName
 
+pytestmark = pytest.mark.slow  # every test builds full reports, most through the command line
+
 RELSYNTH = [sys.executable, "-m", "relsynth.cli"]
 CUSTOMER = QualifiedName(None, "customer_loyalty_membership")  # long enough to wrap in 80 columns
 

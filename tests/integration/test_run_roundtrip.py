@@ -63,6 +63,7 @@ def _relsynth(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "relsynth.cli", *args], capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow  # trains and runs the command line
 def test_a_workspace_holding_a_run_is_refused_unless_replace_workspace(tmp_path: Path) -> None:
     shop = build_demo_database(tmp_path / "shop.sqlite", customers=40)
     config = tmp_path / "small.toml"

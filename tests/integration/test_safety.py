@@ -129,6 +129,7 @@ def test_the_source_spelled_otherwise_is_refused_and_unchanged(any_engine, make_
     assert _checksum(source) == before and before[0] == 4
 
 
+@pytest.mark.slow  # the command line in a subprocess
 def test_the_command_line_refuses_the_source_as_target_with_replace(any_engine, make_database, tmp_path) -> None:
     source, spellings = _source_and_spellings(any_engine, make_database, tmp_path)
     before = _checksum(source)
@@ -138,6 +139,7 @@ def test_the_command_line_refuses_the_source_as_target_with_replace(any_engine, 
     assert _checksum(source) == before
 
 
+@pytest.mark.slow  # trains
 def test_generate_refuses_the_database_the_run_was_trained_from(make_database, tmp_path) -> None:
     source = load_fixture(make_database("sqlite"), "self_ref")
     before = _checksum(source)
@@ -176,6 +178,7 @@ def test_a_source_connection_cannot_write(any_engine, make_database) -> None:
 # -- the source exists and holds tables -------------------------------------------------------------
 
 
+@pytest.mark.slow  # the command line in a subprocess
 def test_inspecting_a_missing_sqlite_file_fails_without_creating_it(tmp_path) -> None:
     missing = tmp_path / "missing.db"
     with pytest.raises(SourceMissing, match="does not exist"):
@@ -185,6 +188,7 @@ def test_inspecting_a_missing_sqlite_file_fails_without_creating_it(tmp_path) ->
     assert not missing.exists()
 
 
+@pytest.mark.slow  # the command line in a subprocess
 def test_an_empty_source_is_refused_and_inspect_warns(any_engine, make_database, tripwires) -> None:
     source, target = make_database(any_engine), make_database(any_engine)
     if any_engine == "sqlite":
@@ -236,6 +240,7 @@ def test_create_target_creates_the_database(any_engine, make_database, tmp_path)
             _drop_database(target)
 
 
+@pytest.mark.slow  # the command line in a subprocess
 def test_the_command_line_creates_a_postgres_target(make_database, tmp_path) -> None:
     source = load_fixture(make_database("postgresql"), "self_ref")
     target = _missing_target("postgresql", make_database, tmp_path)
@@ -254,6 +259,7 @@ def test_a_target_holding_the_tables_is_refused_before_learning(any_engine, make
         clone(source, target)
 
 
+@pytest.mark.slow  # trains
 def test_generate_refuses_a_full_target_before_generating(make_database, tmp_path, monkeypatch) -> None:
     source = load_fixture(make_database("sqlite"), "self_ref")
     train(source, workspace=tmp_path / "run", config=TINY)

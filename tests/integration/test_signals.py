@@ -29,6 +29,8 @@ from relsynth.modeling import ModelConfig
 from relsynth.pipeline import generate_into, load, train
 from relsynth.schema.introspection import introspect
 
+pytestmark = pytest.mark.slow  # interrupts clones running in subprocesses
+
 RELSYNTH = [sys.executable, "-m", "relsynth.cli"]
 SMALL = RelsynthConfig(model=ModelConfig(epochs=2, max_training_seconds=3600.0, hidden_dim=16))
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}

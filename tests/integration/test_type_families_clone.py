@@ -19,6 +19,8 @@ from relsynth.connections import create_engine
 from relsynth.modeling import ModelConfig
 from relsynth.pipeline import clone
 
+pytestmark = pytest.mark.slow  # every test clones
+
 FAST = RelsynthConfig(model=ModelConfig(max_training_seconds=2.0))
 ROWS = 240
 

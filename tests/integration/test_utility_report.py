@@ -12,6 +12,8 @@ import pytest
 
 from relsynth.demo import build_demo_database
 
+pytestmark = pytest.mark.slow  # trains and scores utility models
+
 FIELDS = {"table", "target", "task", "metric", "real", "synthetic", "ratio", "ci_low", "ci_high", "importance_correlation"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from opacus.grad_sample.embedding_norm_sample import compute_embedding_norm_samp
 from relsynth.errors import PrivacyBudgetError
 from relsynth.modeling.encoding import ColumnSpec
 from relsynth.modeling.network import TabularNetwork
+from relsynth.privacy import entropy
 from relsynth.privacy.accountant import (
     PrivacyAccountant,
     SgdComponent,
@@ -90,6 +93,13 @@ def test_an_impossible_budget_fails_before_training() -> None:
         plan_budget(epsilon=0.001, delta=1e-6, statistics_mechanisms=10, vocabulary_mechanisms=2,
                     sgd=[SgdComponent("a/model", 1.0, 2000)], statistics_share=0.2, selection_delta_share=0.1,
                     max_noise_multiplier=20.0)
+
+
+@pytest.fixture(autouse=True)
+def repeatable_noise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DP noise reads os.urandom by design (privacy/entropy.py); these tests assert statistical
+    properties of the mechanisms, so they read a seeded byte stream instead: same outcome every run."""
+    monkeypatch.setattr(entropy, "os", SimpleNamespace(urandom=np.random.default_rng(7).bytes))
 
 
 def _noise(bound: int = 1, z: float = 2.0) -> Noise:

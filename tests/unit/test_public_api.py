@@ -19,6 +19,7 @@ PUBLIC = {
     "load_run",
     "plan",
     "report",
+    "discover_rules",
     "train",
 }
 

@@ -1,0 +1,245 @@
+"""Generation by the rules, on small frames: each kind computed from its inputs, keys and CHECKs kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsynth.checks import compile_check
+from relsynth.planning import plan
+from relsynth.rules import Rule, RuleKind
+from relsynth.rules.enforcement import ENFORCE_AT, Enforcement
+from relsynth.schema.elements import (
+    Column,
+    ColumnType,
+    ForeignKey,
+    PrimaryKey,
+    QualifiedName,
+    Schema,
+    Table,
+    TypeKind,
+    UniqueConstraint,
+)
+
+INT = ColumnType(TypeKind.INTEGER, "integer")
+MONEY = ColumnType(TypeKind.DECIMAL, "numeric(10,2)", precision=10, scale=2)
+DATE = ColumnType(TypeKind.DATE, "date")
+STAMP = ColumnType(TypeKind.TIMESTAMP, "timestamptz", timezone=True)
+TEXT = ColumnType(TypeKind.TEXT, "text")
+
+
+def _name(table: str) -> QualifiedName:
+    return QualifiedName(None, table)
+
+
+def _table(name: str, columns: dict[str, ColumnType], *, fks=(), unique=(), nullable=True) -> Table:
+    return Table(
+        _name(name),
+        tuple(Column(c, t, nullable=nullable or c == "id") for c, t in columns.items()),
+        primary_key=PrimaryKey(None, ("id",)),
+        unique_constraints=tuple(UniqueConstraint(None, u) for u in unique),
+        foreign_keys=tuple(ForeignKey(None, _name(name), (c,), _name(p), ("id",)) for c, p in fks),
+    )
+
+
+SCHEMA = Schema("postgresql", (
+    _table("customer", {"id": INT, "address": TEXT, "zip": TEXT, "city": TEXT}),
+    _table("orders", {"id": INT, "customer_id": INT, "billing": TEXT, "ordered": DATE, "shipped": DATE, "year": INT,
+                      "total": MONEY, "lines": INT, "code": TEXT, "label": TEXT}, fks=[("customer_id", "customer")],
+           unique=[("code",)]),
+    _table("line", {"id": INT, "order_id": INT, "n": INT, "qty": INT, "price": MONEY, "amount": MONEY, "at": STAMP},
+           fks=[("order_id", "orders")]),
+    _table("payment", {"id": INT, "order_id": INT, "customer_id": INT}, fks=[("order_id", "orders"), ("customer_id", "customer")]),
+    _table("staff", {"id": INT, "boss_id": INT, "dept": TEXT}, fks=[("boss_id", "staff")]),
+))
+PLAN = plan(SCHEMA)
+
+
+def _enforcement(*rules: Rule) -> Enforcement:
+    return Enforcement(rules, SCHEMA, PLAN, generated=set(SCHEMA.table_names))
+
+
+def _apply(rules: Enforcement, table: str, rows: pd.DataFrame, others: dict[str, pd.DataFrame] | None = None, checks=()) -> pd.DataFrame:
+    frames = {_name(name): frame for name, frame in (others or {}).items()} | {_name(table): rows}
+    for rule in rules.early + rules.late:
+        rules.apply([rule], frames[rule.table], frames.__getitem__, list(checks))
+    return rows
+
+
+CUSTOMERS = pd.DataFrame({"id": [1, 2, 3], "address": ["1 Elm St", "2 Oak Ave", None], "zip": ["A1", "A1", "B2"], "city": ["X", "X", "Y"]})
+
+
+def test_a_diamond_copies_the_key_through_the_first_path_so_both_paths_reach_one_ancestor() -> None:
+    orders = pd.DataFrame({"id": [10, 11, 12], "customer_id": [2, 3, 1]})
+    payments = pd.DataFrame({"id": [1, 2, 3, 4], "order_id": [10, 10, 12, 11], "customer_id": [1, 3, 3, 2]})
+    rule = Rule(RuleKind.EQUAL, _name("payment"), "customer_id", inputs=("order_id->customer_id",))
+    _apply(_enforcement(rule), "payment", payments, {"orders": orders, "customer": CUSTOMERS})
+    assert payments["customer_id"].tolist() == [2, 2, 1, 3]
+    assert set(payments["customer_id"]) <= set(CUSTOMERS["id"])  # still a valid key of the ancestor
+
+
+def test_an_attribute_is_copied_from_the_parent_and_a_null_parent_value_leaves_the_generated_one() -> None:
+    orders = pd.DataFrame({"id": [1, 2, 3, 4], "customer_id": [1, 2, 3, None], "billing": ["a", "b", "c", "d"]})
+    rule = Rule(RuleKind.EQUAL, _name("orders"), "billing", inputs=("customer_id->address",))
+    _apply(_enforcement(rule), "orders", orders, {"customer": CUSTOMERS})
+    assert orders["billing"].tolist() == ["1 Elm St", "2 Oak Ave", "c", "d"]
+
+
+def test_an_order_reflects_only_the_negative_gaps_keeping_their_size_and_leaves_nulls() -> None:
+    ordered = [dt.date(2024, 1, 10)] * 4
+    shipped = [dt.date(2024, 1, 13), dt.date(2024, 1, 6), None, dt.date(2024, 1, 10)]
+    orders = pd.DataFrame({"id": [1, 2, 3, 4], "ordered": ordered, "shipped": shipped})
+    rule = Rule(RuleKind.ORDER, _name("orders"), "shipped", op="ge", inputs=("ordered",))
+    _apply(_enforcement(rule), "orders", orders)
+    assert orders["shipped"].tolist() == [dt.date(2024, 1, 13), dt.date(2024, 1, 14), None, dt.date(2024, 1, 10)]
+    strict = pd.DataFrame({"id": [1], "ordered": [dt.date(2024, 1, 10)], "shipped": [dt.date(2024, 1, 10)]})
+    _apply(_enforcement(Rule(RuleKind.ORDER, _name("orders"), "shipped", op="gt", inputs=("ordered",))), "orders", strict)
+    assert strict["shipped"].tolist() == [dt.date(2024, 1, 11)]
+
+
+def test_a_child_timestamp_follows_its_parents_date_in_its_own_timezone_aware_dtype() -> None:
+    orders = pd.DataFrame({"id": [1, 2], "ordered": [dt.date(2024, 5, 1), dt.date(2024, 5, 9)]})
+    at = pd.Series(pd.to_datetime(["2024-05-03 10:00", "2024-05-07 12:00", "2024-05-10 00:00"], utc=True)).astype("datetime64[us, UTC]")
+    lines = pd.DataFrame({"id": [1, 2, 3], "order_id": [1, 2, 2], "at": at})
+    rule = Rule(RuleKind.ORDER, _name("line"), "at", op="ge", inputs=("order_id->ordered",))
+    _apply(_enforcement(rule), "line", lines, {"orders": orders})
+    assert lines["at"].dtype == at.dtype
+    assert lines["at"].tolist() == list(pd.to_datetime(["2024-05-03 10:00", "2024-05-10 12:00", "2024-05-10 00:00"], utc=True))
+
+
+def test_formulas_are_computed_from_their_inputs_and_rounded_to_the_columns_scale() -> None:
+    orders = pd.DataFrame({"id": [1, 2], "customer_id": [1, 2]})
+    lines = pd.DataFrame({"id": [1, 2, 3], "order_id": [1, 1, 2], "qty": pd.array([3, 2, None], dtype="Int64"),
+                          "price": [Decimal("0.99"), Decimal("1.333"), Decimal("5.00")], "amount": [Decimal("9")] * 3})
+    rule = Rule(RuleKind.FORMULA, _name("line"), "amount", op="mul", inputs=("qty", "price"))
+    _apply(_enforcement(rule), "line", lines, {"orders": orders})
+    assert lines["amount"].tolist() == [Decimal("2.97"), Decimal("2.67"), Decimal("9")]  # NULL input: left as generated
+    dated = pd.DataFrame({"id": [1, 2], "ordered": [dt.date(2021, 12, 31), None], "year": pd.array([1990, 1991], dtype="Int64"),
+                          "code": ["x", "y"], "label": ["Mixed Case", None]})
+    rules = _enforcement(Rule(RuleKind.FORMULA, _name("orders"), "year", op="year", inputs=("ordered",)),
+                         Rule(RuleKind.FORMULA, _name("orders"), "code", op="lower", inputs=("label",)))
+    _apply(rules, "orders", dated)
+    assert dated["year"].tolist() == [2021, 1991]
+    assert dated["code"].tolist() == ["mixed case", "y"]
+
+
+def test_an_aggregate_is_computed_from_the_synthetic_children_and_a_count_is_zero_without_any() -> None:
+    orders = pd.DataFrame({"id": [1, 2, 3], "total": [Decimal("1.00")] * 3, "lines": pd.array([7, 7, 7], dtype="Int64")})
+    lines = pd.DataFrame({"id": [1, 2, 3], "order_id": [1, 1, 2], "qty": [3, 1, 2], "price": [Decimal("0.99"), Decimal("1.99"), Decimal("0.50")]})
+    rules = _enforcement(
+        Rule(RuleKind.AGGREGATE, _name("orders"), "total", op="sum", inputs=("qty", "price"), child=_name("line"), via=("order_id",)),
+        Rule(RuleKind.AGGREGATE, _name("orders"), "lines", op="count", child=_name("line"), via=("order_id",)),
+    )
+    assert not rules.early and rules.waiting() == {_name("orders")}
+    assert rules.kept(_name("line")) >= {"order_id", "qty", "price"}
+    _apply(rules, "orders", orders, {"line": lines})
+    assert orders["total"].tolist() == [Decimal("4.96"), Decimal("1.00"), Decimal("1.00")]  # childless: as generated
+    assert orders["lines"].tolist() == [2, 1, 0]
+
+
+def test_rules_run_after_the_rules_that_compute_their_inputs() -> None:
+    total = Rule(RuleKind.AGGREGATE, _name("orders"), "total", op="max", inputs=("amount",), child=_name("line"), via=("order_id",))
+    amount = Rule(RuleKind.FORMULA, _name("line"), "amount", op="mul", inputs=("qty", "price"))
+    rules = _enforcement(total, amount)
+    assert rules.early == [amount] and rules.late == [total]
+    orders = pd.DataFrame({"id": [1], "total": [Decimal("0")]})
+    lines = pd.DataFrame({"id": [1, 2], "order_id": [1, 1], "qty": [2, 5], "price": [Decimal("3.00"), Decimal("1.00")], "amount": [None, None]})
+    _apply(rules, "line", lines, {"orders": orders})
+    assert orders["total"].tolist() == [Decimal("6.00")]
+
+
+def test_children_are_numbered_per_parent_in_row_order_and_their_times_sorted_within_each_parent() -> None:
+    at = pd.Series(pd.to_datetime(["2024-01-05", "2024-01-01", "2024-01-03", "2024-02-01", None, "2024-01-02"], utc=True))
+    lines = pd.DataFrame({"id": range(6), "order_id": [1, 1, 2, 1, 2, 2], "n": [9] * 6, "at": at.astype("datetime64[us, UTC]")})
+    rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("line"), "n", op="number", via=("order_id",)),
+                         Rule(RuleKind.SEQUENCE, _name("line"), "at", op="time", via=("order_id",)))
+    _apply(rules, "line", lines)
+    assert lines["n"].tolist() == [1, 2, 1, 3, 2, 3]
+    first = lines[lines["order_id"] == 1]["at"]
+    assert first.is_monotonic_increasing and sorted(first) == sorted(at[[0, 1, 3]])
+    second = lines[lines["order_id"] == 2]["at"].dropna()
+    assert second.is_monotonic_increasing and lines["at"].isna().tolist() == [False] * 4 + [True, False]
+
+
+def test_a_dependency_gives_each_determinant_its_most_common_generated_value() -> None:
+    customers = pd.DataFrame({"id": range(6), "zip": ["A1", "A1", "A1", "B2", "B2", None], "city": ["X", "Q", "X", "Y", "Z", "W"]})
+    _apply(_enforcement(Rule(RuleKind.DEPENDENCY, _name("customer"), "city", inputs=("zip",))), "customer", customers)
+    assert customers["city"].tolist() == ["X", "X", "X", "Y", "Y", "W"]  # a tie goes to the first generated
+
+
+def test_a_rule_that_would_repeat_a_unique_key_or_violate_a_check_leaves_those_rows_and_says_so() -> None:
+    orders = pd.DataFrame({"id": [1, 2, 3], "code": ["a", "b", "c"], "label": ["Same", "SAME", "Other"]})
+    rules = _enforcement(Rule(RuleKind.FORMULA, _name("orders"), "code", op="lower", inputs=("label",)))
+    _apply(rules, "orders", orders)
+    assert orders["code"].tolist() == ["same", "b", "other"]
+    assert any("1 row(s) left as generated" in note for note in rules.notes)
+    lines = pd.DataFrame({"id": [1, 2], "qty": [2, 50], "price": [Decimal("1.00"), Decimal("3.00")], "amount": [Decimal("5.00")] * 2})
+    rules = _enforcement(Rule(RuleKind.FORMULA, _name("line"), "amount", op="mul", inputs=("qty", "price")))
+    _apply(rules, "line", lines, checks=[compile_check("amount < 100", dialect="postgresql")])
+    assert lines["amount"].tolist() == [Decimal("2.00"), Decimal("5.00")]  # 150.00 would break the CHECK
+    assert any("1 row(s) left as generated" in note for note in rules.notes)
+
+
+@pytest.mark.parametrize("support, enabled, enforced", [(ENFORCE_AT, True, True), (0.9, True, False), (1.0, False, False)])
+def test_only_enabled_rules_at_or_above_the_threshold_are_enforced(support: float, enabled: bool, enforced: bool) -> None:
+    rule = Rule(RuleKind.ORDER, _name("orders"), "shipped", op="ge", inputs=("ordered",), support=support, enabled=enabled)
+    assert bool(_enforcement(rule).early) is enforced
+
+
+def test_a_rule_naming_what_the_schema_lacks_is_not_enforced_and_says_why() -> None:
+    rules = _enforcement(Rule(RuleKind.EQUAL, _name("orders"), "billing", inputs=("nope_id->address",)),
+                         Rule(RuleKind.ORDER, _name("orders"), "shipped", op="ge", inputs=("ordered",)))
+    assert [r.column for r in rules.early] == ["shipped"]
+    assert len(rules.notes) == 1 and "nope_id" in rules.notes[0]
+
+
+def test_rows_with_a_non_range_index_are_written_in_place() -> None:
+    orders = pd.DataFrame({"id": [1, 2], "ordered": [dt.date(2024, 1, 10)] * 2, "shipped": [dt.date(2024, 1, 1), None]}, index=[5, 9])
+    _apply(_enforcement(Rule(RuleKind.ORDER, _name("orders"), "shipped", op="ge", inputs=("ordered",))), "orders", orders)
+    assert orders["shipped"].tolist() == [dt.date(2024, 1, 19), None]
+    assert np.array_equal(orders.index, [5, 9])
+
+
+@pytest.mark.parametrize("rule", [
+    Rule(RuleKind.FORMULA, _name("line"), "amount", op="mul", inputs=("qty",)),
+    Rule(RuleKind.ORDER, _name("orders"), "shipped", op="lt", inputs=("ordered",)),
+    Rule(RuleKind.SEQUENCE, _name("line"), "n", op="number"),
+    Rule(RuleKind.AGGREGATE, _name("orders"), "total", op="sum", inputs=("qty",), child=_name("line"), via=("customer_id",)),
+], ids=["arity", "op", "no-via", "not-a-key"])
+def test_a_malformed_rule_is_left_out_with_a_note(rule: Rule) -> None:
+    rules = _enforcement(rule)
+    assert not rules.early and not rules.late and len(rules.notes) == 1
+
+
+def test_a_rule_through_a_self_reference_runs_late_and_reaches_down_the_whole_hierarchy() -> None:
+    staff = pd.DataFrame({"id": [4, 3, 2, 1], "boss_id": [3, 2, 1, None], "dept": ["D", "C", "B", "A"]})
+    rules = _enforcement(Rule(RuleKind.EQUAL, _name("staff"), "dept", inputs=("boss_id->dept",)))
+    assert not rules.early and rules.waiting() == {_name("staff")}  # the self-reference is a deferred key
+    _apply(rules, "staff", staff)
+    assert staff["dept"].tolist() == ["A", "A", "A", "A"]
+
+
+def test_a_derived_column_has_one_writer_so_a_dependency_cannot_undo_the_copy_from_the_parent() -> None:
+    copy = Rule(RuleKind.EQUAL, _name("customer"), "city", inputs=("zip",))  # stands in for any derivation
+    dependency = Rule(RuleKind.DEPENDENCY, _name("customer"), "city", inputs=("address",))
+    rules = _enforcement(copy, dependency)
+    assert rules.early == [copy]
+    customers = CUSTOMERS.copy()
+    _apply(rules, "customer", customers)
+    assert customers["city"].tolist() == customers["zip"].tolist()
+
+
+def test_a_dependency_among_columns_copied_from_one_parent_is_enforced_on_the_parent() -> None:
+    copies = [Rule(RuleKind.EQUAL, _name("orders"), c, inputs=(f"customer_id->{p}",)) for c, p in (("billing", "address"), ("label", "city"))]
+    dependency = Rule(RuleKind.DEPENDENCY, _name("orders"), "label", inputs=("billing",))
+    rules = _enforcement(*copies, dependency)
+    lifted = Rule(RuleKind.DEPENDENCY, _name("customer"), "city", inputs=("address",))
+    assert lifted in rules.early and dependency not in rules.early + rules.late
+    customers = pd.DataFrame({"id": [1, 2, 3], "address": ["a", "a", "b"], "city": ["X", "Y", "Z"]})
+    orders = pd.DataFrame({"id": [1, 2, 3], "customer_id": [1, 2, 3], "billing": [None] * 3, "label": [None] * 3})
+    _apply(rules, "orders", orders, {"customer": customers})  # every rule, in dependency order
+    assert orders.groupby("billing")["label"].nunique().max() == 1  # the dependency holds in the child
