@@ -13,6 +13,14 @@ from enum import Enum
 from relsynth.errors import ConfigurationError
 
 
+class RowHash(str, Enum):
+    """A deterministic per-row hash in SQL, for seeded samples where TABLESAMPLE does not exist."""
+
+    NONE = "none"  # no usable hash: training samples are drawn while the rows stream past
+    CRC32 = "crc32"  # MySQL/MariaDB: CRC32() of the primary key's text (any key types, composite too)
+    ROWID = "rowid"  # SQLite: a multiplicative hash of the integer key or the rowid
+
+
 class SequenceReset(str, Enum):
     """How an engine numbers rows: the loaders move it past the loaded keys, the report reads it back."""
 
@@ -105,6 +113,9 @@ class Capabilities:
     # Foreign keys are not enforced as rows load (SQLite's default): PRAGMA foreign_key_check
     # verifies them all before the load commits.
     verify_foreign_keys: bool = False
+    # TABLESAMPLE BERNOULLI (p) REPEATABLE (seed): a seeded sample drawn by the server.
+    tablesample: bool = False
+    row_hash: RowHash = RowHash.NONE  # how a seeded sample is drawn in SQL without TABLESAMPLE
     # -- the schema layer (relsynth/schema: DDL and introspection) --------------------------------
     # Where introspection reads the facts the Inspector lacks; None: the Inspector alone.
     catalog: Catalog | None = None
@@ -175,6 +186,7 @@ _POSTGRESQL = Capabilities(
     schemas=True,
     sequence_reset=SequenceReset.SETVAL,
     ddl_commits_transaction=False,
+    tablesample=True,
     catalog=Catalog.PG_CATALOG,
     server_version_sql="SHOW server_version",
     default_namespace="public",
@@ -220,6 +232,7 @@ _MYSQL = Capabilities(
     sequence_reset=SequenceReset.AUTO_INCREMENT,
     ddl_commits_transaction=True,
     atomic_rename=True,
+    row_hash=RowHash.CRC32,
     catalog=Catalog.INFORMATION_SCHEMA,
     server_version_sql="SELECT VERSION()",
     view_definition_is_statement=True,
@@ -265,6 +278,7 @@ _SQLITE = Capabilities(
     ddl_commits_transaction=False,
     explicit_begin=True,
     verify_foreign_keys=True,
+    row_hash=RowHash.ROWID,
     catalog=Catalog.SQLITE_MASTER,
     server_version_sql="SELECT sqlite_version()",
     view_definition_is_statement=True,

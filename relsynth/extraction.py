@@ -10,9 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from relsynth.engines import RowHash, capabilities_for
 from relsynth.schema.elements import QualifiedName, Table, TypeKind
 
 CHUNK_ROWS = 50_000
+HASH_MODULUS = 4_294_967_291  # a prime just under 2**32: a row's hash lies in [0, HASH_MODULUS)
+MAX_KEYS_PER_QUERY = 10_000  # parent keys sent in one IN list when reading their children
 
 
 def table_clause(name: QualifiedName, columns: Sequence[str]) -> sa.TableClause:
@@ -34,19 +37,24 @@ def read_as(table: Table, clause: sa.TableClause, column: str) -> sa.ColumnEleme
     return clause.c[column]
 
 
-def _ordered_select(table: Table, columns: Sequence[str]) -> sa.Select:
+def _ordered_select(table: Table, columns: Sequence[str], source: sa.FromClause | None = None) -> sa.Select:
     clause = table_clause(table.name, columns)
-    query = sa.select(*(read_as(table, clause, column) for column in columns))
+    source = clause if source is None else source
+    query = sa.select(*(read_as(table, source, column) for column in columns))
     # A stable order makes sampling reproducible for a given seed.
     order = table.primary_key.constrained_columns if table.primary_key else ()
     if order and set(order) <= set(columns):
-        query = query.order_by(*(clause.c[column] for column in order))
+        query = query.order_by(*(source.c[column] for column in order))
     return query
 
 
 def stream_rows(connection: Connection, table: Table, columns: Sequence[str]) -> Iterator[pd.DataFrame]:
     """Yield the table's rows as DataFrames of at most ``CHUNK_ROWS`` rows."""
-    result = connection.execution_options(stream_results=True).execute(_ordered_select(table, columns))
+    return _frames(connection, table, columns, _ordered_select(table, columns))
+
+
+def _frames(connection: Connection, table: Table, columns: Sequence[str], query: sa.Select) -> Iterator[pd.DataFrame]:
+    result = connection.execution_options(stream_results=True).execute(query)
     while True:
         rows = result.fetchmany(CHUNK_ROWS)
         if not rows:
@@ -79,9 +87,93 @@ def read_table(
         if keep_probability < 1.0:
             chunk = chunk[rng.random(len(chunk)) < keep_probability]
         chunks.append(chunk)
+    return _concat(chunks, columns)
+
+
+def _concat(chunks: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     if not chunks:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
     return pd.concat(chunks, ignore_index=True)
+
+
+def can_sample_in_sql(connection: Connection) -> bool:
+    """Whether the engine draws a seeded sample itself (TABLESAMPLE, or a hash of each row's key)."""
+    capabilities = capabilities_for(connection.dialect.name)
+    return capabilities.tablesample or capabilities.row_hash is not RowHash.NONE
+
+
+def sample_rows(
+    connection: Connection,
+    table: Table,
+    *,
+    columns: Sequence[str],
+    fraction: float,
+    seed: int,
+    only_null: Sequence[str] = (),
+) -> pd.DataFrame:
+    """About ``fraction`` of the table's rows, drawn by the database, the same rows for a seed.
+
+    PostgreSQL: ``TABLESAMPLE BERNOULLI`` with ``REPEATABLE (seed)``; elsewhere a seeded hash of
+    each row's primary key (``RowHash``). Only the sampled rows cross the wire. With
+    ``only_null``, only rows with a NULL in one of those columns are considered.
+    """
+    columns = list(columns)
+    capabilities = capabilities_for(connection.dialect.name)
+    key = list(table.primary_key.constrained_columns) if table.primary_key else list(table.column_names)
+    clause = table_clause(table.name, list(dict.fromkeys([*columns, *key, *only_null])))
+    source: sa.FromClause = clause
+    if capabilities.tablesample:
+        source = sa.tablesample(clause, sa.func.bernoulli(100.0 * fraction), name="sampled", seed=sa.literal(seed % HASH_MODULUS))
+        query = _ordered_select(table, columns, source)
+    else:
+        query = _ordered_select(table, columns, clause).where(_row_hash(capabilities.row_hash, table, clause, key, seed) < int(fraction * HASH_MODULUS))
+    if only_null:
+        query = query.where(sa.or_(*(source.c[column].is_(None) for column in only_null)))
+    return _concat(list(_frames(connection, table, columns, query)), columns)
+
+
+def _row_hash(method: RowHash, table: Table, clause: sa.TableClause, key: list[str], seed: int) -> sa.ColumnElement:
+    """A seeded hash of each row, spread over [0, HASH_MODULUS)."""
+    if method is RowHash.CRC32:
+        return sa.func.crc32(sa.func.concat_ws(",", str(seed), *(clause.c[column] for column in key)))
+    if method is RowHash.ROWID:
+        integer_key = len(key) == 1 and table.column(key[0]).type.kind is TypeKind.INTEGER
+        number = clause.c[key[0]] if integer_key else sa.literal_column("rowid")
+        # A multiplicative (Knuth) hash of the key moved by a seeded offset (adjacent seeds give
+        # unrelated samples); the first modulus keeps the product inside 64 bits.
+        offset = (seed * 2_654_435_761) % 2_147_483_647
+        return (((sa.func.abs(number) + offset) % 2_147_483_647) * 2_654_435_761) % HASH_MODULUS
+    raise ValueError(f"no SQL row hash for {method}")
+
+
+def read_children(
+    connection: Connection,
+    table: Table,
+    *,
+    columns: Sequence[str],
+    key_columns: Sequence[str],
+    parent_keys: pd.DataFrame,
+) -> pd.DataFrame:
+    """The rows whose ``key_columns`` equal one of ``parent_keys``' rows (the parents' own key
+    values, in the same column order): a sampled parent's whole family, fetched by key in
+    batches of at most ``MAX_KEYS_PER_QUERY`` keys."""
+    columns = list(columns)
+    clause = table_clause(table.name, list(dict.fromkeys([*columns, *key_columns])))
+    capabilities = capabilities_for(connection.dialect.name)
+    per_query = max(1, min(MAX_KEYS_PER_QUERY, capabilities.max_bind_parameters // len(key_columns) - 1))
+    keys = [tuple(_bindable(value) for value in row) for row in parent_keys.dropna().itertuples(index=False)]
+    target = clause.c[key_columns[0]] if len(key_columns) == 1 else sa.tuple_(*(clause.c[c] for c in key_columns))
+    chunks = []
+    for start in range(0, len(keys), per_query):
+        batch = keys[start : start + per_query]
+        values = [k[0] for k in batch] if len(key_columns) == 1 else batch
+        chunks += list(_frames(connection, table, columns, _ordered_select(table, columns, clause).where(target.in_(values))))
+    return _concat(chunks, columns)
+
+
+def _bindable(value: object) -> object:
+    """A driver-ready Python value (NumPy scalars are not bound by every driver)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def children_per_parent(
@@ -97,3 +189,15 @@ def children_per_parent(
     query = sa.select(*keys, sa.func.count().label("__count")).group_by(*keys)
     rows = connection.execute(query).all()
     return pd.DataFrame.from_records(rows, columns=[*columns, "__count"])
+
+
+def distinct_values(connection: Connection, table: Table, column: str, *, seen_fewer_than: int | None = None) -> Iterator[pd.Series]:
+    """The column's distinct non-NULL values over the whole table, in chunks, read as training
+    reads them; with ``seen_fewer_than``, only the values seen fewer times than that."""
+    clause = table_clause(table.name, [column])
+    query = sa.select(read_as(table, clause, column)).where(clause.c[column].is_not(None)).group_by(clause.c[column])
+    if seen_fewer_than is not None:
+        query = query.having(sa.func.count() < seen_fewer_than)
+    result = connection.execution_options(stream_results=True).execute(query)
+    while rows := result.fetchmany(CHUNK_ROWS):
+        yield pd.Series([row[0] for row in rows], dtype=object)

@@ -24,7 +24,7 @@ from relsynth.checks import column_bounds
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
-from relsynth.extraction import children_per_parent, count_rows, read_table
+from relsynth.extraction import children_per_parent, count_rows
 from relsynth.modeling import ColumnSpec, TableModel
 from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
 from relsynth.planning import GenerationPlan, plan
@@ -38,6 +38,7 @@ from relsynth.rules.steering import effective_rules
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
 from relsynth.schema.introspection import introspect
+from relsynth.training_sample import TrainingSample, choose_samples, exact_denylists
 from relsynth.values import families, identifying, keys, opaque, pgtypes, text
 from relsynth.values.detection import COMMON_VALUE_KINDS, is_birth_date
 from relsynth.values.rarity import calendar_day, fingerprint, rare_values, row_fingerprints
@@ -183,12 +184,16 @@ def _train(
     table_seed = {tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)}
 
     public = _public_tables(schema, config)
-    # 1. Read every table and decide each column's role.
+    # 1. Read every table and decide each column's role. Exact row counts come from SQL; large
+    # tables are read as whole families of units the database samples (training_sample.py).
+    row_counts = {tp.table: count_rows(connection, tp.table) for tp in generation_plan.tables}
+    synthesized = {name for name, mode in modes.items() if mode is TableMode.SYNTHESIZE}
+    training_rows = TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows))
     for table_plan in generation_plan.tables:
         table = schema.table(table_plan.table)
         mode = modes[table.name]
         progress("read", str(table.name), 0.0)
-        rows = count_rows(connection, table.name)
+        rows = row_counts[table.name]
         domains = {d.name: d for d in schema.domains}
         columns = tuple(assign_roles(table, pd.DataFrame(), config.override_for(str(table.name)), domains))
         readable = [c.name for c in columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
@@ -196,7 +201,7 @@ def _train(
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in readable})
         else:
             limit = None if mode is TableMode.COPY else config.max_training_rows
-            frame = read_table(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
+            frame = training_rows.read(connection, table, columns=readable, max_rows=limit, seed=table_seed[table.name])
             frame = pgtypes.as_literals(table, frame)  # ranges and shapes as literal text, not driver objects
         frames[table.name] = frame
         # Under differential privacy a private table's roles come from the schema and column names
@@ -302,6 +307,8 @@ def _train(
         if artifact.mode is TableMode.SYNTHESIZE:
             private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
             _fit_values(artifact, table, frames[name].iloc[:0] if private else frames[name], config, table_seed[name], schema)
+            if training_rows.is_sampled(name) and not private:  # the denylists of the whole table, not the sample's
+                exact_denylists(connection, table, artifact.values, min_count=config.privacy.min_count)
             _fit_model(
                 artifact, table, schema, table_plan.context_fk, model_frames, frames, config, table_seed[name], progress,
                 dp=dp, artifacts=artifacts, holdout=holdout_masks.get(name),

@@ -9,7 +9,9 @@ When a column has too few frequent words, a lorem-like Faker vocabulary fills in
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -37,6 +39,10 @@ def _hash(text: str, salt: str) -> str:
     """A salted hash of ``text`` up to case and spacing, so near-copies count as copies."""
     normal = " ".join(text.casefold().split())
     return hashlib.blake2b(f"{salt}\x00{normal}".encode(), digest_size=10).hexdigest()
+
+
+def _cumulative(ids, weights) -> tuple[list[int], list[float]]:  # type: ignore[no-untyped-def]
+    return [int(i) for i in ids], list(itertools.accumulate(float(w) for w in weights))
 
 
 @dataclass(frozen=True)
@@ -110,19 +116,15 @@ class TextModel:
     # -- sampling -------------------------------------------------------------------------------
 
     @cached_property
-    def _cumulative(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per state: next-word ids and cumulative weights, for O(log n) draws."""
-        table = {
-            state: (np.asarray(ids), np.cumsum(np.asarray(weights, dtype=float)))
-            for state, (ids, weights) in self.transitions.items()
-        }
-        table["__any"] = (
-            np.arange(len(self.vocabulary)),
-            np.cumsum(np.asarray(self.unigram, float)),
-        )
+    def _cumulative(self) -> dict[str, tuple[list[int], list[float]]]:
+        """Per state: next-word ids and cumulative weights, for O(log n) draws with ``bisect``.
+        Python lists: a draw costs several times less than NumPy calls, and the sums are the same
+        left-to-right float additions as ``np.cumsum``, so the same words are drawn."""
+        table = {state: _cumulative(ids, weights) for state, (ids, weights) in self.transitions.items()}
+        table["__any"] = _cumulative(range(len(self.vocabulary)), self.unigram)
         if self.starts:
             ids, weights = zip(*self.starts, strict=True)
-            table["__start"] = (np.asarray(ids), np.cumsum(np.asarray(weights, dtype=float)))
+            table["__start"] = _cumulative(ids, weights)
         return table
 
     def _draw(self, state: str, rng: np.random.Generator) -> int | None:
@@ -130,9 +132,7 @@ class TextModel:
         if entry is None:
             return None
         ids, cum = entry
-        return int(
-            ids[min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(ids) - 1)]
-        )
+        return ids[min(bisect.bisect_right(cum, rng.random() * cum[-1]), len(ids) - 1)]
 
     def _sentence(self, length: int, rng: np.random.Generator, jump: float) -> list[int]:
         """``length`` word ids; each step leaves the chain for a unigram draw with ``jump``."""
