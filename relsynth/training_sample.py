@@ -112,7 +112,7 @@ class TrainingSample:
 
 
 def exact_denylists(connection: Connection, table: Table, values: dict, *, min_count: int) -> None:
-    """Replace the denylists ``learning._fit_values`` drew from a sample with the whole table's,
+    """Replace the denylists ``fitting.fit_values`` drew from a sample with the whole table's,
     counted in SQL: a value seen fewer than ``min_count`` times in the source, or a real
     identifying value or birth date, may be missing from a sample, and then would not be refused.
     (The categories a model learns need no such care: a sample never counts a value more often

@@ -8,9 +8,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from relsynth.learning import _rare_rows, row_fingerprints
+from relsynth.fitting import _rare_rows
 from relsynth.reporting import compute_privacy
 from relsynth.schema.elements import Column, ColumnType, PrimaryKey, QualifiedName, Schema, Table, TypeKind
+from relsynth.values.rarity import row_fingerprints
 
 
 def test_a_value_fingerprints_alike_from_the_driver_and_from_the_model() -> None:
