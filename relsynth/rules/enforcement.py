@@ -53,6 +53,14 @@ log = logging.getLogger(__name__)
 _DERIVATIONS = frozenset({RuleKind.EQUAL, RuleKind.FORMULA, RuleKind.AGGREGATE})
 
 
+def _permutes(rule: Rule) -> bool:
+    """A time sequence is measured, not enforced: sorting one column within each parent's children
+    moves its values away from the rest of their rows (pagila's rental_date from its return_date:
+    column pair fidelity 0.995 -> 0.651). Keeping it means ordering whole rows, keys and context
+    included, which generation does not do yet."""
+    return rule.kind is RuleKind.SEQUENCE and rule.op == "time"
+
+
 def _lifted(rules: list[Rule], schema: Schema) -> list[Rule]:
     """``rules`` plus, for each dependency among columns copied from one parent (chinook's
     ``billing_state -> billing_country``, both copied through ``customer_id``), the same dependency
@@ -79,7 +87,7 @@ class Enforcement:
         self.schema = schema
         self.notes: list[str] = []
         deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
-        chosen = [r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY]
+        chosen = [r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and not _permutes(r)]
         chosen = self._one_writer([r for r in _lifted(chosen, schema) if r.table in generated])
         self.reads = {r: reads for r in chosen if (reads := self._reads(r)) is not None}
         ordered = self._ordered(list(self.reads))
