@@ -65,13 +65,15 @@ def propose(schema: Schema, profiles: dict[str, TableProfile]) -> list[Rule]:
 
 
 def _within_row(schema: Schema, table: Table, profile: TableProfile, profiles) -> Iterator[Rule]:
-    """Equal columns of one kind, order between numbers or times of one kind, short code columns."""
+    """Equal columns of one kind, order between times of one kind, short code columns. Between
+    numbers an order is mostly a matter of scale (stats: ``view_count > score``, ``> answer_count``,
+    ``> favorite_count``); forcing it moves the column's values (stats' column shapes 0.983 -> 0.943)."""
     columns = _plain(table, profile, NUMERIC | TEMPORAL | TEXT)
     for b, a in combinations(columns, 2):
         if a.type.kind is not b.type.kind:
             continue
         yield Rule(RuleKind.EQUAL, table.name, a.name, inputs=(b.name,))
-        if a.type.kind in TEXT:
+        if a.type.kind not in TEMPORAL:
             continue
         for x, y in ((a, b), (b, a)):
             yield Rule(RuleKind.ORDER, table.name, x.name, "gt", (y.name,))
