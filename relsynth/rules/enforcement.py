@@ -61,6 +61,16 @@ def _permutes(rule: Rule) -> bool:
     return rule.kind is RuleKind.SEQUENCE and rule.op == "time"
 
 
+def _order_across_an_unconditioned_key(rule: Rule, context: dict[QualifiedName, tuple[str, ...]]) -> bool:
+    """An order after a parent's value is enforced only through the context foreign key, whose
+    parent the child's model reads: its dates already follow the parent's and a violation is a
+    small step. A secondary parent is assigned without looking at the dates, so a violation is
+    as large as the date range and moving it would move the column off its distribution (stats'
+    ``post_links.creation_date > related_post_id->creation_date``: column shape 0.457)."""
+    vias = {ref.via for ref in rule.refs if ref.via}
+    return rule.kind is RuleKind.ORDER and any(via != context.get(rule.table) for via in vias)
+
+
 def _lifted(rules: list[Rule], schema: Schema) -> list[Rule]:
     """``rules`` plus, for each dependency among columns copied from one parent (chinook's
     ``billing_state -> billing_country``, both copied through ``customer_id``), the same dependency
@@ -87,7 +97,12 @@ class Enforcement:
         self.schema = schema
         self.notes: list[str] = []
         deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
-        chosen = [r for r in rules if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and not _permutes(r)]
+        context = {tp.table: tuple(tp.context_fk.constrained_columns) for tp in plan.tables if tp.context_fk is not None}
+        chosen = [
+            r for r in rules
+            if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and not _permutes(r)
+            and not _order_across_an_unconditioned_key(r, context)
+        ]
         chosen = self._one_writer([r for r in _lifted(chosen, schema) if r.table in generated])
         self.reads = {r: reads for r in chosen if (reads := self._reads(r)) is not None}
         ordered = self._ordered(list(self.reads))
