@@ -133,7 +133,8 @@ class Generator:
         synthetic.model = self.retention.kept_model(name, synthetic.model)
         if not self.retention.keeps_clusters(name):
             synthetic.clusters = None
-        return rows[[c for c in written if c in rows.columns]]
+        loaded = [c for c in written if c in rows.columns]
+        return rows if loaded == list(rows.columns) else rows[loaded]  # no copy when every column loads
 
     def _table(self, table_plan: TablePlan) -> SyntheticTable:
         name = table_plan.table
@@ -146,6 +147,7 @@ class Generator:
             return SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
         parent_rows, context = self._context(table_plan, artifact, rng)
         model = self._sample(artifact, context, rng, parent_rows)
+        del context  # the parents' columns, one row per child: not needed once sampled
         parent_rows = model.pop("__parent_row").to_numpy()
         rows = self._values(table, artifact, model, rng)
         if table_plan.context_fk is not None:
@@ -153,6 +155,7 @@ class Generator:
         synthetic = SyntheticTable(rows=rows, model=model)
         if artifact.clusters is not None:
             synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
+        del rows, model  # ``synthetic`` holds them: a frame it replaces (fewer rows, columns) is freed
         # Foreign keys that share columns (TPC-H's l_partkey, l_suppkey -> partsupp, part,
         # supplier) are filled widest first; later ones choose among parents matching what is set.
         filled = set(table_plan.context_fk.constrained_columns) if table_plan.context_fk else set()
@@ -161,6 +164,8 @@ class Generator:
             unmatched |= self._assign(fk, synthetic, fixed=filled & set(fk.constrained_columns))
             filled |= set(fk.constrained_columns)
         self._drop(synthetic, unmatched, table.name, "foreign keys that share columns")
+        if name not in self.waiting:  # its keys are filled: only what later tables read stays (not ref labels)
+            synthetic.model = self.retention.kept_model(name, synthetic.model)
         self._keep_keys_unique(table, table_plan, synthetic, rng)
         self._enforce_rules(name, synthetic.rows, self.rules.early_rules(name))
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")
