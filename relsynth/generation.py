@@ -21,6 +21,7 @@ from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
+from relsynth.generation_memory import Retention
 from relsynth.planning import TablePlan
 from relsynth.progress import Progress, no_progress
 from relsynth.roles import Role
@@ -82,25 +83,29 @@ class Generator:
         self.result = SyntheticDatabase(tables={})
         synthesized = {name for name, artifact in run.tables.items() if artifact.mode is TableMode.SYNTHESIZE}
         self.rules = Enforcement(run.rules, run.schema, run.plan, generated=synthesized, enforce_at=run.config.rules.enforce_at)
+        self.waiting = {tp.table for tp in run.plan.tables if tp.deferred_fks} | self.rules.waiting()
+        self.retention = Retention(run, self.rules, waiting=self.waiting)
 
     # -- the plan ---------------------------------------------------------------------------
 
     def stream(self) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
         """Yield (table, rows) in plan order, each table as soon as it is complete.
 
-        Once yielded, a table's rows are dropped: only what its descendants need stays (its
-        model frame, clusters and the key columns that foreign keys refer to). Tables with a
-        deferred foreign key wait until the tables they point at exist; tables with a rule computed
-        from their children (an aggregate, relsynth.rules.enforcement) wait until those exist.
+        Once yielded, a table keeps only what later tables read (``Retention``: key columns,
+        rule inputs, model columns of their context, clusters) and is released after its last
+        reader. Tables with a deferred foreign key wait until the tables they point at exist;
+        tables with a rule computed from their children (an aggregate, relsynth.rules.enforcement)
+        wait until those exist.
         """
-        waiting = {tp.table for tp in self.run.plan.tables if tp.deferred_fks} | self.rules.waiting()
-        for table_plan in self.run.plan.tables:
+        for position, table_plan in enumerate(self.run.plan.tables):
             name = table_plan.table
             self.progress("generate", str(name), 0.0)
             self.made[name] = self._table(table_plan)
             self.progress("generate", str(name), 1.0)
-            if name not in waiting:
+            if name not in self.waiting:
                 yield name, self._written(name)
+            for released in self.retention.released_after(position):
+                del self.made[released]
         for table_plan in self.run.plan.tables:
             kept = [fk for fk in (table_plan.context_fk, *table_plan.secondary_fks) if fk is not None]
             for deferred in table_plan.deferred_fks:
@@ -110,23 +115,26 @@ class Generator:
                     log.warning("%s: some rows match no parent of %s on the columns they share", table_plan.table, fk.label)
         self._enforce_late_rules()
         for table_plan in self.run.plan.tables:
-            if table_plan.table in waiting:
+            if table_plan.table in self.waiting:
                 self._rekey_after_deferred(table_plan)
                 yield table_plan.table, self._written(table_plan.table)
+        self.made.clear()
         self.result.warnings.extend(self.rules.notes)
 
     def _written(self, name: QualifiedName) -> pd.DataFrame:
-        """The rows to load (computed and kept-out columns are the database's); keep only keys."""
+        """The rows to load (computed and kept-out columns are the database's); keep what later steps read."""
         synthetic = self.made[name]
         rows = synthetic.rows
         # Every key is assigned by now (deferred ones too): the groups of an EXCLUDE are final.
         if moved := exclusion.resolve(self.run.schema.table(name), rows):
             log.info("%s: %d generated values shifted to keep an exclusion constraint", name, moved)
         written = [c.name for c in self.run.tables[name].columns if c.role not in (Role.COMPUTED, Role.KEEP_OUT)]
-        referred = {c for fk in self.run.schema.foreign_keys if fk.referred_table == name for c in fk.referred_columns}
-        referred |= self.rules.kept(name)  # what later tables' rules read here
-        synthetic.rows = rows[[c for c in rows.columns if c in referred]]
-        return rows[[c for c in written if c in rows.columns]]
+        synthetic.rows = self.retention.kept_rows(name, rows)
+        synthetic.model = self.retention.kept_model(name, synthetic.model)
+        if not self.retention.keeps_clusters(name):
+            synthetic.clusters = None
+        loaded = [c for c in written if c in rows.columns]
+        return rows if loaded == list(rows.columns) else rows[loaded]  # no copy when every column loads
 
     def _table(self, table_plan: TablePlan) -> SyntheticTable:
         name = table_plan.table
@@ -139,6 +147,7 @@ class Generator:
             return SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
         parent_rows, context = self._context(table_plan, artifact, rng)
         model = self._sample(artifact, context, rng, parent_rows)
+        del context  # the parents' columns, one row per child: not needed once sampled
         parent_rows = model.pop("__parent_row").to_numpy()
         rows = self._values(table, artifact, model, rng)
         if table_plan.context_fk is not None:
@@ -146,6 +155,7 @@ class Generator:
         synthetic = SyntheticTable(rows=rows, model=model)
         if artifact.clusters is not None:
             synthetic.clusters = ParentClusters.from_dict(artifact.clusters).assign(model)
+        del rows, model  # ``synthetic`` holds them: a frame it replaces (fewer rows, columns) is freed
         # Foreign keys that share columns (TPC-H's l_partkey, l_suppkey -> partsupp, part,
         # supplier) are filled widest first; later ones choose among parents matching what is set.
         filled = set(table_plan.context_fk.constrained_columns) if table_plan.context_fk else set()
@@ -154,6 +164,8 @@ class Generator:
             unmatched |= self._assign(fk, synthetic, fixed=filled & set(fk.constrained_columns))
             filled |= set(fk.constrained_columns)
         self._drop(synthetic, unmatched, table.name, "foreign keys that share columns")
+        if name not in self.waiting:  # its keys are filled: only what later tables read stays (not ref labels)
+            synthetic.model = self.retention.kept_model(name, synthetic.model)
         self._keep_keys_unique(table, table_plan, synthetic, rng)
         self._enforce_rules(name, synthetic.rows, self.rules.early_rules(name))
         self._drop(synthetic, self._whole_row_violations(artifact, synthetic.rows), table.name, "a CHECK")

@@ -185,6 +185,7 @@ def load(
                 continue
             progress("load", str(name), 0.0)
             rows[str(name)] = load_frame(connection, schema.table(name), frame, target_name=writer.table_name(name))
+            del frame  # not held while the next table is generated
             progress("load", str(name), 1.0)
 
     with terminate_as_interrupt():
@@ -209,6 +210,7 @@ class _Stopwatch:
                 return
             self.seconds += time.perf_counter() - started
             yield item
+            del item  # the consumer is done with it: not held while the next one is made
 
 
 def clone(
