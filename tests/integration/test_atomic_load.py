@@ -26,6 +26,9 @@ from relsynth.pipeline import load
 from relsynth.schema.elements import QualifiedName, Schema
 from relsynth.schema.introspection import introspect
 
+# Each case interrupts a real load on a real server (about 20 s in all): CI runs it, --fast does not.
+pytestmark = pytest.mark.slow
+
 # The statement each stage starts with, as the engines' loaders and DDL writer send it.
 STAGE_STATEMENTS = {
     "create": r"^\s*CREATE TABLE",

@@ -116,6 +116,7 @@ def _measure(url: str) -> tuple[dict[str, float], list[int]]:
         engine.dispose()
 
 
+@pytest.mark.slow  # trains a model (about 4 s an engine)
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_every_enforced_rule_holds_on_every_row_of_the_clone_and_every_constraint_still_holds(make_database, tmp_path: Path, engine: str) -> None:
     source = make_database(engine)

@@ -32,6 +32,7 @@ def _rows(url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
+@pytest.mark.slow  # trains, generates and loads twice
 def test_the_verbs_compose_into_a_clone(tmp_path: Path) -> None:
     source = build_demo_database(tmp_path / "shop.sqlite", customers=60)
     schema = relsynth.introspect(source)
