@@ -19,18 +19,20 @@ import pandas as pd
 from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents, matching_parents
 from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.clustering import ParentClusters
+from relsynth.column_values import column_values
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
 from relsynth.generation_memory import Retention
 from relsynth.planning import TablePlan
 from relsynth.progress import Progress, no_progress
 from relsynth.roles import Role
+from relsynth.row_counts import calibrated, scaled
 from relsynth.rules.enforcement import Enforcement
 from relsynth.runs import Run, TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
-from relsynth.values import exclusion, families, identifying, keys, opaque, pgtypes, text
-from relsynth.values.rarity import calendar_day, fingerprint, move_off_rare, move_rows_off_rare, row_fingerprints
+from relsynth.values import exclusion
+from relsynth.values.rarity import move_off_rare, move_rows_off_rare, row_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +151,9 @@ class Generator:
         model = self._sample(artifact, context, rng, parent_rows)
         del context  # the parents' columns, one row per child: not needed once sampled
         parent_rows = model.pop("__parent_row").to_numpy()
-        rows = self._values(table, artifact, model, rng)
+        rows = column_values(
+            table, artifact, model, rng, locale=self.run.config.locale, redraws=self.run.config.identifying_redraws
+        )
         if table_plan.context_fk is not None:
             self._copy_parent_keys(table_plan.context_fk, rows, parent_rows)
         synthetic = SyntheticTable(rows=rows, model=model)
@@ -206,11 +210,11 @@ class Generator:
     def _context(self, table_plan: TablePlan, artifact: TableArtifact, rng: np.random.Generator):
         """(parent row index per child, context frame) or (array of n, None) for a root table."""
         fk = table_plan.context_fk
-        null_rows = _scaled(artifact.null_context_rows, self.scale, rng)
+        null_rows = scaled(artifact.null_context_rows, self.scale, rng)
         if fk is not None and not all(self.run.schema.table(fk.table).column(c).nullable for c in fk.constrained_columns):
             null_rows = 0  # a NOT NULL key has no parentless rows (whatever a noisy count says)
         if fk is None:
-            n = _scaled(artifact.source_rows, self.scale, rng, at_least_one=True)
+            n = scaled(artifact.source_rows, self.scale, rng, at_least_one=True)
             return np.full(n, NO_PARENT), None
         parent = self.made[fk.referred_table]
         parent_artifact = self.run.tables[fk.referred_table]
@@ -221,8 +225,8 @@ class Generator:
                 counts = rng.binomial(counts, min(1.0, self.scale)) if self.scale <= 1 else np.round(counts * self.scale).astype(np.int64)
         else:
             counts = np.zeros(len(parent.rows), dtype=np.int64)
-        target = _scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng)
-        counts = _calibrated(counts, target, rng, unique=table_plan.context_unique)
+        target = scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng)
+        counts = calibrated(counts, target, rng, unique=table_plan.context_unique)
         parent_index = np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
         wanted = [spec.name for spec in artifact.model.context_specs]
         if not wanted:
@@ -311,74 +315,6 @@ class Generator:
             entry[name] += count
         if counts["dropped"] or counts["kept"]:
             log.info("%s: rows repeating a rare source combination: %s", table, entry)
-
-    def _values(self, table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-        n = len(model)
-        columns: dict[str, pd.Series] = {}
-        states = artifact.values
-        seed = int(rng.integers(2**31))
-        kinds = {c: identifying.IdentifyingKind(s["kind"]) for c, s in states.get("identifying", {}).items()}
-        fake = None
-        if kinds:
-            specs = states["identifying"]
-            generator = identifying.IdentifyingGenerator(
-                kinds,
-                seed=seed,
-                locale=self.run.config.locale,
-                unique={c for c, s in specs.items() if s["unique"]},
-                max_lengths={c: s["max_length"] for c, s in specs.items() if s["max_length"]},
-                null_rates={c: s["null_rate"] for c, s in specs.items()},
-                profiles={c: identifying.ValueProfile.from_dict(s["profile"]) for c, s in specs.items()},
-            )
-            fake = self._without_real_values(generator, n, states.get("forbidden", {}), states.get("forbidden_pairs"))
-        for column in artifact.columns:
-            name = column.name
-            if column.role is Role.MODEL and (joined := pgtypes.join_column(table, name, model, rng)) is not None:
-                columns[name] = joined
-            elif column.role is Role.MODEL:
-                columns[name] = model[name].reset_index(drop=True)
-                if name in states.get("forbidden", {}):
-                    columns[name] = _moved_off_real_dates(columns[name], set(states["forbidden"][name]), rng)
-            elif column.role is Role.KEY:
-                columns[name] = keys.KeyGenerator.from_dict(states["keys"][name]).generate(n)
-            elif column.role is Role.IDENTIFYING and fake is not None:
-                columns[name] = fake[name].reset_index(drop=True)
-            elif column.role is Role.TEXT:
-                model_text = text.TextModel.from_dict(states["text"][name])
-                columns[name] = model_text.sample(n, seed=int(rng.integers(2**31)), max_length=table.column(name).type.length)
-            elif column.role is Role.OPAQUE:
-                state = states["opaque"][name]
-                if state["kind"] in families.FAMILY_NAMES:
-                    columns[name] = families.sample(state["kind"], state["state"], n, rng, unique=column.unique)
-                    continue
-                model_class = {"binary": opaque.BinaryModel, "uuid": opaque.UuidModel}.get(state["kind"], opaque.JsonModel)
-                columns[name] = model_class.from_dict(state["state"]).sample(n, seed=int(rng.integers(2**31)))
-            elif column.role is Role.FOREIGN_KEY:
-                columns[name] = pd.Series([None] * n, dtype=object)
-        return pd.DataFrame(columns, index=pd.RangeIndex(n))
-
-    def _without_real_values(self, generator, n: int, forbidden: dict[str, list[str]], pairs: dict | None) -> pd.DataFrame:
-        """Generate identifying values, redrawing rows with a real value or real (first, last) name."""
-        frame = generator.generate(n)
-        known = {column: set(prints) for column, prints in forbidden.items() if column in frame.columns and prints}
-        known_pairs = set(pairs["prints"]) if pairs else set()
-        for _ in range(self.run.config.identifying_redraws):
-            bad = np.zeros(n, dtype=bool)
-            for column, prints in known.items():
-                bad |= frame[column].map(lambda v, p=prints: v is not None and fingerprint(v) in p).to_numpy(dtype=bool)
-            if known_pairs:
-                first, last = pairs["columns"]
-                bad |= np.array(
-                    [fingerprint(f"{a}\x00{b}") in known_pairs for a, b in zip(frame[first], frame[last], strict=True)], dtype=bool
-                )
-            if not bad.any():
-                return frame
-            redraw = generator.generate(int(bad.sum()))
-            frame.loc[bad, list(redraw.columns)] = redraw.to_numpy()
-        raise GenerationError(
-            f"{int(bad.sum())} generated identifying value(s) kept matching real ones after {self.run.config.identifying_redraws} redraws; "
-            "set a different locale, or give the column another role in the config"
-        )
 
     def _copied(self, artifact: TableArtifact, table: Table) -> SyntheticTable:
         frame = self.run.copied[artifact.table].reset_index(drop=True)
@@ -508,19 +444,6 @@ class Generator:
         return move_repeats(synthetic.rows, keys, movable, checks)
 
 
-def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random.Generator) -> pd.Series:
-    """Shift every generated date that equals a real one (a birth date, say) by a few days."""
-    values = values.copy()
-    for _ in range(10):
-        hits = values.map(lambda v: v is not None and v == v and fingerprint(calendar_day(v)) in forbidden).to_numpy(dtype=bool)
-        if not hits.any():
-            break
-        shifts = pd.to_timedelta(rng.choice([-1, 1], hits.sum()) * rng.integers(1, 15, hits.sum()), unit="D")
-        values[hits] = [v + shift.to_pytimedelta() if hasattr(v, "toordinal") and not isinstance(v, pd.Timestamp) else v + shift
-                        for v, shift in zip(values[hits], shifts, strict=True)]
-    return values
-
-
 def _referenced(frame: pd.DataFrame) -> np.ndarray:
     """Model rows that child rows will hang from: a learned children count or degree above 0."""
     helpers = [c for c in frame.columns if c.startswith(("__children__", "__degree__"))]
@@ -544,40 +467,6 @@ def _numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
-def _calibrated(counts: np.ndarray, target: int, rng: np.random.Generator, *, unique: bool) -> np.ndarray:
-    """Children per parent adjusted so that their total matches ``target``.
-
-    The learned counts give the shape (which parents have many children, which none); the total
-    is pinned to the source's row count times the scale, so a small parent table whose counts
-    are very skewed (6 languages, one with all 1,000 films) cannot lose or multiply a child table.
-    Missing children go to parents in proportion to their counts; surplus children are taken
-    from parents with more than one first, so a parent that should have a child keeps one.
-    """
-    counts = np.maximum(counts, 0).astype(np.int64)
-    if len(counts) == 0 or target == 0:
-        return np.zeros_like(counts)
-    if unique:
-        target = min(target, len(counts))
-        weights = counts.astype(float) + 1e-9
-        chosen = rng.choice(len(counts), size=target, replace=False, p=weights / weights.sum())
-        result = np.zeros_like(counts)
-        result[chosen] = 1
-        return result
-    difference = target - int(counts.sum())
-    if difference > 0:
-        weights = counts.astype(float) if counts.sum() > 0 else np.ones(len(counts))
-        return counts + rng.multinomial(difference, weights / weights.sum())
-    if difference < 0:
-        surplus = np.maximum(counts - 1, 0)
-        remove = -difference
-        if surplus.sum() >= remove:
-            return counts - rng.multivariate_hypergeometric(surplus, remove)
-        counts = counts - surplus
-        ones = np.flatnonzero(counts > 0)
-        counts[rng.choice(ones, size=remove - int(surplus.sum()), replace=False)] -= 1
-    return counts
-
-
 def _applies(check: CompiledCheck, frame: pd.DataFrame) -> bool:
     """Whether ``frame`` holds every column ``check`` reads (model frames lack keys, say)."""
     try:
@@ -585,15 +474,6 @@ def _applies(check: CompiledCheck, frame: pd.DataFrame) -> bool:
     except Unsupported:
         return False
     return True
-
-
-def _scaled(count: int, scale: float, rng: np.random.Generator, *, at_least_one: bool = False) -> int:
-    """``count * scale`` rounded stochastically, so small tables keep their expected size."""
-    if count == 0:
-        return 0
-    exact = count * scale
-    n = int(np.floor(exact)) + int(rng.random() < exact - np.floor(exact))
-    return max(n, 1) if at_least_one else n
 
 
 def _empty(table: Table, artifact: TableArtifact) -> pd.DataFrame:

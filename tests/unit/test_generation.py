@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from relsynth.config import RelsynthConfig
 from relsynth.demo import build_demo_database
 from relsynth.errors import GenerationError
-from relsynth.generation import SyntheticDatabase, _calibrated, _scaled, generate
+from relsynth.generation import SyntheticDatabase, generate
 from relsynth.modeling import ModelConfig
 from relsynth.pipeline import train
+from relsynth.row_counts import calibrated as _calibrated
+from relsynth.row_counts import scaled as _scaled
 from relsynth.runs import Run
 
 TINY = RelsynthConfig(model=ModelConfig(epochs=3), holdout_fraction=0.0)
