@@ -99,7 +99,8 @@ def child_weights(parent: pd.DataFrame, children: list[pd.DataFrame]) -> dict[st
             for other, theirs in usable.items():
                 if other.startswith("__parent__"):
                     continue
-                rho = mine.corr(theirs)
+                with np.errstate(divide="ignore", invalid="ignore"):  # no variance where both are set: NaN
+                    rho = mine.corr(theirs)
                 if np.isfinite(rho):
                     weights[column] = max(weights[column], 1.0 + 3.0 * abs(float(rho)))
     return weights

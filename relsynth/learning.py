@@ -159,7 +159,7 @@ def _read_table(state: _Training, table: Table, mode: TableMode) -> None:
     sample = frame if table.name in state.public else pd.DataFrame()
     columns = assign_roles(table, sample, override, domains, min_count=config.privacy.min_count)
     if config.privacy.epsilon is None:  # code columns as categories (under DP roles read no values)
-        columns = as_categories(columns, table.name, state.rules, override)
+        columns = as_categories(columns, table.name, state.rules, override, frame=frame, min_count=config.privacy.min_count)
     # Under DP only a public table may be copied, its references counted from public children
     # alone: a count of a private table's rows would escape the accountant.
     automatic = override.mode is None and table.name in state.public

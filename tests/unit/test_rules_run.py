@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from relsynth.config import ColumnRole, RelsynthConfig, TableOverride
 from relsynth.planning import plan
 from relsynth.roles import ColumnPlan, Role
@@ -40,3 +42,11 @@ def test_a_code_column_taken_for_free_text_is_learned_as_a_category_unless_the_c
     assert roles == [Role.MODEL, Role.TEXT, Role.IDENTIFYING]  # switched off: text; identifying stays fake
     asked = TableOverride(columns={"state": ColumnRole.TEXT})
     assert [c.role for c in as_categories(columns, CUSTOMER, rules, asked)][0] is Role.TEXT
+
+
+def test_a_code_column_whose_every_code_is_rare_stays_text_so_it_never_comes_out_empty() -> None:
+    columns = (ColumnPlan("state", Role.TEXT), ColumnPlan("sku", Role.TEXT))
+    rules = (Rule(RuleKind.CATEGORY, CUSTOMER, "state"), Rule(RuleKind.CATEGORY, CUSTOMER, "sku"))
+    frame = pd.DataFrame({"state": ["CA", "CA", "CA", "SP", None], "sku": ["A-1", "A-2", "B-9", "C-3", "D-4"]})
+    roles = [c.role for c in as_categories(columns, CUSTOMER, rules, TableOverride(), frame=frame, min_count=3)]
+    assert roles == [Role.MODEL, Role.TEXT]  # a category emits no code seen fewer than k times
