@@ -95,3 +95,10 @@ class TargetNotWritable(RelsynthError):
 
 class TargetIsSource(ConfigurationError):
     """The target is the source database, however its URL is spelled: writing it would destroy the source."""
+
+
+def driver_reason(exc: BaseException) -> str:
+    """The first line of what the database driver said (SQLAlchemy wraps it as ``orig``), for a
+    one-line message."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

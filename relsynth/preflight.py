@@ -19,7 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from relsynth.connections import create_engine, parse_url, redact, sqlite_path
 from relsynth.engines import PrivilegeProbe, known_capabilities
-from relsynth.errors import ConnectionFailed, SourceEmpty, TargetIsSource, TargetMissing, TargetNotWritable
+from relsynth.errors import (
+    ConnectionFailed,
+    SourceEmpty,
+    TargetIsSource,
+    TargetMissing,
+    TargetNotWritable,
+    driver_reason,
+)
 from relsynth.identity import DatabaseIdentity, file_identity, identify, identify_url
 from relsynth.schema.ddl import SchemaWriter, refuse_clashes
 from relsynth.schema.elements import Schema
@@ -186,7 +193,7 @@ def _create_database(parsed: URL) -> None:
                 log.info("created database %s", parsed.database)
                 return
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = driver_reason(exc)
             raise TargetNotWritable(
                 f"cannot create the target database {parsed.database!r}: {reason}; create it yourself, "
                 "or ask for the CREATEDB (PostgreSQL) or CREATE (MySQL) privilege"
@@ -227,12 +234,12 @@ def _check_mysql_privileges(connection: Connection) -> None:
     try:
         connection.exec_driver_sql(f"CREATE TABLE {probe} (id INT)")
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = driver_reason(exc)
         raise TargetNotWritable(f"the target refuses new tables: {reason}; grant CREATE, ALTER, INDEX and DROP on it") from exc
     try:
         connection.exec_driver_sql(f"DROP TABLE {probe}")
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = driver_reason(exc)
         raise TargetNotWritable(f"the target refuses DROP TABLE ({reason}); drop {probe} by hand and grant DROP") from exc
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from relsynth.connections import create_target_engine, dialect_name, redact
-from relsynth.errors import ConfigurationError, LoadError
+from relsynth.errors import ConfigurationError, LoadError, driver_reason
 from relsynth.interrupts import signals_deferred
 from relsynth.loaders.sequences import reset_sequences
 from relsynth.loaders.staging import (
@@ -58,7 +58,7 @@ def write_target(target_url: str, schema: Schema, write_rows: RowWriter, *, repl
             return writer.warnings
         return _staged(engine, writer, write_rows, replace=replace)
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = driver_reason(exc)
         raise LoadError(f"loading into {redact(target_url)} failed: {reason}; the target was left as it was") from exc
     finally:
         engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from relsynth.engines import SequenceReset, capabilities_for, known_capabilities
+from relsynth.errors import driver_reason
 from relsynth.reporting.sql import core_table
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
 
@@ -187,7 +188,7 @@ def check_integrity(engine: Engine, connection: Connection, schema: Schema) -> t
                     n = check_count(own, table, in_dialect(check.sqltext, schema.dialect, own.dialect.name))
                     own.rollback()
             except (SQLAlchemyError, sqlglot.errors.SqlglotError) as exc:
-                reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+                reason = driver_reason(exc)
                 log.warning("cannot evaluate CHECK %s on %s: %s", label, table.name, reason)
                 issues.append(IntegrityIssue(table.name, "unchecked", label, 0, f"not evaluable on the target: {reason}"))
                 continue

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from relsynth.connections import create_engine, read_snapshot
+from relsynth.errors import driver_reason
 from relsynth.rules.measure import RuleKey, measure
 from relsynth.rules.model import Rule
 from relsynth.rules.steering import RulesConfig, effective_rules
@@ -44,7 +45,7 @@ def shares(connection: Connection, schema: Schema, rules: Sequence[Rule]) -> dic
     try:
         return measure(connection, schema, rules, sample_rows=RULE_SAMPLE_ROWS)
     except SQLAlchemyError as exc:  # a report without the rules beats no report
-        log.warning("cannot measure the rules: %s", str(getattr(exc, "orig", None) or exc).splitlines()[0])
+        log.warning("cannot measure the rules: %s", driver_reason(exc))
         return None
 
 
@@ -90,5 +91,5 @@ def _rules_of(connection: Connection, schema: Schema, rules: Sequence[Rule] | No
     try:
         return effective_rules(discover(connection, schema), config)
     except SQLAlchemyError as exc:
-        log.warning("cannot discover the source's rules: %s", str(getattr(exc, "orig", None) or exc).splitlines()[0])
+        log.warning("cannot discover the source's rules: %s", driver_reason(exc))
         return ()

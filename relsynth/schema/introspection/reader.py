@@ -17,7 +17,7 @@ from sqlalchemy.exc import SAWarning, SQLAlchemyError
 
 from relsynth.connections import create_engine, read_snapshot, redact
 from relsynth.engines import Catalog, SequenceReset
-from relsynth.errors import IntrospectionError, RelsynthError
+from relsynth.errors import IntrospectionError, RelsynthError, driver_reason
 from relsynth.schema.elements import ColumnType, QualifiedName, Schema, Table, TypeKind, View
 from relsynth.schema.introspection import mariadb, postgresql, sqlite
 from relsynth.schema.introspection.inspector import declared_capabilities, inspector_of
@@ -43,7 +43,7 @@ def introspect(url: str, *, schemas: Sequence[str] | None = None) -> Schema:
             except RelsynthError:
                 raise
             except SQLAlchemyError as exc:
-                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                reason = driver_reason(exc)
                 raise IntrospectionError(
                     f"cannot read the catalog of {redact(url)}: {reason}; check that the user may read "
                     "the system catalog of this database"
