@@ -64,6 +64,14 @@ def assign_parents(
     return result
 
 
+def dealt_slots(degrees: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """``total`` parent slots (each parent's share by degree, as ``assign_parents`` deals them), in
+    a random order. A table made in chunks gives each chunk the slots of its own row range as
+    its parents' degrees (``np.bincount``), so the degree distribution holds over the whole table
+    however it is cut, and each chunk still needs nothing from the others."""
+    return rng.permutation(np.repeat(np.arange(len(degrees)), _quotas(np.maximum(degrees, 0), total, rng)))
+
+
 def _quotas(degrees: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
     """``total`` children split over parents in proportion to ``degrees``, each share rounded up
     or down (systematic rounding: one random offset), so the shares sum to ``total`` and the

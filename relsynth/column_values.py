@@ -15,10 +15,12 @@ from relsynth.values.rarity import calendar_day, fingerprint
 
 
 def column_values(
-    table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator, *, locale: str, redraws: int
+    table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator, *, locale: str, redraws: int,
+    chunk: int = 0, first_row: int = 0,
 ) -> pd.DataFrame:
     """Every column of ``model``'s rows: model columns decoded (ranges and shapes joined), keys,
-    fake identifying values, text and opaque values from their generators; foreign keys empty."""
+    fake identifying values, text and opaque values from their generators; foreign keys empty.
+    ``chunk`` and ``first_row`` place the rows in their table (relsynth.chunks): keys start there."""
     n = len(model)
     columns: dict[str, pd.Series] = {}
     states = artifact.values
@@ -46,7 +48,7 @@ def column_values(
             if name in states.get("forbidden", {}):
                 columns[name] = _moved_off_real_dates(columns[name], set(states["forbidden"][name]), rng)
         elif column.role is Role.KEY:
-            columns[name] = keys.KeyGenerator.from_dict(states["keys"][name]).generate(n)
+            columns[name] = keys.KeyGenerator.from_dict(states["keys"][name]).for_chunk(chunk, first_row).generate(n)
         elif column.role is Role.IDENTIFYING and fake is not None:
             columns[name] = fake[name].reset_index(drop=True)
         elif column.role is Role.TEXT:

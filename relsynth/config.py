@@ -87,6 +87,9 @@ class RelsynthConfig:
     check_redraws: int = 8
     # Redraws of fake identifying values that happen to equal real ones, before generation fails.
     identifying_redraws: int = 50
+    # Rows generated, held and loaded at a time per table (relsynth.chunks): peak memory follows
+    # it, not the table's size. Chunks are cut between parents and seeded apart.
+    chunk_rows: int = 200_000
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
@@ -118,6 +121,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "holdout_min_rows": (10, 1_000_000_000),
     "check_redraws": (0, 1_000),
     "identifying_redraws": (1, 10_000),
+    "chunk_rows": (100, 100_000_000),
 }
 
 

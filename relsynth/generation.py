@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents, matching_parents
+from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents, dealt_slots, matching_parents
 from relsynth.checks import CompiledCheck, Unsupported, compile_check
+from relsynth.chunks import chunk_spans, whole_table_reason
 from relsynth.clustering import ParentClusters
 from relsynth.column_values import column_values
 from relsynth.config import TableMode
@@ -35,6 +36,8 @@ from relsynth.values import exclusion
 from relsynth.values.rarity import move_off_rare, move_rows_off_rare, row_fingerprints
 
 log = logging.getLogger(__name__)
+
+_CHUNK = 0xC4  # salts a chunk's seed, so it differs from the table's other seeds
 
 
 @dataclass
@@ -91,41 +94,45 @@ class Generator:
     # -- the plan ---------------------------------------------------------------------------
 
     def stream(self) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
-        """Yield (table, rows) in plan order, each table as soon as it is complete.
+        """Yield (table, rows) batches in plan order, each as soon as it is complete.
 
-        Once yielded, a table keeps only what later tables read (``Retention``: key columns,
-        rule inputs, model columns of their context, clusters) and is released after its last
-        reader. Tables with a deferred foreign key wait until the tables they point at exist;
+        A table is made a chunk at a time (relsynth.chunks), each chunk yielded as it is made.
+        Once yielded, a chunk keeps only what later tables read (``Retention``: key columns,
+        rule inputs, model columns of their context, clusters); a table is released after its
+        last reader. Tables with a deferred foreign key wait until the tables they point at exist;
         tables with a rule computed from their children (an aggregate, relsynth.rules.enforcement)
         wait until those exist.
         """
         for position, table_plan in enumerate(self.run.plan.tables):
             name = table_plan.table
             self.progress("generate", str(name), 0.0)
-            self.made[name] = self._table(table_plan)
-            self.progress("generate", str(name), 1.0)
-            if name not in self.waiting:
-                yield name, self._written(name)
+            kept: list[SyntheticTable] = []
+            for done, chunk in self._table(table_plan):
+                kept.append(chunk)
+                if name not in self.waiting:
+                    yield name, self._written(name, chunk)
+                self.progress("generate", str(name), done)
+            self.made[name] = _joined(kept)
             for released in self.retention.released_after(position):
                 del self.made[released]
         for table_plan in self.run.plan.tables:
-            kept = [fk for fk in (table_plan.context_fk, *table_plan.secondary_fks) if fk is not None]
+            kept_fks = [fk for fk in (table_plan.context_fk, *table_plan.secondary_fks) if fk is not None]
             for deferred in table_plan.deferred_fks:
                 fk = deferred.foreign_key
-                fixed = {c for other in kept for c in other.constrained_columns} & set(fk.constrained_columns)
+                fixed = {c for other in kept_fks for c in other.constrained_columns} & set(fk.constrained_columns)
                 if self._assign(fk, self.made[table_plan.table], fixed=fixed).any():
                     log.warning("%s: some rows match no parent of %s on the columns they share", table_plan.table, fk.label)
         self._enforce_late_rules()
         for table_plan in self.run.plan.tables:
             if table_plan.table in self.waiting:
                 self._rekey_after_deferred(table_plan)
-                yield table_plan.table, self._written(table_plan.table)
+                yield table_plan.table, self._written(table_plan.table, self.made[table_plan.table])
         self.made.clear()
         self.result.warnings.extend(self.rules.notes)
 
-    def _written(self, name: QualifiedName) -> pd.DataFrame:
-        """The rows to load (computed and kept-out columns are the database's); keep what later steps read."""
-        synthetic = self.made[name]
+    def _written(self, name: QualifiedName, synthetic: SyntheticTable) -> pd.DataFrame:
+        """The rows to load (computed and kept-out columns are the database's); ``synthetic`` keeps
+        only what later steps read."""
         rows = synthetic.rows
         # Every key is assigned by now (deferred ones too): the groups of an EXCLUDE are final.
         if moved := exclusion.resolve(self.run.schema.table(name), rows):
@@ -138,21 +145,58 @@ class Generator:
         loaded = [c for c in written if c in rows.columns]
         return rows if loaded == list(rows.columns) else rows[loaded]  # no copy when every column loads
 
-    def _table(self, table_plan: TablePlan) -> SyntheticTable:
+    def _table(self, table_plan: TablePlan) -> Iterator[tuple[float, SyntheticTable]]:
+        """The table's rows, a chunk at a time: (share of the table done, chunk)."""
         name = table_plan.table
         table = self.run.schema.table(name)
         artifact = self.run.tables[name]
         rng = np.random.default_rng(self.seeds[name])
         if artifact.mode is TableMode.COPY:
-            return self._copied(artifact, table)
+            yield 1.0, self._copied(artifact, table)
+            return
         if artifact.mode in (TableMode.EMPTY, TableMode.EXCLUDE) or artifact.model is None:
-            return SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
-        parent_rows, context = self._context(table_plan, artifact, rng)
+            yield 1.0, SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
+            return
+        parent_rows = self._parent_rows(table_plan, artifact, rng)
+        why = whole_table_reason(
+            table, table_plan, artifact, waiting=name in self.waiting, rules_need_all=self.rules.needs_whole_table(name, table_plan.context_fk)
+        )
+        spans = [(0, len(parent_rows))] if why else chunk_spans(parent_rows, self.run.config.chunk_rows)
+        if why and len(parent_rows) > self.run.config.chunk_rows:
+            log.info("%s: generated in one piece of %d rows: %s", name, len(parent_rows), why)
+        slots = self._dealt_slots(table_plan, len(parent_rows)) if len(spans) > 1 else {}
+        for chunk, (start, stop) in enumerate(spans):
+            chunk_rng = rng if chunk == 0 else np.random.default_rng([self.seeds[name], _CHUNK, chunk])
+            degrees = {fk: np.bincount(dealt[start:stop], minlength=len(self.made[fk.referred_table].rows)) for fk, dealt in slots.items()}
+            yield stop / max(len(parent_rows), 1), self._chunk(table_plan, parent_rows[start:stop], chunk_rng, chunk, start, degrees)
+
+    def _dealt_slots(self, table_plan: TablePlan, rows: int) -> dict[ForeignKey, np.ndarray]:
+        """Per secondary key of a table made in chunks, its parents' slots over the table's planned
+        rows (``dealt_slots``): each chunk takes those of its row range."""
+        slots = {}
+        for fk in table_plan.secondary_fks:
+            parent = self.made[fk.referred_table]
+            degree_column = self.run.tables[fk.referred_table].degrees.get(self.fk_ids[fk])
+            if degree_column is not None and degree_column in parent.model.columns:
+                rng = np.random.default_rng([self.seeds[fk.table], self.fk_ids[fk], _CHUNK])
+                slots[fk] = dealt_slots(_numbers(parent.model[degree_column]), rows, rng)
+        return slots
+
+    def _chunk(
+        self, table_plan: TablePlan, parent_rows: np.ndarray, rng, chunk: int, first_row: int, degrees: dict[ForeignKey, np.ndarray]
+    ) -> SyntheticTable:
+        """One chunk's rows: the planned ``parent_rows`` (one per row) sampled, filled and checked;
+        ``degrees``: the chunk's share of its secondary parents' degrees (none: the learned ones)."""
+        name = table_plan.table
+        table = self.run.schema.table(name)
+        artifact = self.run.tables[name]
+        context = self._context(table_plan, artifact, parent_rows)
         model = self._sample(artifact, context, rng, parent_rows)
         del context  # the parents' columns, one row per child: not needed once sampled
         parent_rows = model.pop("__parent_row").to_numpy()
         rows = column_values(
-            table, artifact, model, rng, locale=self.run.config.locale, redraws=self.run.config.identifying_redraws
+            table, artifact, model, rng, locale=self.run.config.locale, redraws=self.run.config.identifying_redraws,
+            chunk=chunk, first_row=first_row,
         )
         if table_plan.context_fk is not None:
             self._copy_parent_keys(table_plan.context_fk, rows, parent_rows)
@@ -165,7 +209,7 @@ class Generator:
         filled = set(table_plan.context_fk.constrained_columns) if table_plan.context_fk else set()
         unmatched = np.zeros(len(synthetic.rows), dtype=bool)
         for fk in sorted(table_plan.secondary_fks, key=lambda fk: -len(fk.constrained_columns)):
-            unmatched |= self._assign(fk, synthetic, fixed=filled & set(fk.constrained_columns))
+            unmatched |= self._assign(fk, synthetic, fixed=filled & set(fk.constrained_columns), chunk=chunk, degrees=degrees.get(fk))
             filled |= set(fk.constrained_columns)
         self._drop(synthetic, unmatched, table.name, "foreign keys that share columns")
         if name not in self.waiting:  # its keys are filled: only what later tables read stays (not ref labels)
@@ -207,15 +251,15 @@ class Generator:
 
     # -- rows and context -------------------------------------------------------------------
 
-    def _context(self, table_plan: TablePlan, artifact: TableArtifact, rng: np.random.Generator):
-        """(parent row index per child, context frame) or (array of n, None) for a root table."""
+    def _parent_rows(self, table_plan: TablePlan, artifact: TableArtifact, rng: np.random.Generator) -> np.ndarray:
+        """The parent row of each row to generate (``NO_PARENT`` for a root table's rows and for
+        rows without a parent), parents in order: how many rows, and under which parent."""
         fk = table_plan.context_fk
         null_rows = scaled(artifact.null_context_rows, self.scale, rng)
         if fk is not None and not all(self.run.schema.table(fk.table).column(c).nullable for c in fk.constrained_columns):
             null_rows = 0  # a NOT NULL key has no parentless rows (whatever a noisy count says)
         if fk is None:
-            n = scaled(artifact.source_rows, self.scale, rng, at_least_one=True)
-            return np.full(n, NO_PARENT), None
+            return np.full(scaled(artifact.source_rows, self.scale, rng, at_least_one=True), NO_PARENT)
         parent = self.made[fk.referred_table]
         parent_artifact = self.run.tables[fk.referred_table]
         count_column = parent_artifact.children.get(self.fk_ids[fk])
@@ -227,14 +271,18 @@ class Generator:
             counts = np.zeros(len(parent.rows), dtype=np.int64)
         target = scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng)
         counts = calibrated(counts, target, rng, unique=table_plan.context_unique)
-        parent_index = np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
+        return np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
+
+    def _context(self, table_plan: TablePlan, artifact: TableArtifact, parent_rows: np.ndarray) -> pd.DataFrame | None:
+        """The context parent's model columns, one row per row to generate (None: no context)."""
         wanted = [spec.name for spec in artifact.model.context_specs]
-        if not wanted:
-            return parent_index, None
+        if table_plan.context_fk is None or not wanted:
+            return None
+        parent = self.made[table_plan.context_fk.referred_table]
         # Rows without a parent (or under an empty/excluded parent) get an all-NULL context.
-        context = parent.model.reindex(index=parent_index, columns=wanted).reset_index(drop=True)
-        context[parent_index == NO_PARENT] = np.nan
-        return parent_index, context
+        context = parent.model.reindex(index=parent_rows, columns=wanted).reset_index(drop=True)
+        context[parent_rows == NO_PARENT] = np.nan
+        return context
 
     def _draw(self, artifact: TableArtifact, context, n: int, rng) -> pd.DataFrame:
         """``n`` model rows (one per context row), numbers and dates moved off rare real ones."""
@@ -303,7 +351,8 @@ class Generator:
         self._count_rare(artifact.table, redrawn=int(redrawn.sum()), dropped=int((copying & drop).sum()),
                          kept=int((copying & ~drop).sum()), moved=moved)
         if violating.any():
-            self.result.dropped_rows[str(artifact.table)] = int(violating.sum())
+            key = str(artifact.table)
+            self.result.dropped_rows[key] = self.result.dropped_rows.get(key, 0) + int(violating.sum())
             log.warning("%s: dropped %d rows that kept violating a CHECK", artifact.table, int(violating.sum()))
         return frame[~drop].reset_index(drop=True) if drop.any() else frame
 
@@ -339,8 +388,12 @@ class Generator:
                 values[has] = parent[parent_column].to_numpy(dtype=object)[parent_index[has]]
             rows[child_column] = values
 
-    def _assign(self, fk: ForeignKey, child: SyntheticTable, fixed: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
-        """Fill ``fk`` in ``child``: each row gets a parent of the cluster it wants, by learned degree.
+    def _assign(
+        self, fk: ForeignKey, child: SyntheticTable, fixed: set[str] | frozenset[str] = frozenset(), *, chunk: int = 0,
+        degrees: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Fill ``fk`` in ``child`` (chunk ``chunk`` of its table): each row gets a parent of the
+        cluster it wants, by learned degree; each chunk shares out the parents' degrees anew.
 
         Columns in ``fixed`` were set by another foreign key: the parent is chosen among those
         that match them. Returns the rows no parent matches (to be dropped).
@@ -362,11 +415,10 @@ class Generator:
             wanted[wanted == NO_PARENT] = 0
         parent_clusters = parent.clusters if parent.clusters is not None else np.zeros(len(parent.rows), dtype=np.int64)
         degree_column = parent_artifact.degrees.get(fk_id)
-        if degree_column is not None and degree_column in parent.model.columns:
-            degrees = _numbers(parent.model[degree_column])
-        else:
-            degrees = np.ones(len(parent.rows), dtype=np.int64)
-        rng = np.random.default_rng([self.seeds[fk.table], fk_id])
+        if degrees is None:  # else the chunk's share (``_dealt_slots``)
+            learned = degree_column is not None and degree_column in parent.model.columns
+            degrees = _numbers(parent.model[degree_column]) if learned else np.ones(len(parent.rows), dtype=np.int64)
+        rng = np.random.default_rng([self.seeds[fk.table], fk_id] + ([chunk] if chunk else []))
         unique = fk in self.run.plan.table(fk.table).unique_fks
         if fk.is_self_reference:
             index = assign_self_parents(
@@ -444,6 +496,18 @@ class Generator:
         return move_repeats(synthetic.rows, keys, movable, checks)
 
 
+def _joined(chunks: list[SyntheticTable]) -> SyntheticTable:
+    """One table from its chunks (what each kept once written)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    clusters = [c.clusters for c in chunks]
+    return SyntheticTable(
+        rows=pd.concat([c.rows for c in chunks], ignore_index=True),
+        model=pd.concat([c.model for c in chunks], ignore_index=True),
+        clusters=None if any(c is None for c in clusters) else np.concatenate(clusters),
+    )
+
+
 def _referenced(frame: pd.DataFrame) -> np.ndarray:
     """Model rows that child rows will hang from: a learned children count or degree above 0."""
     helpers = [c for c in frame.columns if c.startswith(("__children__", "__degree__"))]
@@ -499,7 +563,12 @@ def generate_stream(
 
 def generate(run: Run, *, scale: float | None = None, seed: int | None = None, progress: Progress | None = None) -> SyntheticDatabase:
     """Generate a synthetic database from a trained run, all in memory (``load`` streams instead)."""
-    generator, tables = generate_stream(run, scale=scale, seed=seed, progress=progress)
-    generated = dict(tables)
-    generator.result.tables = {tp.table: generated[tp.table] for tp in run.plan.tables}
+    generator, batches = generate_stream(run, scale=scale, seed=seed, progress=progress)
+    generated: dict[QualifiedName, list[pd.DataFrame]] = {}
+    for name, rows in batches:
+        generated.setdefault(name, []).append(rows)
+    generator.result.tables = {
+        tp.table: pd.concat(generated[tp.table], ignore_index=True) if len(generated[tp.table]) > 1 else generated[tp.table][0]
+        for tp in run.plan.tables
+    }
     return generator.result

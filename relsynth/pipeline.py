@@ -184,7 +184,8 @@ def load(
             if name not in loadable:
                 continue
             progress("load", str(name), 0.0)
-            rows[str(name)] = load_frame(connection, schema.table(name), frame, target_name=writer.table_name(name))
+            written = load_frame(connection, schema.table(name), frame, target_name=writer.table_name(name))
+            rows[str(name)] = rows.get(str(name), 0) + written  # a table may come in several batches
             del frame  # not held while the next table is generated
             progress("load", str(name), 1.0)
 

@@ -28,7 +28,7 @@ from relsynth.rules.derivation import Inputs, RowsOf, aggregated, derived, forei
 from relsynth.rules.model import OPS, Rule, RuleKind
 from relsynth.rules.steering import RulesConfig
 from relsynth.rules.values import key_text
-from relsynth.schema.elements import QualifiedName, Schema
+from relsynth.schema.elements import ForeignKey, QualifiedName, Schema
 from relsynth.uniqueness import enforced_keys
 
 ENFORCE_AT = RulesConfig.enforce_at  # the default; the run's config (``[rules] enforce_at``) is passed in
@@ -182,6 +182,20 @@ class Enforcement:
     def kept(self, table: QualifiedName) -> set[str]:
         """Columns of ``table`` that rules of other tables read after it is loaded."""
         return {column for reads in self.reads.values() for owner, column in reads.reads if owner == table}
+
+    def needs_whole_table(self, table: QualifiedName, context_fk: ForeignKey | None) -> bool:
+        """Whether an early rule of ``table`` compares rows under different parents: a dependency
+        (one value per determinant over the table), a sequence under a key other than the context
+        one, a rule through a self-reference. Such a table is generated in one piece (relsynth.chunks)."""
+        context = tuple(context_fk.constrained_columns) if context_fk is not None else None
+        for rule in self.early_rules(table):
+            if rule.kind is RuleKind.DEPENDENCY and not any(ref.via for ref in rule.refs):
+                return True
+            if rule.kind is RuleKind.SEQUENCE and rule.via != context:
+                return True
+            if self._reads_own_table_through_a_key(rule):
+                return True
+        return False
 
     def early_rules(self, table: QualifiedName) -> list[Rule]:
         return [r for r in self.early if r.table == table]

@@ -184,6 +184,22 @@ class KeyGenerator:
             )
         return self._texts(n)
 
+    def for_chunk(self, chunk: int, first_row: int) -> KeyGenerator:
+        """This generator as it starts chunk ``chunk`` of a table, whose first planned row is
+        ``first_row``: integers from that row's key on, UUIDs from a seed of the chunk's own, so
+        chunks made apart never share a key. Text keys are drawn at random: such a table is
+        generated in one piece (relsynth.chunks)."""
+        if chunk == 0:
+            return self
+        if self.kind is KeyKind.INTEGER:
+            assert self.next_value is not None
+            self.next_value += self.increment * first_row
+        elif self.kind is KeyKind.UUID:
+            self._rng = np.random.default_rng([self.seed, chunk])
+        else:
+            raise GenerationError("text keys are unique only within one piece; generate the table whole")
+        return self
+
     def _integers(self, n: int) -> pd.Series:
         assert self.next_value is not None
         values = self.next_value + self.increment * np.arange(n, dtype=np.int64)
