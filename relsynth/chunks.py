@@ -46,7 +46,7 @@ def whole_table_reason(
     if waiting:
         return "it waits for later tables (a deferred key or a rule over its children)"
     if rules_need_all:
-        return "a rule compares rows across its parents (a dependency, or a sequence under another key)"
+        return "a rule compares rows across its parents (a sequence under another key, or through a self-reference)"
     if any(index.unique and index.where is not None for index in table.indexes):
         return "a partial unique index is kept among all its rows"
     if table.exclusion_constraints:

@@ -73,6 +73,8 @@ class Retention:
         for rule, reads in rules.reads.items():
             at = END if rule in late else positions.get(rule.table, END)
             for owner, column in reads.reads:
+                if owner == rule.table and rule not in late:  # read within the rows (or chunk) being made
+                    continue
                 rows[owner].add(column)
                 read(owner, at)
         self.needs = {

@@ -60,8 +60,11 @@ def foreign_key(schema: Schema, table: QualifiedName, via: tuple[str, ...]) -> F
     raise KeyError(f"{table} has no foreign key on ({', '.join(via)})")
 
 
-def derived(rule: Rule, inputs: Inputs) -> pd.Series:
-    """The values ``rule`` gives its column on ``inputs.rows`` (NULL where it says nothing)."""
+def derived(rule: Rule, inputs: Inputs, decided: dict[str, object] | None = None) -> pd.Series:
+    """The values ``rule`` gives its column on ``inputs.rows`` (NULL where it says nothing).
+
+    ``decided``: a dependency's value per determinant chosen in earlier chunks of the table
+    (relsynth.chunks); it is kept, and this chunk's new choices are added to it."""
     column = inputs.rows[rule.column].reset_index(drop=True)
     column_type = inputs.table.column(rule.column).type
     if rule.kind is RuleKind.EQUAL:
@@ -71,7 +74,7 @@ def derived(rule: Rule, inputs: Inputs) -> pd.Series:
     if rule.kind is RuleKind.FORMULA:
         return _formula(rule, inputs, column, column_type)
     if rule.kind is RuleKind.DEPENDENCY:
-        return _dependent(rule, inputs, column)
+        return _dependent(rule, inputs, column, {} if decided is None else decided)
     if rule.kind is RuleKind.SEQUENCE:
         return _sequence(rule, inputs, column, column_type)
     raise ValueError(f"{rule.kind.value} rules are not computed row by row")
@@ -104,8 +107,9 @@ def _formula(rule: Rule, inputs: Inputs, column: pd.Series, column_type: ColumnT
     return _written_as(result, column_type, column)
 
 
-def _dependent(rule: Rule, inputs: Inputs, column: pd.Series) -> pd.Series:
-    """For each value of the determinant, the dependent value generated most often with it."""
+def _dependent(rule: Rule, inputs: Inputs, column: pd.Series, decided: dict[str, object]) -> pd.Series:
+    """For each value of the determinant, the dependent value chosen before for it (``decided``),
+    else the one generated most often with it (then recorded in ``decided``)."""
     determinant = pd.concat([inputs.values(ref).rename(str(i)) for i, ref in enumerate(rule.refs)], axis=1)
     keys = key_text(determinant, list(determinant.columns))
     texts = column.map(lambda v: None if v is None or v is pd.NA or v != v else repr(v))
@@ -116,6 +120,9 @@ def _dependent(rule: Rule, inputs: Inputs, column: pd.Series) -> pd.Series:
     at = representative.reindex(keys.fillna("\x01NULL")).to_numpy()
     values = column.to_numpy(dtype=object)
     result = pd.Series([values[int(i)] if i == i else None for i in at], dtype=object)
+    known = keys.isin(decided.keys()).to_numpy()
+    result[known] = keys[known].map(decided).to_numpy()
+    decided.update((k, v) for k, v in zip(keys[~known], result[~known], strict=True) if k is not None and k == k)
     return result.astype(column.dtype) if pd.api.types.is_datetime64_any_dtype(column) else result
 
 

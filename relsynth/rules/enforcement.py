@@ -113,6 +113,7 @@ class Enforcement:
                     or self.reads[rule].reads & {self.reads[r].writes for r in late}:
                 late.add(rule)
         self.early = [r for r in ordered if r not in late]
+        self.decided: dict[Rule, dict[str, object]] = {}  # a dependency's choices, kept across a table's chunks
         self.late = [r for r in ordered if r in late]
 
     def _one_writer(self, rules: list[Rule]) -> list[Rule]:
@@ -184,13 +185,11 @@ class Enforcement:
         return {column for reads in self.reads.values() for owner, column in reads.reads if owner == table}
 
     def needs_whole_table(self, table: QualifiedName, context_fk: ForeignKey | None) -> bool:
-        """Whether an early rule of ``table`` compares rows under different parents: a dependency
-        (one value per determinant over the table), a sequence under a key other than the context
-        one, a rule through a self-reference. Such a table is generated in one piece (relsynth.chunks)."""
+        """Whether an early rule of ``table`` compares rows under different parents: a sequence under
+        a key other than the context one, a rule through a self-reference. Such a table is generated
+        in one piece (relsynth.chunks). A dependency's choices carry over from chunk to chunk."""
         context = tuple(context_fk.constrained_columns) if context_fk is not None else None
         for rule in self.early_rules(table):
-            if rule.kind is RuleKind.DEPENDENCY and not any(ref.via for ref in rule.refs):
-                return True
             if rule.kind is RuleKind.SEQUENCE and rule.via != context:
                 return True
             if self._reads_own_table_through_a_key(rule):
@@ -226,7 +225,7 @@ class Enforcement:
             fk = foreign_key(self.schema, rule.child, rule.via)
             values = aggregated(rule, rows, rows_of(rule.child), fk, self.schema)
         else:
-            values = derived(rule, Inputs(self.schema, rule.table, rows, rows_of))
+            values = derived(rule, Inputs(self.schema, rule.table, rows, rows_of), self.decided.setdefault(rule, {}))
         return _write(rows, rule, values, self.schema, checks)
 
     def _reads_own_table_through_a_key(self, rule: Rule) -> bool:

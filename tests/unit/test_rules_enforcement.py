@@ -170,6 +170,15 @@ def test_a_dependency_gives_each_determinant_its_most_common_generated_value() -
     assert customers["city"].tolist() == ["X", "X", "X", "Y", "Y", "W"]  # a tie goes to the first generated
 
 
+def test_a_dependency_keeps_its_choices_from_chunk_to_chunk() -> None:
+    rules = _enforcement(Rule(RuleKind.DEPENDENCY, _name("customer"), "city", inputs=("zip",)))
+    first = pd.DataFrame({"id": range(3), "zip": ["A1", "A1", "B2"], "city": ["X", "X", "Y"]})
+    second = pd.DataFrame({"id": range(3, 7), "zip": ["A1", "A1", "C3", "B2"], "city": ["Q", "Q", "Z", "V"]})
+    _apply(rules, "customer", first)
+    _apply(rules, "customer", second)  # the next chunk of the same table: A1 is X, though Q is its majority here
+    assert second["city"].tolist() == ["X", "X", "Z", "Y"]
+
+
 def test_a_rule_that_would_repeat_a_unique_key_or_violate_a_check_leaves_those_rows_and_says_so() -> None:
     orders = pd.DataFrame({"id": [1, 2, 3], "code": ["a", "b", "c"], "label": ["Same", "SAME", "Other"]})
     rules = _enforcement(Rule(RuleKind.FORMULA, _name("orders"), "code", op="lower", inputs=("label",)))
