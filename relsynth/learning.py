@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from relsynth.checks import referenced_columns
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
-from relsynth.extraction import children_per_parent, count_rows
+from relsynth.extraction import children_per_parent, count_rows, distinct_values
 from relsynth.fitting import fit_model, fit_values
 from relsynth.joins import counts_for, joined_with_parent, parent_lookup
 from relsynth.planning import GenerationPlan, plan
@@ -32,7 +33,7 @@ from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
 from relsynth.rules import discovery
-from relsynth.rules.categories import as_categories
+from relsynth.rules.categories import as_categories, with_new_codes
 from relsynth.rules.model import Rule
 from relsynth.rules.steering import effective_rules
 from relsynth.runs import Run, TableArtifact
@@ -287,11 +288,30 @@ def _fit_tables(state: _Training) -> Run:
                 artifact, table, state.schema, table_plan.context_fk, state.model_frames, state.frames, config, seed,
                 state.progress, dp=dp, artifacts=state.artifacts, holdout=state.holdout_masks.get(name),
             )
+            if dp is None:  # a code column's rare codes decode to new codes (under DP the model reads no values)
+                _new_codes(state, table, artifact, seed)
         run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
         run.tables[name] = artifact
     if dp is not None:
         run.privacy = dp.summary()
     return run
+
+
+def _new_codes(state: _Training, table: Table, artifact: TableArtifact, seed: int) -> None:
+    """New codes for each code column's rare codes, none equal to a rare value of the whole table."""
+    k, frame = state.config.privacy.min_count, state.frames[table.name]
+    override = state.config.override_for(str(table.name))
+
+    def rare_in_table(column: str) -> set[str]:  # a sample may lack a rare value: the table's own are avoided
+        return {str(v) for chunk in distinct_values(state.connection, table, column, seen_fewer_than=k) for v in chunk}
+
+    # a column a CHECK or a domain reads keeps its rare codes as kept ones: a new code might break it
+    checked = {c for check in table.check_constraints
+               for c in (referenced_columns(check.sqltext, dialect=state.schema.dialect) or table.column_names)}
+    checked |= {c.name for c in table.columns if c.type.domain}
+    sampled = state.sample.is_sampled(table.name)
+    with_new_codes(artifact.model, table.name, state.rules, override, frame, min_count=k, seed=seed,
+                   rare_elsewhere=rare_in_table if sampled else None, checked=checked)
 
 
 def _rules(connection, schema: Schema, config: RelsynthConfig) -> tuple[Rule, ...]:

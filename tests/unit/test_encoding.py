@@ -150,6 +150,17 @@ def test_categorical_null_rate_unseen_values_and_booleans():
     assert out.tolist() == [True, False, pd.NA, True]
 
 
+def test_a_rare_code_decodes_to_the_encoders_new_values_when_it_has_some_and_they_survive_saving():
+    series = pd.Series(["CA"] * 5 + ["ON", "NT", "AB"] + [None] * 2)
+    encoder = CategoricalEncoder.fit(series, ColumnSpec("state", TypeKind.TEXT), max_categories=100, min_count=3)
+    encoder.novel = ["QX", "ZJ"]  # new codes (relsynth.values.codes), never real ones
+    codes = encoder.encode(series)
+    saved = encoder_from_dict(json.loads(json.dumps(encoder.to_dict())))
+    out = saved.decode(codes, np.random.default_rng(0)).tolist()
+    assert out[:5] == ["CA"] * 5 and out[8:] == [None, None]  # kept categories and NULLs as they were
+    assert set(out[5:8]) <= {"QX", "ZJ"}  # each rare code a new value, not "CA"
+
+
 def test_json_and_array_round_trip_to_python_objects():
     series = pd.Series([{"b": 1, "a": [1, 2]}, {"a": [1, 2], "b": 1}, [1, "x"], None])
     encoder, out = _round_trip(series, ColumnSpec("j", TypeKind.JSON))

@@ -10,6 +10,7 @@ import pandas as pd
 
 from relsynth.modeling.encoding import ColumnSpec, NumericEncoder
 from relsynth.schema.elements import TypeKind
+from relsynth.values.codes import new_codes
 from relsynth.values.rarity import move_off_rare, move_rows_off_rare, rare_values, row_fingerprints
 
 
@@ -38,3 +39,16 @@ def test_rows_of_a_grid_seen_once_each_are_moved_to_a_new_combination() -> None:
     assert not still.any()
     assert not set(row_fingerprints(frame, ["a", "b"])) & prints
     assert frame["a"].between(0, 36).all() and frame["b"].between(1, 3).all()
+
+
+def test_new_codes_stand_for_the_rare_codes_with_their_shape_and_are_never_a_real_value() -> None:
+    rare = ["AB", "BC", "NT", "WA", "QC", "NS", "MB"]
+    values = pd.Series(["CA"] * 5 + ["SP"] * 3 + rare + ["Dublin", "NSW", None, None])
+    pool = new_codes(values, min_count=3, seed=1, avoid={"ZZ"})
+    assert len(pool) == len(rare) + 2 == len(set(pool))  # one per rare value
+    assert all(len(c) == 2 and c.isupper() for c in pool)  # "Dublin", "NSW": shapes seen once, not learned
+    assert not set(pool) & set(values.dropna()) and "ZZ" not in pool
+    assert pool == new_codes(values.sample(frac=1, random_state=3), min_count=3, seed=1, avoid={"ZZ"})  # row order aside
+    assert new_codes(pd.Series(["CA"] * 3 + ["SP"] * 4), min_count=3, seed=1) == []  # nothing rare
+    # no rare shape seen k times: the frequent codes' shape
+    assert all(len(c) == 2 and c.isupper() for c in new_codes(pd.Series(["CA"] * 3 + ["Dublin"]), min_count=3, seed=1))

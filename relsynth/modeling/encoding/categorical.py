@@ -27,12 +27,18 @@ def _category_key(value: Any, kind: TypeKind) -> Any:
 
 
 class CategoricalEncoder(Encoder):
-    """Codes: 0 NULL, 1 rare/unseen, 2.. the kept categories, most frequent first."""
+    """Codes: 0 NULL, 1 rare/unseen, 2.. the kept categories, most frequent first.
 
-    def __init__(self, spec: ColumnSpec, *, categories: list[Any], counts: np.ndarray) -> None:
+    ``novel``: new values (never real ones) that the rare code decodes to, drawn uniformly; a
+    code column's rare codes keep their share this way (``relsynth.values.codes``). Without
+    them the rare code decodes to a kept category drawn by frequency.
+    """
+
+    def __init__(self, spec: ColumnSpec, *, categories: list[Any], counts: np.ndarray, novel: list[str] | None = None) -> None:
         self.spec = spec
         self.categories = list(categories)
         self.counts = np.asarray(counts, dtype=np.int64)
+        self.novel = list(novel or [])
         self._index = {key: i for i, key in enumerate(self.categories)}
 
     @classmethod
@@ -72,6 +78,8 @@ class CategoricalEncoder(Encoder):
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         codes = np.asarray(codes, dtype=np.int64).copy()
         rare = codes == RARE_CODE
+        if rare.any() and self.novel and self.spec.kind not in STRUCTURED_KINDS | {TypeKind.BOOLEAN}:
+            return self._with_novel(codes, rare, rng)
         if rare.any():
             kept = self.counts[2:]
             if kept.sum() > 0:  # a rare code stands for a kept category drawn by frequency
@@ -87,12 +95,21 @@ class CategoricalEncoder(Encoder):
             items = [None if c == NULL_CODE else self.categories[c - 2] for c in codes.tolist()]
         return pd.Series(items, dtype=object, name=self.spec.name)
 
+    def _with_novel(self, codes: np.ndarray, rare: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """Kept categories as they are, each rare code as a new value from ``novel``."""
+        items = [None if c == NULL_CODE else "" if c == RARE_CODE else self.categories[c - 2] for c in codes.tolist()]
+        drawn = rng.choice(len(self.novel), size=int(rare.sum()))
+        for row, pick in zip(np.flatnonzero(rare).tolist(), drawn.tolist(), strict=True):
+            items[row] = self.novel[pick]
+        return pd.Series(items, dtype=object, name=self.spec.name)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": "categorical",
             "spec": self.spec.to_dict(),
             "categories": self.categories,
             "counts": self.counts.tolist(),
+            "novel": self.novel,
         }
 
     @classmethod
@@ -101,6 +118,7 @@ class CategoricalEncoder(Encoder):
             ColumnSpec.from_dict(data["spec"]),
             categories=data["categories"],
             counts=np.array(data["counts"], dtype=np.int64),
+            novel=data.get("novel"),
         )
 
 
