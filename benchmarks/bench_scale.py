@@ -5,11 +5,14 @@ with dots as underscores, ``tpch_sf0_1``),
 clone it into a scratch database in a child process of its own (its run saved to a temporary
 workspace), then print: seconds per stage (introspect+train, generate, load), rows per second
 for generation and for loading, the child's peak RSS, and the clone's quality and mean detection
-accuracy from relsynth's own report. With ``--generate-scale N``, generation alone (``generate
---scale N`` from the saved run, no source access) is measured the same way.
+accuracy from relsynth's own report. With ``--generate-scale N[,M...]``, generation alone
+(``generate --scale N`` from the saved run, no source access) is measured the same way at each
+scale, so the peaks show whether memory follows the rows generated (it should not: chunks).
+``--from-run DIR`` skips the clone and measures generation from a run trained before.
 
 Usage:
-  python benchmarks/bench_scale.py [SF ...] [--seed 0] [--generate-scale 10] [--load] [--no-report] [--keep-run DIR]
+  python benchmarks/bench_scale.py [SF ...] [--seed 0] [--generate-scale 1,10] [--load] [--no-report] [--keep-run DIR]
+  python benchmarks/bench_scale.py --from-run DIR --generate-scale 1,3,10
   SF defaults to 0.1 (database tpch_sf0_1). ``--load`` first loads a missing scale factor with
   ../shared/datasets/tpch/load.sh (SF 1: about 2 minutes and 1.5 GB); without it a missing
   database is reported and skipped.
@@ -151,10 +154,22 @@ def bench(scale_factor: str, args: argparse.Namespace) -> list[StageRun]:
         if run.ok and not args.no_report:
             measure_quality(run, source, target, args.seed)
         runs.append(run)
-        if run.ok and args.generate_scale:
-            spec = {"mode": "generate", "target": target, "workspace": run_dir, "seed": args.seed, "scale": args.generate_scale}
-            runs.append(run_child(spec, f"SF {scale_factor} generate x{args.generate_scale:g}", args.timeout))
+        if run.ok:
+            runs += generations(run_dir, target, f"SF {scale_factor}", args)
     return runs
+
+
+def generations(run_dir: str, target: str, label: str, args: argparse.Namespace) -> list[StageRun]:
+    """``generate --scale N`` from ``run_dir`` into ``target`` for each N of ``--generate-scale``."""
+    runs = []
+    for scale in args.generate_scale:
+        spec = {"mode": "generate", "target": target, "workspace": run_dir, "seed": args.seed, "scale": scale}
+        runs.append(run_child(spec, f"{label} generate x{scale:g}", args.timeout))
+    return runs
+
+
+def _scales(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def _rate(rows: int, seconds: float | None) -> str:
@@ -181,7 +196,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scale_factors", nargs="*", default=["0.1"], help="TPC-H scale factors (default 0.1)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--generate-scale", type=float, default=None, help="also time generate --scale N from the run")
+    parser.add_argument("--generate-scale", type=_scales, default=[], help="also time generate --scale N (comma-separated) from the run")
+    parser.add_argument("--from-run", metavar="DIR", help="no clone: time generation from this trained run")
     parser.add_argument("--load", action="store_true", help="load a missing scale factor with the shared load.sh")
     parser.add_argument("--no-report", action="store_true", help="skip the quality report")
     parser.add_argument("--keep-run", metavar="DIR", help="keep each trained run in DIR/<database> (for profiling)")
@@ -191,7 +207,11 @@ def main() -> None:
     if args.worker:
         _worker(*args.worker)
         return
-    runs = [run for scale_factor in args.scale_factors for run in bench(scale_factor, args)]
+    if args.from_run:
+        with scratch_database("rs_bench_scale") as target:
+            runs = generations(args.from_run, target, Path(args.from_run).name, args)
+    else:
+        runs = [run for scale_factor in args.scale_factors for run in bench(scale_factor, args)]
     print()
     print_table(runs)
 

@@ -23,7 +23,7 @@ from relsynth.clustering import ParentClusters
 from relsynth.column_values import column_values
 from relsynth.config import TableMode
 from relsynth.errors import GenerationError
-from relsynth.generation_memory import Retention
+from relsynth.generation_memory import Retention, give_back_memory
 from relsynth.planning import TablePlan
 from relsynth.progress import Progress, no_progress
 from relsynth.roles import Role
@@ -111,6 +111,8 @@ class Generator:
                 kept.append(chunk)
                 if name not in self.waiting:
                     yield name, self._written(name, chunk)
+                    if done < 1.0 or len(kept) > 1:  # between chunks: their garbage is the next one's room
+                        give_back_memory()
                 self.progress("generate", str(name), done)
             self.made[name] = _joined(kept)
             for released in self.retention.released_after(position):
