@@ -3,8 +3,9 @@
 A rule is not checked and its violating rows redrawn: its column is *computed* once its inputs
 exist, so it holds on every row where its inputs are known. Rules that read only the row and its
 parents (``equal``, ``order``, ``formula``, ``dependency``, ``sequence``) run as soon as the table's
-foreign keys are assigned. An ``aggregate`` reads the table's synthetic children, so it runs once
-every table is generated (its table waits to be loaded, as one with a deferred foreign key does),
+foreign keys are assigned; a ``time`` sequence moves the rows' keys, not a value (their places
+among their siblings follow the time: ``siblings``). An ``aggregate`` reads the table's synthetic
+children, so it runs once every table is generated (its table waits to be loaded, as one with a deferred foreign key does),
 and so does every rule that reads a value computed late (through a deferred key, or an aggregate).
 
 Rules run in dependency order: one that reads a column another rule computes runs after it. A
@@ -93,7 +94,7 @@ class Enforcement:
     def __init__(self, rules: Iterable[Rule], schema: Schema, plan: GenerationPlan, *, generated: set[QualifiedName], enforce_at: float = ENFORCE_AT) -> None:
         self.schema = schema
         self.notes: list[str] = []
-        deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
+        self.deferred = deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
         context = {tp.table: tuple(tp.context_fk.constrained_columns) for tp in plan.tables if tp.context_fk is not None}
         chosen = [
             r for r in rules
@@ -107,7 +108,8 @@ class Enforcement:
         late: set[Rule] = set()
         for rule in ordered:  # dependency order: what a late rule computes makes its readers late
             keys = {ref.via for ref in rule.refs if ref.via} | ({rule.via} if rule.kind is RuleKind.SEQUENCE else set())
-            keys |= {r.via for r in self.times.get(rule.table, TimeOrders()).enforced} if _is_time(rule) else set()
+            if _is_time(rule):  # keys in time order over the whole table hold in any group, one filled later too
+                keys = {r.via for r in self.times[rule.table].enforced} if key_order(schema.table(rule.table)).group else set()  # type: ignore[union-attr]
             if rule.kind is RuleKind.AGGREGATE or any((rule.table, via) in deferred for via in keys) \
                     or self.reads[rule].reads & {w for r in late for w in self.reads[r].writes}:
                 late.add(rule)
@@ -143,6 +145,12 @@ class Enforcement:
         order = key_order(self.schema.table(rule.table)) if _is_time(rule) and rule.table in self.schema.table_names else None
         return frozenset((rule.table, c) for c in (order.order if order else (rule.column,)))
 
+    def _pointed_at(self, table: Table) -> str | None:
+        """Why rows of ``table`` point at its keys before its rules run: a self-reference filled with the
+        table, not deferred (the plan defers them all), so keys moved after it would move its rows."""
+        filled = [fk for fk in table.foreign_keys if fk.is_self_reference and (table.name, tuple(fk.constrained_columns)) not in self.deferred]
+        return "rows of the table point at its primary key" if filled else None
+
     def _reads(self, rule: Rule) -> _Reads | None:
         """What ``rule`` reads and writes, or None (with a note) when the schema lacks what it names."""
         try:
@@ -164,7 +172,7 @@ class Enforcement:
                     raise KeyError(f"{rule.child}({', '.join(rule.via)}) does not point at {rule.table}")
                 reads |= {(rule.child, c) for c in (*rule.via, *(ref.column for ref in rule.refs))}
                 return _Reads(frozenset(reads), frozenset({(rule.table, rule.column)}))
-            if _is_time(rule) and (why := unordered_because(table, rule)):
+            if _is_time(rule) and (why := unordered_because(table, rule) or self._pointed_at(table)):
                 raise KeyError(why)
             if rule.kind is RuleKind.SEQUENCE:  # siblings are counted, or put, in key order
                 key = table.primary_key.constrained_columns if table.primary_key else ()

@@ -7,8 +7,9 @@ its return_date). So rows keep every value and only their *places* move: the pri
 that order siblings are handed out again, within each group, in the order of the time column.
 ``number`` sequences count siblings in the same key order, so a number follows the time too.
 
-Keys may move: a table's children are generated after it (plan order), so no row points at them
-yet; a self-reference, or a key that rows of the table point at, is left alone.
+Keys may move: a table's children are generated after it (plan order) and its self-references
+are filled once every table exists (deferred), so no row points at them yet. Where rows do (a rule
+run late), the keys are left alone.
 """
 
 from __future__ import annotations
@@ -62,8 +63,6 @@ def unordered_because(table: Table, rule: Rule) -> str | None:
         return "the primary key holds another parent's key, so siblings span several key groups"
     if any(table.column(c).type.kind not in NUMERIC for c in order.order):
         return "the primary key is not a number or a time, whose order the database shares"
-    if any(fk.is_self_reference and set(fk.referred_columns) & set(order.order) for fk in table.foreign_keys):
-        return "rows of the table point at its primary key"
     return None
 
 

@@ -187,9 +187,15 @@ def test_a_table_s_keys_follow_the_time_column_that_keeps_the_most_of_its_time_o
     assert orders["id"].tolist() == [2, 1, 3]  # by shipped both hold; by ordered (a tie first) shipped would not
 
 
-def test_a_time_order_is_not_enforced_where_rows_point_at_the_keys() -> None:
+def test_keys_in_time_order_over_the_whole_table_hold_for_a_self_reference_filled_later() -> None:
     rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("staff"), "hired", op="time", via=("boss_id",)))
-    assert not rules.early + rules.late and "point at its primary key" in rules.notes[0]
+    assert [r.column for r in rules.early] == ["hired"]  # before the self-reference (deferred) points at any key
+    staff = pd.DataFrame({"id": [1, 2, 3], "boss_id": [None] * 3, "hired": [dt.date(2024, 1, d) for d in (3, 1, 2)]})
+    _apply(rules, "staff", staff)
+    assert staff["id"].tolist() == [3, 1, 2]
+
+
+def test_a_time_order_is_not_enforced_where_rows_point_at_the_keys() -> None:
     rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("orders"), "ordered", op="time", via=("customer_id",)))
     orders = pd.DataFrame({"id": [1, 2], "customer_id": [1, 1], "ordered": [dt.date(2024, 1, 2), dt.date(2024, 1, 1)]})
     rules.apply(rules.early, orders, {}.__getitem__, [], frozen={"id"})  # late: children point at the ids already
