@@ -253,13 +253,14 @@ class Enforcement:
         if set(moved) & frozen:
             self.notes.append(f"rule {rule.describe()} is not enforced: child rows already point at {', '.join(moved)}")
             return
-        before = rows[moved].copy()
-        harm = _harm(rows, table, moved, self.schema, checks)
         orders = self.times[rule.table]
-        in_time_order(rows, table, best_time_column(rows, table, orders.enforced, orders.watched))
+        if (time_column := best_time_column(rows, table, orders.enforced, orders.watched)) is None:
+            return
+        before, harm = rows[moved].copy(), _harm(rows, table, moved, self.schema, checks)
+        in_time_order(rows, table, time_column)
         if _harm(rows, table, moved, self.schema, checks) > harm:
-            for column in moved:
-                rows[column] = before[column]
+            for name in moved:
+                rows[name] = before[name]
             self.notes.append(f"rule {rule.describe()} is not enforced: its order of keys would repeat a unique key or violate a CHECK")
 
     def _apply_one(self, rule: Rule, rows: pd.DataFrame, rows_of: RowsOf, checks: list[CompiledCheck]) -> int:

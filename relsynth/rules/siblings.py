@@ -115,16 +115,16 @@ def disorder(rows: pd.DataFrame, table: Table, rule: Rule) -> int:
     return int((same & (times[1:] < times[:-1])).sum())  # a NULL on either side compares False: not counted
 
 
-def best_time_column(rows: pd.DataFrame, table: Table, enforced: list[Rule], watched: list[Rule]) -> str:
+def best_time_column(rows: pd.DataFrame, table: Table, enforced: list[Rule], watched: list[Rule]) -> str | None:
     """The column of ``enforced`` whose time order breaks the fewest enforced time sequences of the
-    table, then the fewest of all ``watched`` (pagila's rental: return_date, which keeps
-    rental_date's sequences too, rather than a last_update that is the same on nearly every row)."""
+    table, then the fewest of all ``watched`` (pagila's rental: return_date, which orders each
+    inventory item's rentals, rather than a last_update that is the same on nearly every row)."""
+    enforced, watched = ([r for r in rules if {r.column, *r.via} <= set(rows.columns)] for rules in (enforced, watched))
     columns = sorted({r.column for r in enforced})
-    if len(columns) == 1:
-        return columns[0]
+    if len(columns) <= 1:
+        return columns[0] if columns else None
     moved = list(key_order(table).order)  # type: ignore[union-attr]
     start = rows[moved].copy()
-    watched = [r for r in watched if {r.column, *r.via} <= set(rows.columns)]
     scores = {}
     for column in columns:
         in_time_order(rows, table, column)

@@ -56,7 +56,7 @@ SCHEMA = Schema("postgresql", (
     _table("payment", {"id": INT, "order_id": INT, "customer_id": INT}, fks=[("order_id", "orders"), ("customer_id", "customer")]),
     _table("staff", {"id": INT, "boss_id": INT, "dept": TEXT, "hired": DATE}, fks=[("boss_id", "staff")]),
     Table(_name("visit"), (Column("customer_id", INT), Column("n", INT), Column("day", DATE)), primary_key=PrimaryKey(None, ("customer_id", "n")),
-          foreign_keys=(ForeignKey(None, _name("visit"), ("customer_id",), _name("customer"), ("id",)),)),
+          unique_constraints=(UniqueConstraint(None, ("n", "day")),), foreign_keys=(ForeignKey(None, _name("visit"), ("customer_id",), _name("customer"), ("id",)),)),
 ))
 PLAN = plan(SCHEMA)
 
@@ -200,6 +200,14 @@ def test_a_time_order_is_not_enforced_where_rows_point_at_the_keys() -> None:
     orders = pd.DataFrame({"id": [1, 2], "customer_id": [1, 1], "ordered": [dt.date(2024, 1, 2), dt.date(2024, 1, 1)]})
     rules.apply(rules.early, orders, {}.__getitem__, [], frozen={"id"})  # late: children point at the ids already
     assert orders["id"].tolist() == [1, 2] and "child rows already point at id" in rules.notes[0]
+
+
+def test_keys_stay_where_their_time_order_would_repeat_another_unique_key() -> None:
+    visits = pd.DataFrame({"customer_id": [1, 1, 2], "n": [1, 2, 1], "day": [dt.date(2024, 3, d) for d in (5, 3, 3)]})
+    rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("visit"), "day", op="time", via=("customer_id",)))
+    _apply(rules, "visit", visits)
+    assert visits["n"].tolist() == [1, 2, 1]  # (n, day) = (1, March 3rd) would be there twice
+    assert "would repeat a unique key" in rules.notes[0]
 
 
 def test_a_dependency_gives_each_determinant_its_most_common_generated_value() -> None:
