@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.rules.model import ColumnRef, Rule, RuleKind
+from relsynth.rules.siblings import key_ranks
 from relsynth.rules.values import NUMERIC, as_numbers, from_numbers, key_text, kind_of, step
 from relsynth.schema.elements import ColumnType, ForeignKey, QualifiedName, Schema, TypeKind
 
@@ -127,23 +128,17 @@ def _dependent(rule: Rule, inputs: Inputs, column: pd.Series, decided: dict[str,
 
 
 def _sequence(rule: Rule, inputs: Inputs, column: pd.Series, column_type: ColumnType) -> pd.Series:
-    """``number``: 1..k over each parent's children, in row order; ``time``: each parent's values
-    sorted, so the children's order in rows is their order in time (numbers and times agree)."""
+    """``number``: 1..k over each parent's children in primary key order (``siblings``: the order
+    a ``time`` sequence gives them), row order without a key. A ``time`` sequence moves keys, not
+    this column (``siblings.in_time_order``)."""
+    if rule.op != "number":
+        raise ValueError("a time sequence orders whole rows: siblings.in_time_order")
     groups = key_text(inputs.rows, rule.via)
-    known = groups.notna().to_numpy()
-    if rule.op == "number":
-        numbers = np.full(len(groups), np.nan)
-        numbers[known] = groups[known].groupby(groups[known], sort=False).cumcount().to_numpy() + 1
-        return _written_as(numbers, column_type, column)
-    kind = kind_of(column, column_type)
-    values = as_numbers(column, kind)
-    usable = np.flatnonzero(known & ~np.isnan(values))
-    codes = pd.factorize(groups.to_numpy()[usable])[0]
-    by_value = usable[np.lexsort((values[usable], codes))]
-    by_row = usable[np.lexsort((usable, codes))]
-    result = np.full(len(values), np.nan)
-    result[by_row] = values[by_value]
-    return _written_as(result, column_type, column)
+    known = np.flatnonzero(groups.notna().to_numpy())
+    ordered = known[np.argsort(key_ranks(inputs.rows, inputs.table, rule.via)[known], kind="stable")]
+    numbers = np.full(len(groups), np.nan)
+    numbers[ordered] = pd.Series(groups.to_numpy()[ordered]).groupby(groups.to_numpy()[ordered], sort=False).cumcount().to_numpy() + 1
+    return _written_as(numbers, column_type, column)
 
 
 def aggregated(rule: Rule, parent: pd.DataFrame, children: pd.DataFrame, fk: ForeignKey, schema: Schema) -> pd.Series:

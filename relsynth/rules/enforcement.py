@@ -3,8 +3,9 @@
 A rule is not checked and its violating rows redrawn: its column is *computed* once its inputs
 exist, so it holds on every row where its inputs are known. Rules that read only the row and its
 parents (``equal``, ``order``, ``formula``, ``dependency``, ``sequence``) run as soon as the table's
-foreign keys are assigned. An ``aggregate`` reads the table's synthetic children, so it runs once
-every table is generated (its table waits to be loaded, as one with a deferred foreign key does),
+foreign keys are assigned; a ``time`` sequence moves the rows' keys, not a value (their places
+among their siblings follow the time: ``siblings``). An ``aggregate`` reads the table's synthetic
+children, so it runs once every table is generated (its table waits to be loaded, as one with a deferred foreign key does),
 and so does every rule that reads a value computed late (through a deferred key, or an aggregate).
 
 Rules run in dependency order: one that reads a column another rule computes runs after it. A
@@ -26,9 +27,10 @@ from relsynth.checks import CompiledCheck, Unsupported
 from relsynth.planning import GenerationPlan
 from relsynth.rules.derivation import Inputs, RowsOf, aggregated, derived, foreign_key
 from relsynth.rules.model import OPS, Rule, RuleKind
+from relsynth.rules.siblings import TimeOrders, best_time_column, in_time_order, key_order, unordered_because
 from relsynth.rules.steering import RulesConfig
 from relsynth.rules.values import key_text
-from relsynth.schema.elements import ForeignKey, QualifiedName, Schema
+from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table
 from relsynth.uniqueness import enforced_keys
 
 ENFORCE_AT = RulesConfig.enforce_at  # the default; the run's config (``[rules] enforce_at``) is passed in
@@ -45,20 +47,12 @@ class _Reads:
     """The (table, column) pairs a rule reads, and the (table, column) it determines."""
 
     reads: frozenset[tuple[QualifiedName, str]]
-    writes: tuple[QualifiedName, str]
+    writes: frozenset[tuple[QualifiedName, str]]
 
 
 log = logging.getLogger(__name__)
 
 _DERIVATIONS = frozenset({RuleKind.EQUAL, RuleKind.FORMULA, RuleKind.AGGREGATE})
-
-
-def _permutes(rule: Rule) -> bool:
-    """A time sequence is measured, not enforced: sorting one column within each parent's children
-    moves its values away from the rest of their rows (pagila's rental_date from its return_date:
-    column pair fidelity 0.995 -> 0.651). Keeping it means ordering whole rows, keys and context
-    included, which generation does not do yet."""
-    return rule.kind is RuleKind.SEQUENCE and rule.op == "time"
 
 
 def _order_across_an_unconditioned_key(rule: Rule, context: dict[QualifiedName, tuple[str, ...]]) -> bool:
@@ -69,6 +63,10 @@ def _order_across_an_unconditioned_key(rule: Rule, context: dict[QualifiedName, 
     ``post_links.creation_date > related_post_id->creation_date``: column shape 0.457)."""
     vias = {ref.via for ref in rule.refs if ref.via}
     return rule.kind is RuleKind.ORDER and any(via != context.get(rule.table) for via in vias)
+
+
+def _is_time(rule: Rule) -> bool:
+    return rule.kind is RuleKind.SEQUENCE and rule.op == "time"
 
 
 def _lifted(rules: list[Rule], schema: Schema) -> list[Rule]:
@@ -96,34 +94,63 @@ class Enforcement:
     def __init__(self, rules: Iterable[Rule], schema: Schema, plan: GenerationPlan, *, generated: set[QualifiedName], enforce_at: float = ENFORCE_AT) -> None:
         self.schema = schema
         self.notes: list[str] = []
-        deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
+        self.deferred = deferred = {(tp.table, tuple(d.foreign_key.constrained_columns)) for tp in plan.tables for d in tp.deferred_fks}
         context = {tp.table: tuple(tp.context_fk.constrained_columns) for tp in plan.tables if tp.context_fk is not None}
         chosen = [
             r for r in rules
-            if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY and not _permutes(r)
+            if r.enabled and r.support >= enforce_at and r.kind is not RuleKind.CATEGORY
             and not _order_across_an_unconditioned_key(r, context)
         ]
         chosen = self._one_writer([r for r in _lifted(chosen, schema) if r.table in generated])
         self.reads = {r: reads for r in chosen if (reads := self._reads(r)) is not None}
+        self.times = self._one_time_order_per_table(rules)
         ordered = self._ordered(list(self.reads))
         late: set[Rule] = set()
         for rule in ordered:  # dependency order: what a late rule computes makes its readers late
             keys = {ref.via for ref in rule.refs if ref.via} | ({rule.via} if rule.kind is RuleKind.SEQUENCE else set())
+            if _is_time(rule):  # keys in time order over the whole table hold in any group, one filled later too
+                keys = {r.via for r in self.times[rule.table].enforced} if key_order(schema.table(rule.table)).group else set()  # type: ignore[union-attr]
             if rule.kind is RuleKind.AGGREGATE or any((rule.table, via) in deferred for via in keys) \
-                    or self.reads[rule].reads & {self.reads[r].writes for r in late}:
+                    or self.reads[rule].reads & {w for r in late for w in self.reads[r].writes}:
                 late.add(rule)
         self.early = [r for r in ordered if r not in late]
         self.decided: dict[Rule, dict[str, object]] = {}  # a dependency's choices, kept across a table's chunks
         self.late = [r for r in ordered if r in late]
 
+    def _one_time_order_per_table(self, rules: Iterable[Rule]) -> dict[QualifiedName, TimeOrders]:
+        """A table's keys follow one time: its first time sequence stands for all of them (and reads
+        what they read); which column orders the keys is chosen as the rows are generated."""
+        times: dict[QualifiedName, TimeOrders] = {}
+        for rule in [r for r in self.reads if _is_time(r)]:
+            orders = times.setdefault(rule.table, TimeOrders())
+            orders.enforced.append(rule)
+            if len(orders.enforced) > 1:
+                lead = orders.enforced[0]
+                self.reads[lead] = _Reads(self.reads[lead].reads | self.reads.pop(rule).reads, self.reads[lead].writes)
+        for rule in rules:  # every time sequence of the table counts when choosing, enforced or not
+            if _is_time(rule) and rule.enabled and rule.table in times:
+                times[rule.table].watched.append(rule)
+        return times
+
     def _one_writer(self, rules: list[Rule]) -> list[Rule]:
         """``rules`` without the orders, sequences and dependencies on a derived column: the derivation
         (equal, formula, aggregate) fixes its value, and rewriting it would break the derivation."""
         derived = {(r.table, r.column) for r in rules if r.kind in _DERIVATIONS}
-        kept = [r for r in rules if r.kind in _DERIVATIONS or (r.table, r.column) not in derived]
+        kept = [r for r in rules if r.kind in _DERIVATIONS or not self._writes(r) & derived]
         for rule in (r for r in rules if r not in kept):  # expected (a copied column's dependencies), so not a warning
             log.debug("rule %s is not enforced: its column is derived by another rule", rule.describe())
         return kept
+
+    def _writes(self, rule: Rule) -> frozenset[tuple[QualifiedName, str]]:
+        """What ``rule`` determines: its column, or for a time sequence the keys it hands out."""
+        order = key_order(self.schema.table(rule.table)) if _is_time(rule) and rule.table in self.schema.table_names else None
+        return frozenset((rule.table, c) for c in (order.order if order else (rule.column,)))
+
+    def _pointed_at(self, table: Table) -> str | None:
+        """Why rows of ``table`` point at its keys before its rules run: a self-reference filled with the
+        table, not deferred (the plan defers them all), so keys moved after it would move its rows."""
+        filled = [fk for fk in table.foreign_keys if fk.is_self_reference and (table.name, tuple(fk.constrained_columns)) not in self.deferred]
+        return "rows of the table point at its primary key" if filled else None
 
     def _reads(self, rule: Rule) -> _Reads | None:
         """What ``rule`` reads and writes, or None (with a note) when the schema lacks what it names."""
@@ -145,14 +172,19 @@ class Enforcement:
                 if fk.referred_table != rule.table or fk.is_self_reference:
                     raise KeyError(f"{rule.child}({', '.join(rule.via)}) does not point at {rule.table}")
                 reads |= {(rule.child, c) for c in (*rule.via, *(ref.column for ref in rule.refs))}
-                return _Reads(frozenset(reads), (rule.table, rule.column))
+                return _Reads(frozenset(reads), frozenset({(rule.table, rule.column)}))
+            if _is_time(rule) and (why := unordered_because(table, rule) or self._pointed_at(table)):
+                raise KeyError(why)
+            if rule.kind is RuleKind.SEQUENCE:  # siblings are counted, or put, in key order
+                key = table.primary_key.constrained_columns if table.primary_key else ()
+                reads |= {(rule.table, c) for c in (rule.column, *key)}
             for ref in rule.refs:
                 owner = foreign_key(self.schema, rule.table, ref.via).referred_table if ref.via else rule.table
                 if ref.column not in self.schema.table(owner).column_names:
                     raise KeyError(f"{owner} has no column {ref.column}")
                 reads.add((owner, ref.column))
             reads |= {(rule.table, c) for c in rule.via}
-            return _Reads(frozenset(reads), (rule.table, rule.column))
+            return _Reads(frozenset(reads - self._writes(rule)), self._writes(rule))
         except KeyError as exc:
             self.notes.append(f"rule {rule.describe()} is not enforced: {str(exc).strip(chr(39))}")
             return None
@@ -162,7 +194,8 @@ class Enforcement:
         given order, so a run enforces the same way every time); rules in a cycle are left out."""
         writers: dict[tuple[QualifiedName, str], list[int]] = {}
         for index, rule in enumerate(rules):
-            writers.setdefault(self.reads[rule].writes, []).append(index)
+            for written in self.reads[rule].writes:
+                writers.setdefault(written, []).append(index)
         needs = [{w for read in self.reads[rule].reads for w in writers.get(read, ()) if w != index} for index, rule in enumerate(rules)]
         done: list[int] = []
         while len(done) < len(rules):
@@ -207,6 +240,9 @@ class Enforcement:
         for rule in rules:
             if rows.empty or rule.column not in rows.columns:
                 continue
+            if _is_time(rule):
+                self._put_in_time_order(rule, rows, checks, frozen)
+                continue
             if rule.column in frozen:
                 self.notes.append(f"rule {rule.describe()} is not enforced: child rows already point at {rule.column}")
                 continue
@@ -219,6 +255,26 @@ class Enforcement:
             if kept:
                 self.notes.append(f"rule {rule.describe()}: {kept} row(s) left as generated, where enforcing it would "
                                   "repeat a unique key or violate a CHECK")
+
+    def _put_in_time_order(self, rule: Rule, rows: pd.DataFrame, checks: list[CompiledCheck], frozen: set[str]) -> None:
+        """Hand out the rows' keys in ``rule``'s time order (``siblings``), unless rows point at them
+        already, or the new places repeat another unique key or break a CHECK (then all stay)."""
+        table = self.schema.table(rule.table)
+        moved = list(key_order(table).order)  # type: ignore[union-attr]  # _reads kept only time rules with one
+        if not set(moved) <= set(rows.columns):
+            return
+        if set(moved) & frozen:
+            self.notes.append(f"rule {rule.describe()} is not enforced: child rows already point at {', '.join(moved)}")
+            return
+        orders = self.times[rule.table]
+        if (time_column := best_time_column(rows, table, orders.enforced, orders.watched)) is None:
+            return
+        before, harm = rows[moved].copy(), _harm(rows, table, moved, self.schema, checks)
+        in_time_order(rows, table, time_column)
+        if _harm(rows, table, moved, self.schema, checks) > harm:
+            for name in moved:
+                rows[name] = before[name]
+            self.notes.append(f"rule {rule.describe()} is not enforced: its order of keys would repeat a unique key or violate a CHECK")
 
     def _apply_one(self, rule: Rule, rows: pd.DataFrame, rows_of: RowsOf, checks: list[CompiledCheck]) -> int:
         if rule.kind is RuleKind.AGGREGATE:
@@ -260,6 +316,20 @@ def _guarded(rows: pd.DataFrame, rule: Rule, schema: Schema, checks: list[Compil
         except Unsupported:  # the check reads a column the frame lacks: not this rule's to keep
             continue
     return bad
+
+
+def _harm(rows: pd.DataFrame, table: Table, moved: list[str], schema: Schema, checks: list[CompiledCheck]) -> int:
+    """Rows repeating a unique key over a ``moved`` column, or violating a CHECK."""
+    keys, _ = enforced_keys(table, schema.dialect, rows)
+    bad = np.zeros(len(rows), dtype=bool)
+    for key in (k for k in keys if set(k.columns) & set(moved)):
+        bad |= key.repeats(rows)
+    for check in checks:
+        try:
+            bad |= check.violations(rows)
+        except Unsupported:
+            continue
+    return int(bad.sum())
 
 
 def _merged(old: pd.Series, new: pd.Series, where: np.ndarray) -> pd.Series:

@@ -54,7 +54,9 @@ SCHEMA = Schema("postgresql", (
     _table("line", {"id": INT, "order_id": INT, "n": INT, "qty": INT, "price": MONEY, "amount": MONEY, "at": STAMP},
            fks=[("order_id", "orders")]),
     _table("payment", {"id": INT, "order_id": INT, "customer_id": INT}, fks=[("order_id", "orders"), ("customer_id", "customer")]),
-    _table("staff", {"id": INT, "boss_id": INT, "dept": TEXT}, fks=[("boss_id", "staff")]),
+    _table("staff", {"id": INT, "boss_id": INT, "dept": TEXT, "hired": DATE}, fks=[("boss_id", "staff")]),
+    Table(_name("visit"), (Column("customer_id", INT), Column("n", INT), Column("day", DATE)), primary_key=PrimaryKey(None, ("customer_id", "n")),
+          unique_constraints=(UniqueConstraint(None, ("n", "day")),), foreign_keys=(ForeignKey(None, _name("visit"), ("customer_id",), _name("customer"), ("id",)),)),
 ))
 PLAN = plan(SCHEMA)
 
@@ -152,16 +154,60 @@ def test_rules_run_after_the_rules_that_compute_their_inputs() -> None:
     assert orders["total"].tolist() == [Decimal("6.00")]
 
 
-def test_children_are_numbered_per_parent_in_row_order_and_a_time_order_is_measured_not_forced() -> None:
+def test_children_are_numbered_per_parent_in_key_order_and_their_keys_are_handed_out_in_time_order() -> None:
     at = pd.Series(pd.to_datetime(["2024-01-05", "2024-01-01", "2024-01-03", "2024-02-01", None, "2024-01-02"], utc=True))
-    lines = pd.DataFrame({"id": range(6), "order_id": [1, 1, 2, 1, 2, 2], "n": [9] * 6, "at": at.astype("datetime64[us, UTC]")})
-    before = lines["at"].copy()
+    lines = pd.DataFrame({"id": range(10, 16), "order_id": [1, 1, 2, 1, 2, 2], "n": [9] * 6, "qty": range(6),
+                          "at": at.astype("datetime64[us, UTC]")})
+    before = lines.drop(columns=["id", "n"]).copy()
     rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("line"), "n", op="number", via=("order_id",)),
                          Rule(RuleKind.SEQUENCE, _name("line"), "at", op="time", via=("order_id",)))
+    assert [r.op for r in rules.early] == ["time", "number"]  # the numbers count the keys the time order gave
     _apply(rules, "line", lines)
-    assert lines["n"].tolist() == [1, 2, 1, 3, 2, 3]
-    # sorting one column within each parent would move its values away from the rest of their rows
-    assert [r.op for r in rules.early + rules.late] == ["number"] and lines["at"].equals(before)
+    # whole rows keep their values; the keys (the row without a time keeps its own) follow the time
+    assert lines.drop(columns=["id", "n"]).equals(before)
+    assert lines["id"].tolist() == [13, 10, 12, 15, 14, 11]
+    assert lines["n"].tolist() == [2, 1, 2, 3, 3, 1]
+
+
+def test_a_key_numbering_each_parents_children_is_handed_out_in_time_order_within_its_parent() -> None:
+    visits = pd.DataFrame({"customer_id": [1, 1, 2, 1, 2], "n": [7, 3, 1, 5, 4], "day": [dt.date(2024, 3, d) for d in (9, 2, 5, 4, 1)]})
+    rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("visit"), "n", op="number", via=("customer_id",)),
+                         Rule(RuleKind.SEQUENCE, _name("visit"), "day", op="time", via=("customer_id",)))
+    _apply(rules, "visit", visits)
+    assert visits["n"].tolist() == [3, 1, 2, 2, 1]  # 1..k per customer, in the order of their days
+
+
+def test_a_table_s_keys_follow_the_time_column_that_keeps_the_most_of_its_time_orders() -> None:
+    ordered, shipped = (Rule(RuleKind.SEQUENCE, _name("orders"), c, op="time", via=("customer_id",)) for c in ("ordered", "shipped"))
+    rules = _enforcement(shipped, ordered)
+    assert rules.early == [shipped]  # one stands for the table's time orders
+    days = [dt.date(2024, 1, d) for d in (1, 1, 2)]
+    orders = pd.DataFrame({"id": [1, 2, 3], "customer_id": [1, 1, 1], "ordered": days, "shipped": [dt.date(2024, 1, d) for d in (5, 3, 6)]})
+    _apply(rules, "orders", orders)
+    assert orders["id"].tolist() == [2, 1, 3]  # by shipped both hold; by ordered (a tie first) shipped would not
+
+
+def test_keys_in_time_order_over_the_whole_table_hold_for_a_self_reference_filled_later() -> None:
+    rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("staff"), "hired", op="time", via=("boss_id",)))
+    assert [r.column for r in rules.early] == ["hired"]  # before the self-reference (deferred) points at any key
+    staff = pd.DataFrame({"id": [1, 2, 3], "boss_id": [None] * 3, "hired": [dt.date(2024, 1, d) for d in (3, 1, 2)]})
+    _apply(rules, "staff", staff)
+    assert staff["id"].tolist() == [3, 1, 2]
+
+
+def test_a_time_order_is_not_enforced_where_rows_point_at_the_keys() -> None:
+    rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("orders"), "ordered", op="time", via=("customer_id",)))
+    orders = pd.DataFrame({"id": [1, 2], "customer_id": [1, 1], "ordered": [dt.date(2024, 1, 2), dt.date(2024, 1, 1)]})
+    rules.apply(rules.early, orders, {}.__getitem__, [], frozen={"id"})  # late: children point at the ids already
+    assert orders["id"].tolist() == [1, 2] and "child rows already point at id" in rules.notes[0]
+
+
+def test_keys_stay_where_their_time_order_would_repeat_another_unique_key() -> None:
+    visits = pd.DataFrame({"customer_id": [1, 1, 2], "n": [1, 2, 1], "day": [dt.date(2024, 3, d) for d in (5, 3, 3)]})
+    rules = _enforcement(Rule(RuleKind.SEQUENCE, _name("visit"), "day", op="time", via=("customer_id",)))
+    _apply(rules, "visit", visits)
+    assert visits["n"].tolist() == [1, 2, 1]  # (n, day) = (1, March 3rd) would be there twice
+    assert "would repeat a unique key" in rules.notes[0]
 
 
 def test_a_dependency_gives_each_determinant_its_most_common_generated_value() -> None:
