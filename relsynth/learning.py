@@ -24,10 +24,11 @@ from sqlalchemy.engine import Connection
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
+from relsynth.executors import executor_for
 from relsynth.extraction import children_per_parent, count_rows
-from relsynth.fitting import fit_model, fit_values
+from relsynth.fitting import TableTask, fit_model, fit_values, model_encoders, model_inputs, train_table
 from relsynth.joins import counts_for, joined_with_parent, parent_lookup
-from relsynth.planning import GenerationPlan, plan
+from relsynth.planning import GenerationPlan, TablePlan, plan
 from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
@@ -268,30 +269,78 @@ def _hold_out(state: _Training) -> None:
 
 
 def _fit_tables(state: _Training) -> Run:
-    """Train in plan order, each child conditioned on its context parent's model row."""
-    config, dp = state.config, state.dp
+    """Train every table, each child conditioned on its context parent's model row."""
+    config = state.config
     run = Run(schema=state.schema, plan=state.plan, config=config, tables={}, copied=state.copied, holdout=state.holdout)
+    synthesized = [tp for tp in state.plan.tables if state.artifacts[tp.table].mode is TableMode.SYNTHESIZE]
+    if state.dp is None:
+        seconds = _fit_on_executor(state, synthesized)
+    else:  # the accountant spends the budget as each table trains: in this process, in plan order
+        seconds = {tp.table: _fit_private(state, tp) for tp in synthesized}
+        run.privacy = state.dp.summary()
     for table_plan in state.plan.tables:
-        name = table_plan.table
-        table = state.schema.table(name)
-        artifact = state.artifacts[name]
-        seed = state.table_seed[name]
-        started = time.perf_counter()
-        if artifact.mode is TableMode.SYNTHESIZE:
-            private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
-            frame = state.frames[name]
-            fit_values(artifact, table, frame.iloc[:0] if private else frame, config, seed, state.schema)
-            if state.sample.is_sampled(name) and not private:  # the denylists of the whole table, not the sample's
-                exact_denylists(state.connection, table, artifact.values, min_count=config.privacy.min_count)
-            fit_model(
-                artifact, table, state.schema, table_plan.context_fk, state.model_frames, state.frames, config, seed,
-                state.progress, dp=dp, artifacts=state.artifacts, holdout=state.holdout_masks.get(name),
-            )
-        run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
-        run.tables[name] = artifact
-    if dp is not None:
-        run.privacy = dp.summary()
+        run.training_seconds[str(table_plan.table)] = seconds.get(table_plan.table, 0.0)
+        run.tables[table_plan.table] = state.artifacts[table_plan.table]
     return run
+
+
+def _fit_on_executor(state: _Training, synthesized: list[TablePlan]) -> dict[QualifiedName, float]:
+    """Cut training into one task per table and run them on the configured executor; seconds
+    per table. Progress is told per table as its task ends: tasks may run in other processes."""
+    tasks = _table_tasks(state, synthesized)
+    for task in tasks:
+        state.progress("train", str(task.table.name), 0.0)
+    ordered = sorted(tasks, key=lambda task: -task.work)  # the largest first: the last to end is small
+    seconds = {}
+    with executor_for(state.config.executor, jobs=state.config.jobs) as executor:
+        for trained in executor.map(train_table, ordered):
+            name = trained.artifact.table
+            if state.sample.is_sampled(name):  # the denylists of the whole table, not the sample's
+                exact_denylists(state.connection, state.schema.table(name), trained.artifact.values, min_count=state.config.privacy.min_count)
+            state.artifacts[name], seconds[name] = trained.artifact, trained.seconds
+            state.progress("train", str(name), 1.0)
+    return seconds
+
+
+def _table_tasks(state: _Training, synthesized: list[TablePlan]) -> list[TableTask]:
+    """One task per table, in plan order. Each table's encoders are fitted here, before any
+    training: a child's context is encoded with its parent's encoders, which it then need not
+    wait for. Tables train on real rows only, so no task waits for another."""
+    encoders: dict[QualifiedName, dict] = {}  # each trained table's own encoders, by column
+    tasks = []
+    for table_plan in synthesized:
+        name, fk = table_plan.table, table_plan.context_fk
+        table, artifact = state.schema.table(name), state.artifacts[name]
+        inputs = model_inputs(artifact, table, state.schema, fk, state.model_frames, state.frames, holdout=state.holdout_masks.get(name))
+        fitted = model_encoders(inputs, state.config, encoders.get(fk.referred_table, {}) if fk is not None else {})
+        encoders[name] = fitted.by_column()
+        seed = state.table_seed[name]
+        tasks.append(TableTask(artifact, table, state.schema, state.frames[name], inputs, fitted, state.config, seed))
+    return tasks
+
+
+def _fit_private(state: _Training, table_plan: TablePlan) -> float:
+    """Train one table under differential privacy, in this process; its seconds."""
+    name, dp, config = table_plan.table, state.dp, state.config
+    table, artifact = state.schema.table(name), state.artifacts[name]
+    started = time.perf_counter()
+    private = dp.is_private(name)  # private: generators fitted on no rows
+    frame = state.frames[name]
+    fit_values(artifact, table, frame.iloc[:0] if private else frame, config, state.table_seed[name], state.schema)
+    if state.sample.is_sampled(name) and not private:  # the denylists of the whole table, not the sample's
+        exact_denylists(state.connection, table, artifact.values, min_count=config.privacy.min_count)
+    inputs = model_inputs(artifact, table, state.schema, table_plan.context_fk, state.model_frames, state.frames, dp=dp,
+                          holdout=state.holdout_masks.get(name))
+    parent = state.artifacts.get(table_plan.context_fk.referred_table) if table_plan.context_fk is not None else None
+    state.progress("train", str(name), 0.0)
+    fit_model(
+        artifact, inputs, config, state.table_seed[name],
+        parent_encoders={e.spec.name: e for e in parent.model.encoders} if parent is not None and parent.model is not None else {},
+        privacy=dp.component(name, inputs.keep),
+        on_epoch=lambda epoch, loss: state.progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
+    )
+    state.progress("train", str(name), 1.0)
+    return round(time.perf_counter() - started, 3)
 
 
 def _rules(connection, schema: Schema, config: RelsynthConfig) -> tuple[Rule, ...]:
