@@ -307,6 +307,11 @@ def fit_values(
     artifact.values = states
 
 
+# What a worker imports before its first ``train_table``: torch's first optimiser imports
+# torch._dynamo, measured at 4 s, which each worker would pay again.
+TASK_MODULES = ("relsynth.fitting", "torch._dynamo")
+
+
 @dataclass
 class TableTask:
     """All that training one table needs, without the source connection or the DP session, so

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +23,11 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
-from relsynth.config import RelsynthConfig, TableMode
+from relsynth.config import ExecutorKind, RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
-from relsynth.executors import executor_for
+from relsynth.executors import Executor, executor_for
 from relsynth.extraction import children_per_parent, count_rows
-from relsynth.fitting import TableTask, fit_model, fit_values, model_encoders, model_inputs, train_table
+from relsynth.fitting import TASK_MODULES, TableTask, fit_model, fit_values, model_encoders, model_inputs, train_table
 from relsynth.joins import counts_for, joined_with_parent, parent_lookup
 from relsynth.planning import GenerationPlan, TablePlan, plan
 from relsynth.progress import Progress, no_progress
@@ -69,9 +70,12 @@ def train(
     generation_plan = plan(schema) if generation_plan is None else generation_plan
     engine = create_engine(source_url, read_only=True)
     try:
-        with read_snapshot(engine) as connection:
+        # The executor's workers start while the source is read. Under differential privacy there
+        # is none: the accountant spends the budget as each table trains, in this process, in turn.
+        workers = nullcontext() if config.privacy.enabled else executor_for(config.executor, jobs=config.jobs, preload=TASK_MODULES)
+        with workers as executor, read_snapshot(engine) as connection:
             rules = _rules(connection, schema, config) if rules is None else tuple(rules)
-            run = _train(connection, schema, generation_plan, config, progress, rules=rules)
+            run = _train(connection, schema, generation_plan, config, progress, rules=rules, executor=executor)
             run.rules = rules
             return run
     finally:
@@ -100,6 +104,7 @@ class _Training:
     holdout: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
     holdout_masks: dict[QualifiedName, np.ndarray] = field(default_factory=dict)
     dp: Any = None  # the PrivacySession under differential privacy
+    executor: Executor | None = None  # runs the training tasks; None under differential privacy
 
     @property
     def assigned_fks(self) -> list[ForeignKey]:
@@ -109,7 +114,8 @@ class _Training:
 
 
 def _train(
-    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *, rules: tuple[Rule, ...] = ()
+    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *,
+    rules: tuple[Rule, ...] = (), executor: Executor | None = None,
 ) -> Run:
     seeds = np.random.SeedSequence(config.seed).spawn(len(generation_plan.tables))
     modes = _modes(schema, config)
@@ -123,6 +129,7 @@ def _train(
         table_seed={tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)},
         public=_public_tables(schema, config), row_counts=row_counts,
         sample=TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows)),
+        executor=executor,
     )
     for table_plan in generation_plan.tables:  # 1. read every table and decide each column's role
         _read_table(state, schema.table(table_plan.table), modes[table_plan.table])
@@ -292,13 +299,13 @@ def _fit_on_executor(state: _Training, synthesized: list[TablePlan]) -> dict[Qua
         state.progress("train", str(task.table.name), 0.0)
     ordered = sorted(tasks, key=lambda task: -task.work)  # the largest first: the last to end is small
     seconds = {}
-    with executor_for(state.config.executor, jobs=state.config.jobs) as executor:
-        for trained in executor.map(train_table, ordered):
-            name = trained.artifact.table
-            if state.sample.is_sampled(name):  # the denylists of the whole table, not the sample's
-                exact_denylists(state.connection, state.schema.table(name), trained.artifact.values, min_count=state.config.privacy.min_count)
-            state.artifacts[name], seconds[name] = trained.artifact, trained.seconds
-            state.progress("train", str(name), 1.0)
+    executor = state.executor or executor_for(ExecutorKind.LOCAL, jobs=1)
+    for trained in executor.map(train_table, ordered):
+        name = trained.artifact.table
+        if state.sample.is_sampled(name):  # the denylists of the whole table, not the sample's
+            exact_denylists(state.connection, state.schema.table(name), trained.artifact.values, min_count=state.config.privacy.min_count)
+        state.artifacts[name], seconds[name] = trained.artifact, trained.seconds
+        state.progress("train", str(name), 1.0)
     return seconds
 
 

@@ -30,12 +30,13 @@ class Executor(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def executor_for(kind: ExecutorKind, *, jobs: int) -> Executor:
-    """The executor of ``kind`` running at most ``jobs`` tasks at once (a local Ray: ``jobs`` CPUs)."""
+def executor_for(kind: ExecutorKind, *, jobs: int, preload: Sequence[str] = ()) -> Executor:
+    """The executor of ``kind`` running at most ``jobs`` tasks at once (a local Ray: ``jobs``
+    CPUs); ``preload``: modules a local worker imports once, before its first task."""
     if ExecutorKind(kind) is ExecutorKind.RAY:
         from relsynth.executors.ray import RayExecutor
 
         return RayExecutor(jobs)
     from relsynth.executors.local import LocalExecutor
 
-    return LocalExecutor(jobs)
+    return LocalExecutor(jobs, preload=preload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -14,21 +15,32 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
     """Workers start fresh ('forkserver' where there is one, else 'spawn'), never by a plain
-    fork: a fork of a process whose torch or OpenMP threads have started can deadlock."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    fork: a fork of a process whose torch or OpenMP threads have started can deadlock. The fork
+    server imports ``preload`` once, before any thread starts, so that each worker forked from
+    it starts without importing torch again."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))  # read when the server starts: the first pool's
+    return context
 
 
 class LocalExecutor:
-    """``jobs`` tasks at once: 1 runs each in this process, in turn; more, in worker processes."""
+    """``jobs`` tasks at once: 1 runs each in this process, in turn; more, in worker processes
+    (``preload``: modules the workers import before their first task)."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, *, preload: Sequence[str] = ()) -> None:
         self.jobs = jobs
+        self.preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalExecutor:
+        if self.jobs > 1:  # start the workers now, while the caller prepares their tasks
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(self.preload))
+            for _ in range(self.jobs):
+                self._pool.submit(os.getpid)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -41,7 +53,7 @@ class LocalExecutor:
             yield from map(function, inputs)
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(inputs)), mp_context=_context())
+            self._pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(inputs)), mp_context=_context(self.preload))
         futures: list[Future[R]] = [self._pool.submit(function, item) for item in inputs]
         try:
             for future in futures:
