@@ -321,8 +321,8 @@ def _table_tasks(state: _Training, synthesized: list[TablePlan]) -> list[TableTa
         inputs = model_inputs(artifact, table, state.schema, fk, state.model_frames, state.frames, holdout=state.holdout_masks.get(name))
         fitted = model_encoders(inputs, state.config, encoders.get(fk.referred_table, {}) if fk is not None else {})
         encoders[name] = fitted.by_column()
-        seed = state.table_seed[name]
-        tasks.append(TableTask(artifact, table, state.schema, state.frames[name], inputs, fitted, state.config, seed))
+        inputs.parent_frame = None  # read by the context's encoders only, fitted now: not sent along
+        tasks.append(TableTask(artifact, table, state.schema, state.frames[name], inputs, fitted, state.config, state.table_seed[name]))
     return tasks
 
 

@@ -43,10 +43,14 @@ class LocalExecutor:
                 self._pool.submit(os.getpid)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        if exc_type is not None:  # an error, Ctrl-C or SIGTERM: the tasks still running are of no use
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
 
     def map(self, function: Callable[[T], R], inputs: Sequence[T]) -> Iterator[R]:
         if self.jobs == 1 or len(inputs) <= 1:

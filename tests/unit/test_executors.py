@@ -72,3 +72,13 @@ def test_a_run_does_not_store_how_it_was_computed() -> None:
     stored = _config_to_dict(config)
     assert "jobs" not in stored and "executor" not in stored
     assert _config_from_dict(stored).seed == 4
+
+
+def test_an_error_in_the_caller_stops_the_workers() -> None:
+    executor = LocalExecutor(2)
+    with pytest.raises(KeyError), executor:
+        pool = executor._pool
+        assert pool is not None and next(iter(executor.map(abs, [-1, 2]))) == 1
+        processes = list(pool._processes.values())
+        raise KeyError("the caller failed")
+    assert processes and not any(process.is_alive() for process in processes)
