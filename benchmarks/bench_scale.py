@@ -11,7 +11,7 @@ scale, so the peaks show whether memory follows the rows generated (it should no
 ``--from-run DIR`` skips the clone and measures generation from a run trained before.
 
 Usage:
-  python benchmarks/bench_scale.py [SF ...] [--seed 0] [--generate-scale 1,10] [--load] [--no-report] [--keep-run DIR]
+  python benchmarks/bench_scale.py [SF ...] [--seed 0] [--generate-scale 1,10] [--load] [--no-report] [--keep-run DIR] [--jobs N]
   python benchmarks/bench_scale.py --from-run DIR --generate-scale 1,3,10
   SF defaults to 0.1 (database tpch_sf0_1). ``--load`` first loads a missing scale factor with
   ../shared/datasets/tpch/load.sh (SF 1: about 2 minutes and 1.5 GB); without it a missing
@@ -116,7 +116,7 @@ def _worker(spec_json: str, out: str) -> None:
     started = time.perf_counter()
     try:
         if spec["mode"] == "clone":
-            config = RelsynthConfig(seed=spec["seed"])
+            config = RelsynthConfig(seed=spec["seed"], **({"jobs": spec["jobs"]} if spec.get("jobs") else {}))
             done = clone(spec["source"], spec["target"], config=config, workspace=spec["workspace"], replace=True)
         else:
             done = generate_into(spec["workspace"], spec["target"], scale=spec["scale"], seed=spec["seed"], replace=True)
@@ -149,7 +149,7 @@ def bench(scale_factor: str, args: argparse.Namespace) -> list[StageRun]:
     runs = []
     with tempfile.TemporaryDirectory(prefix="rs_bench_scale_run_") as workspace, scratch_database("rs_bench_scale") as target:
         run_dir = str(Path(args.keep_run) / database) if args.keep_run else f"{workspace}/run"
-        spec = {"mode": "clone", "source": source, "target": target, "workspace": run_dir, "seed": args.seed}
+        spec = {"mode": "clone", "source": source, "target": target, "workspace": run_dir, "seed": args.seed, "jobs": args.jobs}
         run = run_child(spec, f"SF {scale_factor} clone", args.timeout)
         if run.ok and not args.no_report:
             measure_quality(run, source, target, args.seed)
@@ -201,6 +201,7 @@ def main() -> None:
     parser.add_argument("--load", action="store_true", help="load a missing scale factor with the shared load.sh")
     parser.add_argument("--no-report", action="store_true", help="skip the quality report")
     parser.add_argument("--keep-run", metavar="DIR", help="keep each trained run in DIR/<database> (for profiling)")
+    parser.add_argument("--jobs", type=int, default=None, help="tables trained at once (default: the number of cores)")
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per child before it is killed")
     parser.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -29,6 +29,8 @@ EpsilonOption = Annotated[float | None, typer.Option("--epsilon", help="Differen
 DeltaOption = Annotated[float | None, typer.Option("--delta", help="Differential privacy: total delta (default 1e-6).")]
 ReplaceWorkspaceOption = Annotated[bool, typer.Option("--replace-workspace", help="Overwrite the run the workspace already holds.")]
 CreateTargetOption = Annotated[bool, typer.Option("--create-target", help="Create the target database (or SQLite folder) when it does not exist.")]
+JobsOption = Annotated[int | None, typer.Option("--jobs", help="Tables trained at once (default: the number of cores); the clone is the same whatever the number.")]
+ExecutorOption = Annotated[str | None, typer.Option("--executor", help="Where tables train: local (this machine) or ray (RAY_ADDRESS's cluster, else a local one; pip install 'relsynth[ray]').")]
 UnitOption = Annotated[str | None, typer.Option("--privacy-unit", help="Table whose rows (with their descendants) are the privacy unit.")]
 
 
@@ -206,11 +208,13 @@ def clone(
     epsilon: EpsilonOption = None,
     delta: DeltaOption = None,
     privacy_unit: UnitOption = None,
+    jobs: JobsOption = None,
+    executor: ExecutorOption = None,
 ) -> None:
     """Learn SOURCE and write a synthetic clone into TARGET."""
     from relsynth.api import clone as run_clone
 
-    settings = _with_privacy(_config(config, scale=scale, seed=seed), epsilon, delta, privacy_unit)
+    settings = _with_privacy(_config(config, scale=scale, seed=seed, jobs=jobs, executor=executor), epsilon, delta, privacy_unit)
     with _interrupts_reported(), StageProgress() as progress:
         result = run_clone(source, target, config=settings, workspace=workspace, schemas=schema, replace=replace, schema_only=schema_only,
                            create_target=create_target, progress=progress, replace_workspace=replace_workspace)
@@ -231,11 +235,13 @@ def train(
     epsilon: EpsilonOption = None,
     delta: DeltaOption = None,
     privacy_unit: UnitOption = None,
+    jobs: JobsOption = None,
+    executor: ExecutorOption = None,
 ) -> None:
     """Learn SOURCE once; generate many times later with `relsynth generate`."""
     from relsynth.api import train as run_train
 
-    settings = _with_privacy(_config(config, seed=seed), epsilon, delta, privacy_unit)
+    settings = _with_privacy(_config(config, seed=seed, jobs=jobs, executor=executor), epsilon, delta, privacy_unit)
     with StageProgress() as progress:
         run = run_train(source, workspace=workspace, config=settings, schemas=schema, progress=progress, replace_workspace=replace_workspace)
     out.print(f"trained {len(run.tables)} tables into {workspace} in {sum(run.training_seconds.values()):.1f}s")

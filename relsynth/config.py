@@ -48,6 +48,11 @@ class TableMode(str, Enum):
     EXCLUDE = "exclude"  # not even created (foreign keys to it are dropped with a warning)
 
 
+class ExecutorKind(str, Enum):
+    LOCAL = "local"  # this machine: inline for one job, else a pool of worker processes
+    RAY = "ray"  # a Ray cluster (the ray extra): RAY_ADDRESS's, else a local one
+
+
 class ColumnRole(str, Enum):
     MODEL = "model"  # learned by the table's generative model
     IDENTIFYING = "identifying"  # replaced by realistic fake values (names, emails, ...)
@@ -90,10 +95,20 @@ class RelsynthConfig:
     # Rows generated, held and loaded at a time per table (relsynth.chunks): peak memory follows
     # it, not the table's size. Chunks are cut between parents and seeded apart.
     chunk_rows: int = 200_000
+    # Tables trained at once, and where (relsynth.executors). How a run is computed, not what it
+    # holds: the same seed gives the same run and clone whatever these are, and a run does not
+    # store them. Under differential privacy tables train one at a time in this process. Default 1:
+    # on a shared 2-core machine two jobs trained TPC-H slower than one (README, "Parallel training").
+    jobs: int = 1
+    executor: ExecutorKind = ExecutorKind.LOCAL
     model: ModelConfig = field(default_factory=ModelConfig)
     tables: dict[str, TableOverride] = field(default_factory=dict)  # keyed by "schema.table" or "table"
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)  # [privacy]: epsilon, delta, unit, ...
     rules: RulesConfig = field(default_factory=RulesConfig)  # [rules] and [[rules.rule]] (relsynth.rules.steering)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.executor, ExecutorKind):  # RelsynthConfig(executor="ray") from Python
+            object.__setattr__(self, "executor", _enum(ExecutorKind, self.executor, "executor"))
 
     def override_for(self, table: str) -> TableOverride:
         """The override for a table named as ``str(QualifiedName)``: ``schema.table``, or the bare
@@ -122,6 +137,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "check_redraws": (0, 1_000),
     "identifying_redraws": (1, 10_000),
     "chunk_rows": (100, 100_000_000),
+    "jobs": (1, 4096),
 }
 
 
@@ -165,6 +181,8 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
     privacy = PrivacyConfig.from_dict(data.pop("privacy", {}))
     data["rules"] = RulesConfig.from_dict(data.pop("rules", {}))
     _check_keys("model", model_data, {f.name for f in fields(ModelConfig)})
+    if "executor" in data:
+        data["executor"] = _enum(ExecutorKind, data["executor"], "executor")
     tables: dict[str, TableOverride] = {}
     for name, spec in data.pop("tables", {}).items():
         _check_keys(f"tables.{name}", spec, {"mode", "columns"})
@@ -178,6 +196,8 @@ def load_config(path: Path | None, **flags: Any) -> RelsynthConfig:
         config = RelsynthConfig(model=replace(ModelConfig(), **model_data), tables=tables, privacy=privacy, **data)
     except TypeError as exc:
         raise ConfigurationError(f"config file {path}: {exc}") from None
+    if flags.get("executor") is not None:
+        flags["executor"] = _enum(ExecutorKind, flags["executor"], "--executor")
     config = replace(config, **{key: value for key, value in flags.items() if value is not None})
     return config.validated()
 

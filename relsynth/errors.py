@@ -47,6 +47,10 @@ class TrainingError(RelsynthError):
     """A model could not be trained on the source data."""
 
 
+class ExecutorError(RelsynthError):
+    """A worker that ran tasks (relsynth.executors) stopped before it returned its results."""
+
+
 class GenerationError(RelsynthError):
     """Synthetic rows could not be generated so that every constraint holds."""
 

@@ -5,17 +5,20 @@ is trained on; this module trains it."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from relsynth.checks import column_bounds
 from relsynth.config import RelsynthConfig
 from relsynth.joins import parent_lookup
 from relsynth.modeling import ColumnSpec, TableModel
-from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS
-from relsynth.progress import Progress
+from relsynth.modeling.encoding import MIN_EXACT_COUNT, NUMERIC_KINDS, Encoder
+from relsynth.modeling.training import FittedEncoders, fit_encoders
 from relsynth.roles import Role
 from relsynth.runs import TableArtifact
 from relsynth.schema.elements import ForeignKey, QualifiedName, Schema, Table, TypeKind
@@ -95,30 +98,37 @@ def _copied_from_context(frame: pd.DataFrame, context: pd.DataFrame) -> dict[str
     return derived
 
 
-def fit_model(
+@dataclass
+class ModelInputs:
+    """What one table's model learns from: its model rows (held-out rows, and rows whose parent
+    was sampled away, left out), the context parent's row of each, and their specs."""
+
+    frame: pd.DataFrame
+    specs: list[ColumnSpec]
+    context: pd.DataFrame | None = None  # None: no context parent, or one without model columns
+    context_specs: list[ColumnSpec] = field(default_factory=list)
+    keep: np.ndarray | None = None  # the model frame's rows kept; None: all
+    parent_frame: pd.DataFrame | None = None  # the parent's rows once each, for its context bins
+
+
+def model_inputs(
     artifact: TableArtifact,
     table: Table,
     schema: Schema,
     context_fk: ForeignKey | None,
     model_frames: dict[QualifiedName, pd.DataFrame],
     frames: dict[QualifiedName, pd.DataFrame],
-    config: RelsynthConfig,
-    seed: int,
-    progress: Progress,
     dp=None,
-    artifacts: dict[QualifiedName, TableArtifact] | None = None,
     holdout: np.ndarray | None = None,
-) -> None:
+) -> ModelInputs:
+    """The rows and specs ``table``'s model trains on; sets the artifact's checks and model columns."""
     name = table.name
-    keep = None
     frame = model_frames[name]
     training = ~holdout if holdout is not None else np.ones(len(frame), dtype=bool)
     artifact.checks = tuple(c.sqltext for c in table.check_constraints) + tuple(
         f"{column}\x00{sqltext}" for sqltext, column in _domain_checks(schema, table)
     )
-    specs = _model_specs(schema, table, frame, _check_bounds(schema, table), dp)
-    context, parent_artifact = None, None
-    context_specs: list[ColumnSpec] = []
+    inputs = ModelInputs(frame, _model_specs(schema, table, frame, _check_bounds(schema, table), dp))
     if context_fk is not None:
         parent = context_fk.referred_table
         parent_model = model_frames[parent]
@@ -126,34 +136,59 @@ def fit_model(
         # Child rows whose (non-NULL) parent was not read (sampled away) teach nothing about it.
         keys_present = frames[name][list(context_fk.constrained_columns)].notna().all(axis=1).to_numpy()
         parent_found = context.notna().any(axis=1).to_numpy() | (len(parent_model.columns) == 0)
-        keep = (~keys_present | parent_found) & training
-        frame, context = frame[keep].reset_index(drop=True), context[keep].reset_index(drop=True)
-        parent_artifact = (artifacts or {}).get(parent)
-        parent_table = schema.table(parent)
-        context_specs = _context_specs(parent_table, parent_model, dp)
-        if not context_specs:
-            context = None
-        else:
-            artifact.derived = _copied_from_context(frame, context)
+        inputs.keep = (~keys_present | parent_found) & training
+        inputs.frame = frame[inputs.keep].reset_index(drop=True)
+        inputs.context_specs = _context_specs(schema.table(parent), parent_model, dp)
+        if inputs.context_specs:
+            inputs.context = context[inputs.keep].reset_index(drop=True)
+            inputs.parent_frame = _parent_rows(model_frames, context_fk, dp)
     elif holdout is not None:
-        keep = training
-        frame = frame[keep].reset_index(drop=True)
-    artifact.model_columns = tuple(frame.columns)
-    progress("train", str(name), 0.0)
+        inputs.keep = training
+        inputs.frame = frame[training].reset_index(drop=True)
+    artifact.model_columns = tuple(inputs.frame.columns)
+    return inputs
+
+
+def model_encoders(inputs: ModelInputs, config: RelsynthConfig, parent_encoders: dict[str, Encoder]) -> FittedEncoders:
+    """The encoders of a table's model and of its context (``parent_encoders``: the context
+    parent's own, by column), fitted before training: a child's context reads its codes with its
+    parent's encoders, so fitted first they let the two tables train at the same time."""
+    return fit_encoders(
+        inputs.frame, specs=inputs.specs, context=inputs.context, context_specs=inputs.context_specs, config=config.model,
+        parent_encoders=parent_encoders if inputs.context is not None else None,
+        parent_frame=inputs.parent_frame, min_count=config.privacy.min_count,
+    )
+
+
+def fit_model(
+    artifact: TableArtifact,
+    inputs: ModelInputs,
+    config: RelsynthConfig,
+    seed: int,
+    *,
+    encoders: FittedEncoders | None = None,
+    parent_encoders: dict[str, Encoder] | None = None,
+    privacy=None,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> None:
+    """Train the table's model on ``inputs``: with ``encoders`` fitted beforehand
+    (``model_encoders``), else fitting them here (through ``privacy``'s mechanisms under DP)."""
+    if inputs.context is not None:
+        artifact.derived = _copied_from_context(inputs.frame, inputs.context)
     artifact.model = TableModel.fit(
-        frame,
-        specs=specs,
-        context=context,
-        context_specs=context_specs,
+        inputs.frame,
+        specs=inputs.specs,
+        context=inputs.context,
+        context_specs=inputs.context_specs,
         config=config.model,
         seed=seed,
-        on_epoch=lambda epoch, loss: progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
-        parent_encoders=_encoders_by_column(parent_artifact) if context is not None else None,
-        parent_frame=_parent_rows(model_frames, context_fk, dp) if context is not None else None,
-        privacy=None if dp is None else dp.component(name, keep),
+        on_epoch=on_epoch,
+        parent_encoders=parent_encoders if inputs.context is not None else None,
+        parent_frame=inputs.parent_frame,
+        privacy=privacy,
         min_count=config.privacy.min_count,
+        encoders=encoders,
     )
-    progress("train", str(name), 1.0)
 
 
 def _check_bounds(schema: Schema, table: Table) -> dict[str, tuple[float | None, float | None]]:
@@ -197,13 +232,6 @@ def _context_specs(parent_table: Table, parent_model: pd.DataFrame, dp) -> list[
             values = parent_model[column] if dp is None else None
             specs.append(replace(_spec(parent_table, column, {}, values), nullable=True))
     return specs
-
-
-def _encoders_by_column(artifact: TableArtifact | None) -> dict:
-    """The encoders of a table's own model, by column (none for a copied or empty table)."""
-    if artifact is None or artifact.model is None:
-        return {}
-    return {encoder.spec.name: encoder for encoder in artifact.model.encoders}
 
 
 def _parent_rows(model_frames: dict[QualifiedName, pd.DataFrame], fk: ForeignKey, dp) -> pd.DataFrame:
@@ -277,3 +305,45 @@ def fit_values(
             if prints:
                 states["rare_values"][column] = prints
     artifact.values = states
+
+
+# What a worker imports before its first ``train_table``: torch's first optimiser imports
+# torch._dynamo, measured at 4 s, which each worker would pay again.
+TASK_MODULES = ("relsynth.fitting", "torch._dynamo")
+
+
+@dataclass
+class TableTask:
+    """All that training one table needs, without the source connection or the DP session, so
+    that it can run in another process or on another machine (``relsynth.executors``)."""
+
+    artifact: TableArtifact
+    table: Table
+    schema: Schema
+    frame: pd.DataFrame  # the table's rows as read, for its value generators
+    inputs: ModelInputs
+    encoders: FittedEncoders
+    config: RelsynthConfig
+    seed: int
+
+    @property
+    def work(self) -> int:
+        """A rough measure of the task's cost, to start the largest tasks first."""
+        return len(self.frame) * (len(self.frame.columns) + len(self.inputs.specs) + 2)
+
+
+@dataclass
+class TrainedTable:
+    artifact: TableArtifact
+    seconds: float
+
+
+def train_table(task: TableTask) -> TrainedTable:
+    """Fit one table's value generators and model: a pure function of ``task``, so any process
+    that runs it returns the same artifact. Threads are fixed here (torch's by the model config,
+    while it trains): results of floating-point sums can depend on the number of threads."""
+    started = time.perf_counter()
+    with threadpool_limits(limits=task.config.model.threads):
+        fit_values(task.artifact, task.table, task.frame, task.config, task.seed, task.schema)
+        fit_model(task.artifact, task.inputs, task.config, task.seed, encoders=task.encoders)
+    return TrainedTable(task.artifact, round(time.perf_counter() - started, 3))

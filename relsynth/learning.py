@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +24,13 @@ from sqlalchemy.engine import Connection
 
 from relsynth.checks import referenced_columns
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
-from relsynth.config import RelsynthConfig, TableMode
+from relsynth.config import ExecutorKind, RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
+from relsynth.executors import Executor, executor_for
 from relsynth.extraction import children_per_parent, count_rows, distinct_values
-from relsynth.fitting import fit_model, fit_values
+from relsynth.fitting import TASK_MODULES, TableTask, fit_model, fit_values, model_encoders, model_inputs, train_table
 from relsynth.joins import counts_for, joined_with_parent, parent_lookup
-from relsynth.planning import GenerationPlan, plan
+from relsynth.planning import GenerationPlan, TablePlan, plan
 from relsynth.progress import Progress, no_progress
 from relsynth.reference import is_reference, times_seen
 from relsynth.roles import Role, assign_roles
@@ -69,9 +71,12 @@ def train(
     generation_plan = plan(schema) if generation_plan is None else generation_plan
     engine = create_engine(source_url, read_only=True)
     try:
-        with read_snapshot(engine) as connection:
+        # The executor's workers start while the source is read. Under differential privacy there
+        # is none: the accountant spends the budget as each table trains, in this process, in turn.
+        workers = nullcontext() if config.privacy.enabled else executor_for(config.executor, jobs=config.jobs, preload=TASK_MODULES)
+        with workers as executor, read_snapshot(engine) as connection:
             rules = _rules(connection, schema, config) if rules is None else tuple(rules)
-            run = _train(connection, schema, generation_plan, config, progress, rules=rules)
+            run = _train(connection, schema, generation_plan, config, progress, rules=rules, executor=executor)
             run.rules = rules
             return run
     finally:
@@ -100,6 +105,7 @@ class _Training:
     holdout: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
     holdout_masks: dict[QualifiedName, np.ndarray] = field(default_factory=dict)
     dp: Any = None  # the PrivacySession under differential privacy
+    executor: Executor | None = None  # runs the training tasks; None under differential privacy
 
     @property
     def assigned_fks(self) -> list[ForeignKey]:
@@ -109,7 +115,8 @@ class _Training:
 
 
 def _train(
-    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *, rules: tuple[Rule, ...] = ()
+    connection, schema: Schema, generation_plan: GenerationPlan, config: RelsynthConfig, progress: Progress, *,
+    rules: tuple[Rule, ...] = (), executor: Executor | None = None,
 ) -> Run:
     seeds = np.random.SeedSequence(config.seed).spawn(len(generation_plan.tables))
     modes = _modes(schema, config)
@@ -123,6 +130,7 @@ def _train(
         table_seed={tp.table: int(seq.generate_state(1)[0]) for tp, seq in zip(generation_plan.tables, seeds, strict=True)},
         public=_public_tables(schema, config), row_counts=row_counts,
         sample=TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows)),
+        executor=executor,
     )
     for table_plan in generation_plan.tables:  # 1. read every table and decide each column's role
         _read_table(state, schema.table(table_plan.table), modes[table_plan.table])
@@ -269,32 +277,80 @@ def _hold_out(state: _Training) -> None:
 
 
 def _fit_tables(state: _Training) -> Run:
-    """Train in plan order, each child conditioned on its context parent's model row."""
-    config, dp = state.config, state.dp
+    """Train every table, each child conditioned on its context parent's model row."""
+    config = state.config
     run = Run(schema=state.schema, plan=state.plan, config=config, tables={}, copied=state.copied, holdout=state.holdout)
+    synthesized = [tp for tp in state.plan.tables if state.artifacts[tp.table].mode is TableMode.SYNTHESIZE]
+    if state.dp is None:
+        seconds = _fit_on_executor(state, synthesized)
+    else:  # the accountant spends the budget as each table trains: in this process, in plan order
+        seconds = {tp.table: _fit_private(state, tp) for tp in synthesized}
+        run.privacy = state.dp.summary()
     for table_plan in state.plan.tables:
-        name = table_plan.table
-        table = state.schema.table(name)
-        artifact = state.artifacts[name]
-        seed = state.table_seed[name]
-        started = time.perf_counter()
-        if artifact.mode is TableMode.SYNTHESIZE:
-            private = dp is not None and dp.is_private(name)  # private: generators fitted on no rows
-            frame = state.frames[name]
-            fit_values(artifact, table, frame.iloc[:0] if private else frame, config, seed, state.schema)
-            if state.sample.is_sampled(name) and not private:  # the denylists of the whole table, not the sample's
-                exact_denylists(state.connection, table, artifact.values, min_count=config.privacy.min_count)
-            fit_model(
-                artifact, table, state.schema, table_plan.context_fk, state.model_frames, state.frames, config, seed,
-                state.progress, dp=dp, artifacts=state.artifacts, holdout=state.holdout_masks.get(name),
-            )
-            if dp is None:  # a code column's rare codes decode to new codes (under DP the model reads no values)
-                _new_codes(state, table, artifact, seed)
-        run.training_seconds[str(name)] = round(time.perf_counter() - started, 3)
-        run.tables[name] = artifact
-    if dp is not None:
-        run.privacy = dp.summary()
+        run.training_seconds[str(table_plan.table)] = seconds.get(table_plan.table, 0.0)
+        run.tables[table_plan.table] = state.artifacts[table_plan.table]
     return run
+
+
+def _fit_on_executor(state: _Training, synthesized: list[TablePlan]) -> dict[QualifiedName, float]:
+    """Cut training into one task per table and run them on the configured executor; seconds
+    per table. Progress is told per table as its task ends: tasks may run in other processes."""
+    tasks = _table_tasks(state, synthesized)
+    for task in tasks:
+        state.progress("train", str(task.table.name), 0.0)
+    ordered = sorted(tasks, key=lambda task: -task.work)  # the largest first: the last to end is small
+    seconds = {}
+    executor = state.executor or executor_for(ExecutorKind.LOCAL, jobs=1)
+    for trained in executor.map(train_table, ordered):
+        name = trained.artifact.table
+        if state.sample.is_sampled(name):  # the denylists of the whole table, not the sample's
+            exact_denylists(state.connection, state.schema.table(name), trained.artifact.values, min_count=state.config.privacy.min_count)
+        state.artifacts[name], seconds[name] = trained.artifact, trained.seconds
+        # a code column's rare codes decode to new codes, none a rare value of the whole table (reads it)
+        _new_codes(state, state.schema.table(name), trained.artifact, state.table_seed[name])
+        state.progress("train", str(name), 1.0)
+    return seconds
+
+
+def _table_tasks(state: _Training, synthesized: list[TablePlan]) -> list[TableTask]:
+    """One task per table, in plan order. Each table's encoders are fitted here, before any
+    training: a child's context is encoded with its parent's encoders, which it then need not
+    wait for. Tables train on real rows only, so no task waits for another."""
+    encoders: dict[QualifiedName, dict] = {}  # each trained table's own encoders, by column
+    tasks = []
+    for table_plan in synthesized:
+        name, fk = table_plan.table, table_plan.context_fk
+        table, artifact = state.schema.table(name), state.artifacts[name]
+        inputs = model_inputs(artifact, table, state.schema, fk, state.model_frames, state.frames, holdout=state.holdout_masks.get(name))
+        fitted = model_encoders(inputs, state.config, encoders.get(fk.referred_table, {}) if fk is not None else {})
+        encoders[name] = fitted.by_column()
+        inputs.parent_frame = None  # read by the context's encoders only, fitted now: not sent along
+        tasks.append(TableTask(artifact, table, state.schema, state.frames[name], inputs, fitted, state.config, state.table_seed[name]))
+    return tasks
+
+
+def _fit_private(state: _Training, table_plan: TablePlan) -> float:
+    """Train one table under differential privacy, in this process; its seconds."""
+    name, dp, config = table_plan.table, state.dp, state.config
+    table, artifact = state.schema.table(name), state.artifacts[name]
+    started = time.perf_counter()
+    private = dp.is_private(name)  # private: generators fitted on no rows
+    frame = state.frames[name]
+    fit_values(artifact, table, frame.iloc[:0] if private else frame, config, state.table_seed[name], state.schema)
+    if state.sample.is_sampled(name) and not private:  # the denylists of the whole table, not the sample's
+        exact_denylists(state.connection, table, artifact.values, min_count=config.privacy.min_count)
+    inputs = model_inputs(artifact, table, state.schema, table_plan.context_fk, state.model_frames, state.frames, dp=dp,
+                          holdout=state.holdout_masks.get(name))
+    parent = state.artifacts.get(table_plan.context_fk.referred_table) if table_plan.context_fk is not None else None
+    state.progress("train", str(name), 0.0)
+    fit_model(
+        artifact, inputs, config, state.table_seed[name],
+        parent_encoders={e.spec.name: e for e in parent.model.encoders} if parent is not None and parent.model is not None else {},
+        privacy=dp.component(name, inputs.keep),
+        on_epoch=lambda epoch, loss: state.progress("train", str(name), min(0.99, epoch / max(1, config.model.epochs))),
+    )
+    state.progress("train", str(name), 1.0)
+    return round(time.perf_counter() - started, 3)
 
 
 def _new_codes(state: _Training, table: Table, artifact: TableArtifact, seed: int) -> None:

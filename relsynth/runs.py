@@ -150,8 +150,11 @@ def _table_dir(index: int) -> str:
     return f"{index:04d}"
 
 
+RUNTIME_SETTINGS = ("jobs", "executor")  # how a run was computed, not what it holds: not stored
+
+
 def _config_to_dict(config: RelsynthConfig) -> dict[str, Any]:
-    data = asdict(config)
+    data = {key: value for key, value in asdict(config).items() if key not in RUNTIME_SETTINGS}
     data["model"] = config.model.to_dict()
     data["tables"] = {
         name: {"mode": o.mode.value if o.mode else None, "columns": {c: r.value for c, r in o.columns.items()}}

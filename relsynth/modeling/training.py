@@ -118,6 +118,7 @@ class TableModel:
         parent_encoders: Mapping[str, Encoder] | None = None,
         parent_frame: pd.DataFrame | None = None,
         min_count: int | None = None,
+        encoders: FittedEncoders | None = None,
     ) -> TableModel:
         """Learn ``frame``'s ``specs`` columns, row i conditioned on row i of ``context``.
 
@@ -133,13 +134,19 @@ class TableModel:
 
         ``min_count`` (k): categories and exact numbers seen fewer times are not kept as such
         (None: see ``fit_encoder``).
+
+        ``encoders``: fitted beforehand by ``fit_encoders`` (with the same arguments), so that a
+        child's training need not wait for its parent's: then ``parent_encoders``,
+        ``parent_frame`` and ``min_count`` are not read.
         """
         frame, context = _aligned(frame, specs, context, context_specs)
         started = time.monotonic()
-        encoders, context_encoders = _fit_encoders(
-            frame, specs, context, context_specs, config=config, privacy=privacy,
-            parent_encoders=parent_encoders, parent_frame=parent_frame, min_count=min_count,
-        )
+        if encoders is None:
+            encoders = fit_encoders(
+                frame, specs=specs, context=context, context_specs=context_specs, config=config, privacy=privacy,
+                parent_encoders=parent_encoders, parent_frame=parent_frame, min_count=min_count,
+            )
+        encoders, context_encoders = list(encoders.encoders), list(encoders.context_encoders)
         network, summary = _fit_network(
             encoders, context_encoders, frame, context,
             config=config, seed=seed, started=started, on_epoch=on_epoch, privacy=privacy,
@@ -284,19 +291,33 @@ def _aligned(
     return frame.reset_index(drop=True), context
 
 
-def _fit_encoders(
+@dataclass(frozen=True)
+class FittedEncoders:
+    """A table model's encoders (one per spec) and its context's (one per context spec)."""
+
+    encoders: tuple[Encoder, ...]
+    context_encoders: tuple[Encoder, ...]
+
+    def by_column(self) -> dict[str, Encoder]:
+        """The table's own encoders by column: what a child's context reads its codes with."""
+        return {encoder.spec.name: encoder for encoder in self.encoders}
+
+
+def fit_encoders(
     frame: pd.DataFrame,
-    specs: Sequence[ColumnSpec],
-    context: pd.DataFrame | None,
-    context_specs: Sequence[ColumnSpec],
     *,
-    config: ModelConfig,
-    privacy: Any | None,
-    parent_encoders: Mapping[str, Encoder] | None,
-    parent_frame: pd.DataFrame | None,
-    min_count: int | None,
-) -> tuple[list[Encoder], list[Encoder]]:
-    """The table's encoders (through DP mechanisms under ``privacy``) and its context's."""
+    specs: Sequence[ColumnSpec],
+    context: pd.DataFrame | None = None,
+    context_specs: Sequence[ColumnSpec] = (),
+    config: ModelConfig = ModelConfig(),  # noqa: B008 - frozen, so sharing it is safe
+    privacy: Any | None = None,
+    parent_encoders: Mapping[str, Encoder] | None = None,
+    parent_frame: pd.DataFrame | None = None,
+    min_count: int | None = None,
+) -> FittedEncoders:
+    """The table's encoders (through DP mechanisms under ``privacy``) and its context's, as
+    ``TableModel.fit`` fits them (see there for the arguments)."""
+    frame, context = _aligned(frame, specs, context, context_specs)
     options = {
         "max_bins": config.max_bins,
         "max_categories": config.max_categories,
@@ -314,7 +335,7 @@ def _fit_encoders(
         context_encoders = [
             own[s.name] if s.name in own else fit_encoder(rows[s.name], s, **options) for s in context_specs
         ]
-    return encoders, context_encoders
+    return FittedEncoders(tuple(encoders), tuple(context_encoders))
 
 
 def _fit_network(

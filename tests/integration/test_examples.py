@@ -63,6 +63,7 @@ def test_every_option_the_example_config_comments_out_is_a_real_one(tmp_path: Pa
     config = load_config(uncommented)  # an unknown key would be an error
     assert config.tables["employee"].mode is TableMode.EMPTY
     assert (config.privacy.epsilon, config.privacy.unit, config.model.batch_size) == (4, "customer", 256)
+    assert (config.jobs, config.executor.value) == (2, "local")
 
 
 @pytest.mark.slow

@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
         ("relsynth.checks",),
         ("relsynth.clustering",),
         ("relsynth.assignment",),
+        ("relsynth.executors",),
     ),
     (("relsynth.modeling.encoding",), ("relsynth.engines",)),
     (("relsynth.config", "relsynth.modeling.config", "relsynth.privacy.config", "relsynth.rules.model", "relsynth.rules.steering"),),
@@ -54,6 +55,8 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
 # The only modules that may import torch or Opacus: where a model is built, trained, saved or run.
 TORCH_MODULES = {"relsynth.modeling.network", "relsynth.modeling.training", "relsynth.modeling.artifacts", "relsynth.privacy.dpsgd"}
 
+# The only module that may import Ray: its adapter at the edge, loaded only for executor "ray".
+RAY_MODULES = {"relsynth.executors.ray"}
 
 # The pure core: plain data and the hardest logic, testable without a database, torch or Opacus.
 PURE = (
@@ -137,6 +140,16 @@ def test_only_the_model_modules_import_torch() -> None:
     assert "relsynth.modeling.training" in importers  # the check sees imports at all
 
 
+def test_only_the_ray_adapter_imports_ray() -> None:
+    importers = {name for name, path in _modules().items() if any(i.split(".")[0] == "ray" for i in _imports(name, path))}
+    assert importers == RAY_MODULES
+
+
+def test_training_imports_no_ray() -> None:
+    code = "import sys, relsynth.learning, relsynth.pipeline, relsynth.executors.local; print('ray' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def test_the_pure_core_reads_no_database_and_builds_no_model() -> None:
     for name in PURE:
         modules = [m for m in _modules() if m == name or m.startswith(name + ".")]
@@ -199,7 +212,7 @@ def _run_cli(args: list[str]) -> tuple[int, list[str], str]:
         "    status = done.code or 0\n"
         "else:\n"
         "    status = 0\n"
-        "print(status, *sorted(m for m in ('torch', 'opacus', 'sklearn') if m in sys.modules), file=sys.stderr)\n"
+        "print(status, *sorted(m for m in ('torch', 'opacus', 'sklearn', 'ray') if m in sys.modules), file=sys.stderr)\n"
     )
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     status, *heavy = finished.stderr.strip().splitlines()[-1].split()
