@@ -13,7 +13,7 @@ import bisect
 import hashlib
 import itertools
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -41,8 +41,44 @@ def _hash(text: str, salt: str) -> str:
     return hashlib.blake2b(f"{salt}\x00{normal}".encode(), digest_size=10).hexdigest()
 
 
-def _cumulative(ids, weights) -> tuple[list[int], list[float]]:  # type: ignore[no-untyped-def]
+_Entry = tuple[list[int], list[float]]  # next-word ids, cumulative weights
+
+
+def _cumulative(ids, weights) -> _Entry:  # type: ignore[no-untyped-def]
     return [int(i) for i in ids], list(itertools.accumulate(float(w) for w in weights))
+
+
+def _pick(entry: _Entry, uniform: float) -> int:
+    """The next-word id that ``uniform`` (in [0, 1)) draws by weight."""
+    ids, cum = entry
+    return ids[min(bisect.bisect_right(cum, uniform * cum[-1]), len(ids) - 1)]
+
+
+class _Uniforms:
+    """``rng.random()`` one number at a time, drawn from ``rng`` in blocks: the same numbers in
+    the same order, without a NumPy call per word. ``sync`` puts ``rng`` where single draws
+    would have left it, before it draws anything else."""
+
+    BLOCK = 4096
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._start: dict | None = None  # the rng's state before the current block
+        self._block: list[float] = []
+        self._used = 0
+
+    def next(self) -> float:
+        if self._used == len(self._block):
+            self._start = self.rng.bit_generator.state
+            self._block, self._used = self.rng.random(self.BLOCK).tolist(), 0
+        self._used += 1
+        return self._block[self._used - 1]
+
+    def sync(self) -> None:
+        if self._start is not None:
+            self.rng.bit_generator.state = self._start
+            self.rng.random(self._used)  # each double is one draw of the bit generator
+        self._start, self._block, self._used = None, [], 0
 
 
 @dataclass(frozen=True)
@@ -98,10 +134,7 @@ class TextModel:
             vocabulary=tuple(frequent),
             unigram=tuple(unigram),
             starts=tuple(sorted(starts.items())),
-            transitions={
-                state: (tuple(nexts), tuple(nexts[k] for k in nexts))
-                for state, nexts in sorted(table.items())
-            },
+            transitions=dict(sorted(table.items())),
             order=order,
             lengths=tuple(sorted(lengths)),
             length_counts=tuple(lengths[k] for k in sorted(lengths)),
@@ -116,45 +149,44 @@ class TextModel:
     # -- sampling -------------------------------------------------------------------------------
 
     @cached_property
-    def _cumulative(self) -> dict[str, tuple[list[int], list[float]]]:
-        """Per state: next-word ids and cumulative weights, for O(log n) draws with ``bisect``.
-        Python lists: a draw costs several times less than NumPy calls, and the sums are the same
-        left-to-right float additions as ``np.cumsum``, so the same words are drawn."""
-        table = {state: _cumulative(ids, weights) for state, (ids, weights) in self.transitions.items()}
-        table["__any"] = _cumulative(range(len(self.vocabulary)), self.unigram)
-        if self.starts:
-            ids, weights = zip(*self.starts, strict=True)
-            table["__start"] = _cumulative(ids, weights)
-        return table
+    def _chains(self) -> tuple[_Entry | None, _Entry, list[_Entry | None], dict[int, _Entry]]:
+        """(first words, any word, next words after each word id, next words after each pair
+        ``i * len(vocabulary) + j``), as next-word ids and cumulative weights for O(log n) draws
+        with ``bisect`` (states saved as "i" and "i,j"). Python lists: a draw costs several
+        times less than NumPy calls, and the sums are the same left-to-right float additions as
+        ``np.cumsum``, so the same words are drawn."""
+        size = len(self.vocabulary)
+        singles: list[_Entry | None] = [None] * size
+        pairs: dict[int, _Entry] = {}
+        for state, (ids, weights) in self.transitions.items():
+            first, _, second = state.partition(",")
+            if second:
+                pairs[int(first) * size + int(second)] = _cumulative(ids, weights)
+            else:
+                singles[int(first)] = _cumulative(ids, weights)
+        starts = _cumulative(*zip(*self.starts, strict=True)) if self.starts else None
+        return starts, _cumulative(range(size), self.unigram), singles, pairs
 
-    def _draw(self, state: str, rng: np.random.Generator) -> int | None:
-        entry = self._cumulative.get(state)
-        if entry is None:
-            return None
-        ids, cum = entry
-        return ids[min(bisect.bisect_right(cum, rng.random() * cum[-1]), len(ids) - 1)]
-
-    def _sentence(self, length: int, rng: np.random.Generator, jump: float) -> list[int]:
-        """``length`` word ids; each step leaves the chain for a unigram draw with ``jump``."""
-        first = self._draw("__start", rng) if rng.random() < 0.95 else None
-        words = [first if first is not None else self._draw("__any", rng)]
+    def _sentence(self, length: int, uniform: _Uniforms, jump: float) -> list[int]:
+        """``length`` word ids; each step leaves the chain for a unigram draw with ``jump``, else
+        follows the last two words, else the last word, else any word: one draw per word."""
+        starts, anywhere, singles, pairs = self._chains
+        draw, size, two = uniform.next, len(self.vocabulary), self.order == 2
+        entry = starts if draw() < 0.95 and starts is not None else anywhere
+        words = [_pick(entry, draw())]
         while len(words) < length:
-            nxt = None
-            if jump and rng.random() < jump:
-                words.append(self._draw("__any", rng))
-                continue
-            if self.order == 2 and len(words) >= 2:
-                nxt = self._draw(f"{words[-2]},{words[-1]}", rng)
-            if nxt is None:
-                nxt = self._draw(str(words[-1]), rng)
-            words.append(nxt if nxt is not None else self._draw("__any", rng))
-        return words  # type: ignore[return-value]
+            if jump and draw() < jump:
+                entry = anywhere
+            else:
+                last = words[-1]
+                entry = pairs.get(words[-2] * size + last) if two and len(words) >= 2 else None
+                entry = entry or singles[last] or anywhere
+            words.append(_pick(entry, draw()))
+        return words
 
-    def _text(
-        self, length: int, rng: np.random.Generator, max_length: int | None, jump: float = 0.0
-    ) -> str:
-        words = [self.vocabulary[i] for i in self._sentence(length, rng, jump)]
-        text = " ".join(words)
+    def _text(self, length: int, uniform: _Uniforms, max_length: int | None, jump: float = 0.0) -> str:
+        vocabulary = self.vocabulary
+        text = " ".join([vocabulary[i] for i in self._sentence(length, uniform, jump)])
         if max_length is not None and len(text) > max_length:
             cut = text[:max_length]
             text = cut.rsplit(" ", 1)[0] if " " in cut[1:] else cut
@@ -176,29 +208,32 @@ class TextModel:
             rng = np.random.default_rng(self.seed if seed is None else seed)
         lengths = np.asarray(self.lengths or (1,))
         counts = np.asarray(self.length_counts or (1,), dtype=float)
-        drawn = lengths[rng.choice(len(lengths), size=n, p=counts / counts.sum())]
-        kinds = rng.random(n)
+        drawn = lengths[rng.choice(len(lengths), size=n, p=counts / counts.sum())].tolist()
+        kinds = rng.random(n).tolist()
+        empty_below = self.null_rate + (1 - self.null_rate) * self.empty_rate
+        uniform = _Uniforms(rng)
         out: list[str | None] = []
-        for i in range(n):
-            if kinds[i] < self.null_rate:
+        for kind, length in zip(kinds, drawn, strict=True):
+            if kind < self.null_rate:
                 out.append(None)
-                continue
-            if kinds[i] < self.null_rate + (1 - self.null_rate) * self.empty_rate:
+            elif kind < empty_below:
                 out.append("")  # an empty string tells nothing: it may repeat the source's
-                continue
-            length = max(int(drawn[i]), 1)
-            text = ""
-            for tries in range(_MAX_TRIES):
-                # Short texts retrace real ones easily (a two-word title is one transition):
-                # later tries leave the chain more often, and past ten tries grow longer.
-                jump = min(0.2 * tries, 0.8)
-                text = self._text(length + max(tries - 10, 0) // 3, rng, max_length, jump)
-                if text and not self._is_seen(text):
-                    break
-            if not text or self._is_seen(text):  # a tight max_length can force repeats
-                text = self._fallback(rng, max_length)
-            out.append(text)
+            else:
+                out.append(self._one(max(int(length), 1), uniform, max_length))
+        uniform.sync()  # the caller's rng where one draw at a time would have left it
         return pd.Series(out, dtype=object)
+
+    def _one(self, length: int, uniform: _Uniforms, max_length: int | None) -> str:
+        """One text of about ``length`` words that equals no training value."""
+        for tries in range(_MAX_TRIES):
+            # Short texts retrace real ones easily (a two-word title is one transition):
+            # later tries leave the chain more often, and past ten tries grow longer.
+            jump = min(0.2 * tries, 0.8)
+            text = self._text(length + max(tries - 10, 0) // 3, uniform, max_length, jump)
+            if text and not self._is_seen(text):
+                return text
+        uniform.sync()  # the fallback draws integers: from where single draws would be
+        return self._fallback(uniform.rng, max_length)  # a tight max_length can force repeats
 
     def _fallback(self, rng: np.random.Generator, max_length: int | None) -> str:
         for _ in range(100):
@@ -282,23 +317,40 @@ def _vocabulary(counts: Counter[str], *, min_count: int, seed: int) -> list[str]
     return frequent
 
 
-def _chain(docs: list[list[str]], index: dict[str, int], order: int) -> tuple[Counter[int], dict[str, Counter[int]]]:
-    """Counts of first words and of transitions (from the last word, and for order 2 from the
-    last two words as "i,j"); rare words split a document, so no transition crosses them."""
-    starts: Counter[int] = Counter()
-    table: dict[str, Counter[int]] = defaultdict(Counter)
-    for doc in docs:
-        ids = [index.get(w) for w in doc]
-        run: list[int] = []
-        for pos, idx in enumerate(ids + [None]):
-            if idx is None:
-                run = []
-                continue
-            if pos == 0:
-                starts[idx] += 1
-            if run:
-                table[str(run[-1])][idx] += 1
-                if order == 2 and len(run) >= 2:
-                    table[f"{run[-2]},{run[-1]}"][idx] += 1
-            run.append(idx)
+def _chain(docs: list[list[str]], index: dict[str, int], order: int) -> tuple[Counter[int], dict[str, tuple[tuple[int, ...], tuple[int, ...]]]]:
+    """Counts of first words, and per state (the last word "i", and for order 2 the last two
+    words "i,j") the next words with their counts, in the order each was first seen after it
+    (the order sampling reads the weights in); rare words split a document, so no transition
+    crosses them. Counted with NumPy over all documents at once, each ended by a rare mark."""
+    ids = np.fromiter((index.get(w, -1) for doc in docs for w in itertools.chain(doc, (None,))), dtype=np.int64)
+    ends = np.cumsum([len(doc) + 1 for doc in docs], dtype=np.int64)
+    firsts = ids[ends - np.array([len(doc) + 1 for doc in docs], dtype=np.int64)] if docs else ids[:0]
+    starts = Counter(firsts[firsts >= 0].tolist())
+    size = max(len(index), 1)
+    known = ids >= 0
+    single = known[:-1] & known[1:]
+    table = _by_state(ids[:-1][single], ids[1:][single], size, str)
+    if order == 2:
+        pair = single[:-1] & known[2:]
+        states = ids[:-2][pair] * size + ids[1:-1][pair]
+        table |= _by_state(states, ids[2:][pair], size, lambda state: f"{state // size},{state % size}")
     return starts, table
+
+
+def _by_state(states: np.ndarray, nexts: np.ndarray, size: int, name) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:  # type: ignore[no-untyped-def]
+    """Per state (named by ``name``): its next ids (below ``size``) in first-seen order, and
+    their counts."""
+    if states.size == 0:
+        return {}
+    if int(states.max()) < 2**62 // size:  # (state, next) as one integer: a fast sort
+        keys, first, counts = np.unique(states * size + nexts, return_index=True, return_counts=True)
+        distinct = np.stack([keys // size, keys % size], axis=1)
+    else:
+        distinct, first, counts = np.unique(np.stack([states, nexts], axis=1), axis=0, return_index=True, return_counts=True)
+    order = np.lexsort((first, distinct[:, 0]))
+    state_ids, next_ids, counts = distinct[order, 0].tolist(), distinct[order, 1].tolist(), counts[order].tolist()
+    bounds = [0, *(np.flatnonzero(np.diff(distinct[order, 0])) + 1).tolist(), len(state_ids)]
+    return {
+        name(state_ids[a]): (tuple(next_ids[a:b]), tuple(counts[a:b]))
+        for a, b in itertools.pairwise(bounds)
+    }

@@ -32,7 +32,25 @@ def quantity_to_numbers(series: pd.Series) -> np.ndarray:
     """An INTEGER, FLOAT or DECIMAL column as float64 (booleans as 0/1); NaN is NULL."""
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("float64")
+    fast = decimals_as_floats(series)
+    if fast is not None:
+        return fast
     return pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+_DECIMAL_TYPES = frozenset({decimal.Decimal, float, type(None)})
+
+
+def decimals_as_floats(series: pd.Series) -> np.ndarray | None:
+    """An object column of only Decimals, floats and None as float64 (None as NaN), as
+    ``pd.to_numeric`` reads it (``float(value)``) at a fraction of its cost; None for any
+    other column."""
+    if series.dtype != object:
+        return None
+    items = series.tolist()
+    if not set(map(type, items)) <= _DECIMAL_TYPES:
+        return None
+    return np.array([math.nan if v is None else float(v) for v in items], dtype=np.float64)
 
 
 def quantity_from_numbers(values: np.ndarray, spec: ColumnSpec, step: float | None) -> pd.Series:
