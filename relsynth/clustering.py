@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
+from relsynth.modeling.encoding.base import per_distinct
 from relsynth.modeling.encoding.quantities import decimals_as_floats
 
 MAX_CLUSTERS = 12  # about sqrt(rows) clusters, at most this many: enough to carry attributes,
@@ -84,22 +85,15 @@ def _as_number(values: pd.Series) -> pd.Series:
     if values.dtype == object and (fast := decimals_as_floats(values)) is not None:
         return pd.Series(fast, index=values.index, name=values.name)
     if values.dtype == object and len(values.dropna()) and hasattr(values.dropna().iloc[0], "toordinal"):
-        codes, distinct = pd.factorize(values)
-        return _by_code(values, codes, np.array([float(v.toordinal()) for v in distinct], dtype=float))
-    if values.dtype == object and set(map(type, values.tolist())) <= _TEXT_TYPES:
-        codes, distinct = pd.factorize(values)
-        return _by_code(values, codes, pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce").to_numpy(dtype=float))
+        # each distinct day once; an aware timestamp row by row (its day depends on its zone)
+        days = per_distinct(values, lambda v: np.nan if pd.isna(v) else float(v.toordinal()), alike=lambda v: getattr(v, "tzinfo", None) is None)
+        return pd.Series(days.astype(float), index=values.index, name=values.name)
+    if values.dtype == object and set(map(type, values.tolist())) <= {str, type(None)}:
+        # text (categories, mostly): each distinct value parsed once, NULL as NaN
+        codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+        numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce").to_numpy(dtype=float)
+        return pd.Series(np.append(numbers, np.nan)[codes], index=values.index, name=values.name)
     return pd.to_numeric(values, errors="coerce").astype(float)
-
-
-_TEXT_TYPES = frozenset({str, float, type(None)})  # equal values of these types read as one number
-
-
-def _by_code(values: pd.Series, codes: np.ndarray, numbers: np.ndarray) -> pd.Series:
-    """Each row's number from its distinct value's (``pd.factorize`` codes; -1, NULL, as NaN):
-    the numbers of a per-row conversion, converting each category or date once."""
-    out = np.append(numbers, np.nan)[codes]
-    return pd.Series(out, index=values.index, name=values.name)
 
 
 def child_weights(parent: pd.DataFrame, children: list[pd.DataFrame]) -> dict[str, float]:

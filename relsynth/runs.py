@@ -249,7 +249,8 @@ def save_run(run: Run, workspace: Path, *, replace: bool = False) -> None:
         "rules": [rule.to_dict() for rule in run.rules],
         "tables": artifacts,
     }
-    (workspace / "run.json").write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
+    # compact: the C encoder, several times faster than an indented document of long lists
+    (workspace / "run.json").write_text(json.dumps(document, default=str), encoding="utf-8")
     run.workspace = workspace
 
 

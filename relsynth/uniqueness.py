@@ -151,7 +151,8 @@ def _normalised(values: pd.Series) -> pd.Series:
     """Text folded as a case- and pad-insensitive collation compares it; other values as they are."""
     if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):  # pandas 3: str dtype
         return values
-    return values.map(lambda v: v.rstrip(" ").casefold() if isinstance(v, str) else v)
+    folded = [v.rstrip(" ").casefold() if isinstance(v, str) else v for v in values.tolist()]
+    return pd.Series(folded, index=values.index, name=values.name, dtype=object)
 
 
 # -- moving repeated rows ---------------------------------------------------------------------

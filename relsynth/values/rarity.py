@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.modeling.encoding import to_numbers
+from relsynth.modeling.encoding.base import per_distinct
 from relsynth.schema.elements import ColumnType, TypeKind
 
 __all__ = ["calendar_day", "canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints", "type_limits",
@@ -64,13 +65,27 @@ def _canonical_column(values: pd.Series) -> list[str]:
     if values.dtype.kind == "b" and isinstance(values.dtype, np.dtype):
         return ["t" if v else "f" for v in values.tolist()]
     if values.dtype.kind in "iuf" and isinstance(values.dtype, np.dtype):
-        return ["\x00" if v != v else format(v, ".12g") for v in values.to_numpy(dtype=np.float64).tolist()]
+        # each distinct number once, told apart by its bits (-0.0 is not 0.0 here)
+        codes, distinct = pd.factorize(values.to_numpy(dtype=np.float64).view(np.int64))
+        texts = ["\x00" if v != v else format(v, ".12g") for v in distinct.view(np.float64).tolist()]
+        return np.array(texts, dtype=object)[codes].tolist()
     if values.dtype.kind == "M":
         stamps = values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
         if ((stamps.dt.microsecond == 0) & (stamps.dt.nanosecond == 0) | stamps.isna()).all():
             # whole seconds: isoformat() is exactly this format
             return [t if type(t) is str else "\x00" for t in stamps.dt.strftime("%Y-%m-%dT%H:%M:%S").tolist()]
+    if values.dtype == object and set(map(type, values.tolist())) <= _PLAIN_TYPES:
+        # each distinct value once: equal values of these types have one text form, but zero's
+        # sign ("-0" and "0" are equal numbers)
+        return per_distinct(values, _canonical_fast, alike=_not_zero).tolist()
     return [_canonical_fast(v) for v in values.tolist()]
+
+
+_PLAIN_TYPES = frozenset({str, float, int, Decimal, datetime.date, type(None)})
+
+
+def _not_zero(value: object) -> bool:
+    return isinstance(value, (str, datetime.date)) or value != 0
 
 
 def _canonical_fast(value: object) -> str:

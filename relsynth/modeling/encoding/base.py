@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,27 @@ class ColumnSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
         return cls(**{**data, "kind": TypeKind(data["kind"])})
+
+
+def per_distinct(values: pd.Series, convert: Callable[[Any], Any], *, alike: Callable[[Any], bool] | None = None) -> np.ndarray:
+    """``convert`` of every value (an object array), called once per distinct value (a date, a
+    category) rather than once per row: the same results wherever equal values convert alike.
+    Rows whose value ``alike`` rejects (a zero, equal to -0.0 though it prints otherwise) and
+    NULL-like rows (pandas groups None, NaN, NaT and Decimal NaN) are converted one by one."""
+    items = values.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(items)
+    table = np.empty(len(distinct) + 1, dtype=object)
+    single = np.zeros(len(distinct) + 1, dtype=bool)
+    single[-1] = True  # code -1: NULL-like
+    for i, value in enumerate(distinct.tolist()):
+        if alike is None or alike(value):
+            table[i] = convert(value)
+        else:
+            single[i] = True
+    out = table[codes]
+    for i in np.flatnonzero(single[codes]).tolist():
+        out[i] = convert(items[i])
+    return out
 
 
 def _is_null(value: Any) -> bool:

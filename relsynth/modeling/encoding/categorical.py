@@ -26,6 +26,13 @@ def _category_key(value: Any, kind: TypeKind) -> Any:
     return str(value)
 
 
+def _keys(series: pd.Series, kind: TypeKind) -> list[Any]:
+    """``_category_key`` of each value, None for NULL; a plain string is its own key."""
+    if kind is TypeKind.BOOLEAN or kind in STRUCTURED_KINDS:
+        return [None if _is_null(v) else _category_key(v, kind) for v in series.tolist()]
+    return [v if type(v) is str else None if _is_null(v) else _category_key(v, kind) for v in series.tolist()]
+
+
 class CategoricalEncoder(Encoder):
     """Codes: 0 NULL, 1 rare/unseen, 2.. the kept categories, most frequent first.
 
@@ -48,7 +55,7 @@ class CategoricalEncoder(Encoder):
         """Keep the ``max_categories`` most frequent values seen ``min_count`` times or more (a
         value seen fewer times points at its row); the others decode as kept ones. Booleans and
         enum labels are declared by the schema, not learned, so every one of them may be kept."""
-        keys = [None if _is_null(v) else _category_key(v, spec.kind) for v in series.tolist()]
+        keys = _keys(series, spec.kind)
         present = pd.Series([k for k in keys if k is not None], dtype=object)
         freq = present.value_counts(sort=False)
         if spec.kind not in (TypeKind.BOOLEAN, TypeKind.ENUM) and not spec.name.startswith("__"):
@@ -71,9 +78,7 @@ class CategoricalEncoder(Encoder):
 
     def encode(self, series: pd.Series) -> np.ndarray:
         kind = self.spec.kind
-        return self._codes(
-            [None if _is_null(v) else _category_key(v, kind) for v in series.tolist()]
-        )
+        return self._codes(_keys(series, kind))
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         codes = np.asarray(codes, dtype=np.int64).copy()

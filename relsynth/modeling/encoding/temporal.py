@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsynth.modeling.encoding.base import ColumnSpec, _is_null
+from relsynth.modeling.encoding.base import ColumnSpec, _is_null, per_distinct
 from relsynth.schema.elements import TypeKind
 
 TEMPORAL_KINDS = frozenset({TypeKind.DATE, TypeKind.TIME, TypeKind.TIMESTAMP, TypeKind.INTERVAL})
@@ -79,9 +79,14 @@ def _interval_us(value: Any) -> float:
 
 
 def _elementwise(series: pd.Series, convert: Any) -> np.ndarray:
-    return np.array(
-        [np.nan if _is_null(v) else convert(v) for v in series.tolist()], dtype=np.float64
-    )
+    # Each distinct date or time converted once; an aware one row by row (equal instants in
+    # two zones fall on different calendar days).
+    converted = per_distinct(series, lambda v: np.nan if _is_null(v) else convert(v), alike=_naive)
+    return converted.astype(np.float64)
+
+
+def _naive(value: Any) -> bool:
+    return getattr(value, "tzinfo", None) is None
 
 
 def _native_numbers(series: pd.Series, unit: str) -> np.ndarray:
