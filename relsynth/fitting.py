@@ -81,15 +81,13 @@ def _copied_from_context(frame: pd.DataFrame, context: pd.DataFrame) -> dict[str
     present = context.notna().any(axis=1).to_numpy()
     if present.sum() < 10:
         return derived
+    parents = {c: context[c][present].map(str, na_action="ignore") for c in context.columns if not c.startswith("__")}
     for column in frame.columns:
         if column.startswith("__"):
             continue
         child = frame[column][present].map(str, na_action="ignore")
         best, best_share = None, DERIVED_SHARE
-        for candidate in context.columns:
-            if candidate.startswith("__"):
-                continue
-            parent = context[candidate][present].map(str, na_action="ignore")
+        for candidate, parent in parents.items():
             same = ((child == parent) | (child.isna() & parent.isna())).mean()
             if same >= best_share and child.nunique() > 1:
                 best, best_share = candidate, same

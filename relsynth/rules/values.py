@@ -14,6 +14,8 @@ import decimal
 import numpy as np
 import pandas as pd
 
+from relsynth.modeling.encoding.base import per_distinct
+from relsynth.modeling.encoding.quantities import decimals_as_floats
 from relsynth.schema.elements import ColumnType, TypeKind
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -46,7 +48,8 @@ def as_numbers(values: pd.Series, kind: TypeKind) -> np.ndarray:
         numbers = stamps.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")).astype(np.int64).astype(float)
         numbers[pd.isna(stamps).to_numpy()] = np.nan
         return numbers
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    fast = decimals_as_floats(values)  # Decimal columns: float() of each, as to_numeric reads them
+    return fast if fast is not None else pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def from_numbers(numbers: np.ndarray, column_type: ColumnType | None, like: pd.Series) -> pd.Series:
@@ -67,7 +70,7 @@ def from_numbers(numbers: np.ndarray, column_type: ColumnType | None, like: pd.S
         return pd.Series(np.round(np.nan_to_num(numbers)).astype(np.int64), dtype="Int64").mask(missing)
     if kind is TypeKind.DECIMAL:
         scale = column_type.scale if column_type is not None else None
-        texts = [None if m else f"{x:.{scale}f}" for x, m in zip(numbers, missing, strict=True)] if scale is not None else None
+        texts = [None if m else f"{x:.{scale}f}" for x, m in zip(numbers.tolist(), missing.tolist(), strict=True)] if scale is not None else None
         if texts is not None:  # formatting rounds to the scale and keeps its trailing zeros (2.90)
             return pd.Series([None if t is None else decimal.Decimal(t) for t in texts], dtype=object)
         return pd.Series([None if m else _decimal(x, scale) for x, m in zip(numbers, missing, strict=True)], dtype=object)
@@ -120,7 +123,8 @@ def _days(values: pd.Series) -> np.ndarray:
     """DATE values (date or datetime objects, ISO text) as days since the epoch; NaN for NULL."""
     epoch = _EPOCH.toordinal()
     items = values.to_numpy(dtype=object)
-    numbers = np.fromiter((v.toordinal() - epoch if type(v) is dt.date else np.nan for v in items), dtype=float, count=len(items))
+    # each distinct date once (a generated column repeats a few thousand days)
+    numbers = per_distinct(values, lambda v: v.toordinal() - epoch if type(v) is dt.date else np.nan).astype(float)
     for index in np.flatnonzero(np.isnan(numbers)):  # datetimes, timestamps, text: one by one
         if not _missing(items[index]):
             numbers[index] = float(_as_date(items[index]).toordinal() - epoch)

@@ -134,15 +134,12 @@ def temporal_from_numbers(values: np.ndarray, spec: ColumnSpec) -> pd.Series:
         deltas = ints.astype("timedelta64[us]").astype("timedelta64[ns]")
         deltas[null] = np.timedelta64("NaT")
         return pd.Series(deltas, name=spec.name)
-    if spec.kind is TypeKind.DATE:
-        return pd.Series(
-            [
-                None if is_null else dt.date.fromordinal(int(days) + _EPOCH_ORDINAL)
-                for days, is_null in zip(ints.tolist(), null.tolist(), strict=True)
-            ],
-            dtype=object,
-            name=spec.name,
-        )
+    if spec.kind is TypeKind.DATE:  # each distinct day made once
+        codes, days = pd.factorize(ints)
+        dates = np.array([dt.date.fromordinal(int(d) + _EPOCH_ORDINAL) for d in days.tolist()] + [None], dtype=object)
+        out = dates[codes]
+        out[null] = None
+        return pd.Series(out, dtype=object, name=spec.name)
     return pd.Series(_times(ints, null), dtype=object, name=spec.name)
 
 
