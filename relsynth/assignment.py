@@ -11,7 +11,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from relsynth.modeling.encoding.base import per_distinct
+
 NO_PARENT = -1
+
+
+def wanted_clusters(labels: pd.Series) -> np.ndarray:
+    """The cluster each child row wants, from its ``__ref__`` label ("c<i>"); NO_PARENT for NULL.
+    Each distinct label is read once."""
+    def cluster(v: object) -> int:
+        return NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])
+
+    return per_distinct(labels, cluster).astype(np.int64)
+
+
+def parent_values(values: pd.Series, parent_index: np.ndarray) -> pd.Series:
+    """Each child row's value from its parent row (``parent_index`` into ``values``), None where
+    it has no parent (NO_PARENT)."""
+    out = np.full(len(parent_index), None, dtype=object)
+    has = parent_index != NO_PARENT
+    if has.any():
+        out[has] = values.to_numpy(dtype=object)[parent_index[has]]
+    return pd.Series(out, dtype=object)
 
 
 def assign_parents(

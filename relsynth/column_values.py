@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.errors import GenerationError
+from relsynth.modeling.encoding.base import per_distinct
 from relsynth.roles import Role
 from relsynth.runs import TableArtifact
 from relsynth.schema.elements import Table
@@ -73,7 +74,7 @@ def _without_real_values(generator, n: int, forbidden: dict[str, list[str]], pai
     for _ in range(redraws):
         bad = np.zeros(n, dtype=bool)
         for column, prints in known.items():
-            bad |= frame[column].map(lambda v, p=prints: v is not None and fingerprint(v) in p).to_numpy(dtype=bool)
+            bad |= np.fromiter((v is not None and fingerprint(v) in prints for v in frame[column].tolist()), dtype=bool, count=n)
         if known_pairs:
             first, last = pairs["columns"]
             bad |= np.array(
@@ -93,7 +94,9 @@ def _moved_off_real_dates(values: pd.Series, forbidden: set[str], rng: np.random
     """Shift every generated date that equals a real one (a birth date, say) by a few days."""
     values = values.copy()
     for _ in range(10):
-        hits = values.map(lambda v: v is not None and v == v and fingerprint(calendar_day(v)) in forbidden).to_numpy(dtype=bool)
+        # each distinct date hashed once (an aware timestamp row by row: its day depends on its zone)
+        hits = per_distinct(values, lambda v: v is not None and v == v and fingerprint(calendar_day(v)) in forbidden,
+                            alike=lambda v: getattr(v, "tzinfo", None) is None).astype(bool)
         if not hits.any():
             break
         shifts = pd.to_timedelta(rng.choice([-1, 1], hits.sum()) * rng.integers(1, 15, hits.sum()), unit="D")

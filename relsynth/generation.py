@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from relsynth.assignment import NO_PARENT, assign_parents, assign_self_parents, dealt_slots, matching_parents
+from relsynth.assignment import (
+    NO_PARENT,
+    assign_parents,
+    assign_self_parents,
+    dealt_slots,
+    matching_parents,
+    parent_values,
+    wanted_clusters,
+)
 from relsynth.checks import CompiledCheck, Unsupported, compile_check
 from relsynth.chunks import chunk_spans, whole_table_reason
 from relsynth.clustering import ParentClusters
@@ -381,14 +389,10 @@ class Generator:
         self, fk: ForeignKey, rows: pd.DataFrame, parent_index: np.ndarray, fixed: frozenset[str] | set[str] = frozenset()
     ) -> None:
         parent = self.made[fk.referred_table].rows
-        has = parent_index != NO_PARENT
         for child_column, parent_column in zip(fk.constrained_columns, fk.referred_columns, strict=True):
             if child_column in fixed:  # set by a wider foreign key; the parent matches it
                 continue
-            values = pd.Series([None] * len(rows), dtype=object)
-            if has.any():
-                values[has] = parent[parent_column].to_numpy(dtype=object)[parent_index[has]]
-            rows[child_column] = values
+            rows[child_column] = parent_values(parent[parent_column], parent_index)
 
     def _assign(
         self, fk: ForeignKey, child: SyntheticTable, fixed: set[str] | frozenset[str] = frozenset(), *, chunk: int = 0,
@@ -412,7 +416,7 @@ class Generator:
         wanted = np.zeros(len(child.rows), dtype=np.int64)
         if ref_column is not None and ref_column in child.model.columns:
             labels = child.model[ref_column].reset_index(drop=True)
-            wanted = labels.map(lambda v: NO_PARENT if v is None or v is pd.NA or v != v else int(str(v)[1:])).to_numpy(dtype=np.int64, copy=True)
+            wanted = wanted_clusters(labels)
         if not nullable:
             wanted[wanted == NO_PARENT] = 0
         parent_clusters = parent.clusters if parent.clusters is not None else np.zeros(len(parent.rows), dtype=np.int64)
