@@ -82,17 +82,20 @@ def _as_number(values: pd.Series) -> pd.Series:
         return values.astype("int64").where(values.notna()).astype(float) / 1e9
     if pd.api.types.is_bool_dtype(values):
         return values.astype(float)
-    if values.dtype == object and (fast := decimals_as_floats(values)) is not None:
-        return pd.Series(fast, index=values.index, name=values.name)
-    if values.dtype == object and len(values.dropna()) and hasattr(values.dropna().iloc[0], "toordinal"):
-        # each distinct day once; an aware timestamp row by row (its day depends on its zone)
-        days = per_distinct(values, lambda v: np.nan if pd.isna(v) else float(v.toordinal()), alike=lambda v: getattr(v, "tzinfo", None) is None)
-        return pd.Series(days.astype(float), index=values.index, name=values.name)
-    if values.dtype == object and set(map(type, values.tolist())) <= {str, type(None)}:
-        # text (categories, mostly): each distinct value parsed once, NULL as NaN
-        codes, distinct = pd.factorize(values.to_numpy(dtype=object))
-        numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce").to_numpy(dtype=float)
-        return pd.Series(np.append(numbers, np.nan)[codes], index=values.index, name=values.name)
+    if values.dtype == object:
+        items = values.tolist()
+        if (fast := decimals_as_floats(values)) is not None:
+            return pd.Series(fast, index=values.index, name=values.name)
+        first = next((v for v in items if not pd.isna(v)), None)  # the first non-NULL value
+        if first is not None and hasattr(first, "toordinal"):
+            # each distinct day once; an aware timestamp row by row (its day depends on its zone)
+            days = per_distinct(values, lambda v: np.nan if pd.isna(v) else float(v.toordinal()), alike=lambda v: getattr(v, "tzinfo", None) is None)
+            return pd.Series(days.astype(float), index=values.index, name=values.name)
+        if set(map(type, items)) <= {str, type(None)}:
+            # text (categories, mostly): each distinct value parsed once, NULL as NaN
+            codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+            numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce").to_numpy(dtype=float)
+            return pd.Series(np.append(numbers, np.nan)[codes], index=values.index, name=values.name)
     return pd.to_numeric(values, errors="coerce").astype(float)
 
 

@@ -81,19 +81,25 @@ def _copied_from_context(frame: pd.DataFrame, context: pd.DataFrame) -> dict[str
     present = context.notna().any(axis=1).to_numpy()
     if present.sum() < 10:
         return derived
-    parents = {c: context[c][present].map(str, na_action="ignore") for c in context.columns if not c.startswith("__")}
+    parents = {c: _texts(context[c][present]) for c in context.columns if not c.startswith("__")}
     for column in frame.columns:
         if column.startswith("__"):
             continue
-        child = frame[column][present].map(str, na_action="ignore")
+        child, child_null = _texts(frame[column][present])
         best, best_share = None, DERIVED_SHARE
-        for candidate, parent in parents.items():
-            same = ((child == parent) | (child.isna() & parent.isna())).mean()
+        for candidate, (parent, parent_null) in parents.items():
+            same = ((child == parent).to_numpy() | (child_null & parent_null)).mean()
             if same >= best_share and child.nunique() > 1:
                 best, best_share = candidate, same
         if best is not None:
             derived[column] = best
     return derived
+
+
+def _texts(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The values as text (NULL kept) and where they are NULL, computed once per column."""
+    texts = values.map(str, na_action="ignore")
+    return texts, texts.isna().to_numpy()
 
 
 @dataclass
