@@ -13,8 +13,9 @@ import bisect
 import hashlib
 import itertools
 import logging
+import operator
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -56,29 +57,29 @@ def _pick(entry: _Entry, uniform: float) -> int:
 
 class _Uniforms:
     """``rng.random()`` one number at a time, drawn from ``rng`` in blocks: the same numbers in
-    the same order, without a NumPy call per word. ``sync`` puts ``rng`` where single draws
-    would have left it, before it draws anything else."""
+    the same order, without a NumPy call per word (``draw`` is a generator's C-level next).
+    ``sync`` puts ``rng`` where single draws would have left it, before it draws anything else."""
 
     BLOCK = 4096
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
         self._start: dict | None = None  # the rng's state before the current block
-        self._block: list[float] = []
-        self._used = 0
+        self._stream = self._blocks()
+        self.draw = self._stream.__next__
 
-    def next(self) -> float:
-        if self._used == len(self._block):
+    def _blocks(self) -> Iterator[float]:
+        while True:
             self._start = self.rng.bit_generator.state
-            self._block, self._used = self.rng.random(self.BLOCK).tolist(), 0
-        self._used += 1
-        return self._block[self._used - 1]
+            yield from self.rng.random(self.BLOCK).tolist()
 
     def sync(self) -> None:
         if self._start is not None:
+            left = self._stream.gi_yieldfrom  # the current block's iterator: what it has not handed out
+            used = self.BLOCK - (operator.length_hint(left) if left is not None else 0)
             self.rng.bit_generator.state = self._start
-            self.rng.random(self._used)  # each double is one draw of the bit generator
-        self._start, self._block, self._used = None, [], 0
+            self.rng.random(used)  # each double is one draw of the bit generator
+        self.__init__(self.rng)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class TextModel:
         """``length`` word ids; each step leaves the chain for a unigram draw with ``jump``, else
         follows the last two words, else the last word, else any word: one draw per word."""
         starts, anywhere, singles, pairs = self._chains
-        draw, size, two = uniform.next, len(self.vocabulary), self.order == 2
+        draw, size, two = uniform.draw, len(self.vocabulary), self.order == 2
         entry = starts if draw() < 0.95 and starts is not None else anywhere
         words = [_pick(entry, draw())]
         while len(words) < length:
