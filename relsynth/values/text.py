@@ -49,12 +49,6 @@ def _cumulative(ids, weights) -> _Entry:  # type: ignore[no-untyped-def]
     return [int(i) for i in ids], list(itertools.accumulate(float(w) for w in weights))
 
 
-def _pick(entry: _Entry, uniform: float) -> int:
-    """The next-word id that ``uniform`` (in [0, 1)) draws by weight."""
-    ids, cum = entry
-    return ids[min(bisect.bisect_right(cum, uniform * cum[-1]), len(ids) - 1)]
-
-
 class _Uniforms:
     """``rng.random()`` one number at a time, drawn from ``rng`` in blocks: the same numbers in
     the same order, without a NumPy call per word (``draw`` is a generator's C-level next).
@@ -172,17 +166,17 @@ class TextModel:
         """``length`` word ids; each step leaves the chain for a unigram draw with ``jump``, else
         follows the last two words, else the last word, else any word: one draw per word."""
         starts, anywhere, singles, pairs = self._chains
-        draw, size, two = uniform.draw, len(self.vocabulary), self.order == 2
-        entry = starts if draw() < 0.95 and starts is not None else anywhere
-        words = [_pick(entry, draw())]
-        while len(words) < length:
+        draw, size, two, bisect_right = uniform.draw, len(self.vocabulary), self.order == 2, bisect.bisect_right
+        ids, cum = starts if draw() < 0.95 and starts is not None else anywhere
+        last = ids[min(bisect_right(cum, draw() * cum[-1]), len(ids) - 1)]  # by weight
+        words, before = [last], -1
+        for _ in range(length - 1):
             if jump and draw() < jump:
-                entry = anywhere
+                ids, cum = anywhere
             else:
-                last = words[-1]
-                entry = pairs.get(words[-2] * size + last) if two and len(words) >= 2 else None
-                entry = entry or singles[last] or anywhere
-            words.append(_pick(entry, draw()))
+                ids, cum = (two and before >= 0 and pairs.get(before * size + last)) or singles[last] or anywhere
+            before, last = last, ids[min(bisect_right(cum, draw() * cum[-1]), len(ids) - 1)]
+            words.append(last)
         return words
 
     def _text(self, length: int, uniform: _Uniforms, max_length: int | None, jump: float = 0.0) -> str:
