@@ -101,9 +101,12 @@ def key_text(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.Se
 
 def _texts(values: pd.Series) -> pd.Series:
     """Each value as its key text; integers (the common key) in one vectorised step."""
-    if pd.api.types.is_integer_dtype(values) or pd.api.types.infer_dtype(values, skipna=True) == "integer":
+    inferred = "integer" if pd.api.types.is_integer_dtype(values) else pd.api.types.infer_dtype(values, skipna=True)
+    if inferred == "integer":
         integers = values.astype("Int64")
         return integers.astype(str).astype(object).mask(integers.isna().to_numpy(), None)
+    if inferred == "string":  # text is its own key text (NULLs kept as they are, as map leaves them)
+        return values.astype(object)
     return values.map(_text, na_action="ignore").astype(object)
 
 
