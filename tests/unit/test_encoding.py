@@ -238,3 +238,22 @@ def test_a_bounded_integer_column_of_ones_decodes_to_ones() -> None:
     spec = ColumnSpec("quantity", TypeKind.INTEGER, low=1)
     encoder = NumericEncoder.fit(pd.Series([1] * 10), spec, max_bins=64, spike_fraction=0.01)
     assert encoder.decode(encoder.encode(pd.Series([1, 1])), np.random.default_rng(0)).tolist() == [1, 1]
+
+
+def test_per_distinct_converts_like_row_by_row() -> None:
+    """Equal values converted once; zeros of either sign and NULL-likes one by one."""
+    from relsynth.modeling.encoding.base import per_distinct
+
+    values = pd.Series([Decimal("0.00"), Decimal("-0.00"), 1.5, None, float("nan"), Decimal("NaN"), "a", 1.5, "a"], dtype=object)
+    expected = [repr(v) for v in values.tolist()]
+    assert per_distinct(values, repr, alike=lambda v: v != 0).tolist() == expected
+
+
+def test_decimal_columns_read_as_to_numeric_reads_them() -> None:
+    from relsynth.modeling.encoding.quantities import decimals_as_floats
+
+    values = pd.Series([Decimal("1.10"), None, Decimal("-0.00"), 2.5, Decimal("12345678901234567890.123")], dtype=object)
+    fast = decimals_as_floats(values)
+    slow = pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
+    assert fast is not None and fast.tobytes() == slow.tobytes()
+    assert decimals_as_floats(pd.Series(["1"], dtype=object)) is None

@@ -143,3 +143,26 @@ def test_bad_options_and_damaged_state() -> None:
         TextModel.from_dict({"format_version": 99})
     with pytest.raises(ArtifactError, match="damaged"):
         TextModel.from_dict({"format_version": 1})
+
+
+def test_sampling_leaves_a_given_rng_where_one_draw_at_a_time_would() -> None:
+    """Words come from blocks of uniforms; the caller's rng must still end where single draws
+    (and the fallback's integers) would have left it, so what it draws next is unchanged."""
+    from relsynth.values.text import _Uniforms
+
+    rng, reference = np.random.default_rng(4), np.random.default_rng(4)
+    uniforms = _Uniforms(rng)
+    assert [uniforms.draw() for _ in range(5000)] == [reference.random() for _ in range(5000)]
+    uniforms.sync()
+    assert rng.integers(1000, size=3).tolist() == reference.integers(1000, size=3).tolist()
+    assert uniforms.draw() == reference.random()
+
+
+def test_chain_counts_keep_each_state_s_first_seen_order() -> None:
+    """Sampling reads a state's next words in the order they were first seen after it."""
+    model = TextModel.fit(pd.Series(["a b c", "a b d", "a c", "x a b d"] * 3), seed=0, min_count=2)
+    index = {w: i for i, w in enumerate(model.vocabulary)}
+    ids, counts = model.transitions[f"{index['a']},{index['b']}"]
+    assert [model.vocabulary[i] for i in ids] == ["c", "d"] and counts == (3, 6)
+    ids, counts = model.transitions[str(index["a"])]
+    assert [model.vocabulary[i] for i in ids] == ["b", "c"] and counts == (9, 3)
