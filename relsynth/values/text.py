@@ -58,6 +58,9 @@ class _Uniforms:
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
+        self._restart()
+
+    def _restart(self) -> None:
         self._start: dict | None = None  # the rng's state before the current block
         self._stream = self._blocks()
         self.draw = self._stream.__next__
@@ -73,7 +76,7 @@ class _Uniforms:
             used = self.BLOCK - (operator.length_hint(left) if left is not None else 0)
             self.rng.bit_generator.state = self._start
             self.rng.random(used)  # each double is one draw of the bit generator
-        self.__init__(self.rng)  # type: ignore[misc]
+        self._restart()
 
 
 @dataclass(frozen=True)
