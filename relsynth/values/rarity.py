@@ -56,7 +56,8 @@ def canonical(value: object) -> str:
 def row_fingerprints(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """A short hash of each row's values in ``columns``."""
     rows = zip(*(_canonical_column(frame[c]) for c in columns), strict=True)
-    return [fingerprint("\x1f".join(row)) for row in rows]
+    sha256 = hashlib.sha256  # ``fingerprint`` of the joined text, inlined: one call less per row
+    return [sha256("\x1f".join(row).casefold().encode("utf-8")).hexdigest()[:16] for row in rows]
 
 
 def _canonical_column(values: pd.Series) -> list[str]:
