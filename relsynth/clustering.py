@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from relsynth.modeling.encoding.base import per_distinct
 from relsynth.modeling.encoding.quantities import decimals_as_floats
@@ -146,5 +147,7 @@ def fit_clusters(frame: pd.DataFrame, *, seed: int, weights: dict[str, float] | 
     if k <= 1 or len(frame) <= k:
         centroids = features.mean(axis=0, keepdims=True) if len(frame) else np.zeros((1, features.shape[1]))
     else:
-        centroids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features).cluster_centers_
+        # k-means sums in chunks per OpenMP thread: one thread gives the same centres on any machine
+        with threadpool_limits(limits=1):
+            centroids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(features).cluster_centers_
     return ParentClusters(numeric, categorical, centroids=tuple(tuple(map(float, c)) for c in centroids), weights=one_hot_weights)
