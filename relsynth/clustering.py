@@ -87,7 +87,8 @@ def _as_number(values: pd.Series) -> pd.Series:
         items = values.tolist()
         if (fast := decimals_as_floats(values)) is not None:
             return pd.Series(fast, index=values.index, name=values.name)
-        first = next((v for v in items if not pd.isna(v)), None)  # the first non-NULL value
+        present = values.notna().to_numpy()  # element-wise, so a list or array value is one value
+        first = items[int(np.argmax(present))] if present.any() else None  # the first non-NULL value
         if first is not None and hasattr(first, "toordinal"):
             # each distinct day once; an aware timestamp row by row (its day depends on its zone)
             days = per_distinct(values, lambda v: np.nan if pd.isna(v) else float(v.toordinal()), alike=lambda v: getattr(v, "tzinfo", None) is None)

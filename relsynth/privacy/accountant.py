@@ -53,10 +53,13 @@ class PrivacyAccountant:
     entries: list[Entry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def gaussian(self, component: str, mechanism: str, *, sensitivity: float, sigma: float, selection_delta: float = 0.0) -> None:
-        if sensitivity <= 0 or sigma <= 0:
-            raise ValueError(f"a Gaussian mechanism needs sensitivity > 0 and sigma > 0, got {sensitivity}, {sigma}")
-        self.entries.append(Entry(component, mechanism, sigma / sensitivity, 1.0, 1, selection_delta))
+    def gaussian(self, component: str, mechanism: str, *, noise_multiplier: float, selection_delta: float = 0.0) -> None:
+        """A Gaussian mechanism of noise ``sigma = noise_multiplier * sensitivity``. The multiplier is
+        recorded as given (not as sigma / sensitivity, whose last digit depends on the sensitivity),
+        so that the accounting is the same whichever mechanism a noisy statistic chose."""
+        if noise_multiplier <= 0:
+            raise ValueError(f"a Gaussian mechanism needs a noise multiplier > 0, got {noise_multiplier}")
+        self.entries.append(Entry(component, mechanism, float(noise_multiplier), 1.0, 1, selection_delta))
 
     def dpsgd(self, component: str, *, noise_multiplier: float, sample_rate: float, steps: int) -> None:
         if steps > 0:

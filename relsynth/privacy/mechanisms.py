@@ -63,7 +63,7 @@ class Noise:
         return self.noise_multiplier * self.sensitivity
 
     def record(self, mechanism: str, selection_delta: float = 0.0) -> None:
-        self.accountant.gaussian(self.component, mechanism, sensitivity=self.sensitivity, sigma=self.sigma, selection_delta=selection_delta)
+        self.accountant.gaussian(self.component, mechanism, noise_multiplier=self.noise_multiplier, selection_delta=selection_delta)
 
     def bincount(self, cells: np.ndarray, minlength: int) -> np.ndarray:
         """Rows per cell, or units' weights per cell when weighted."""

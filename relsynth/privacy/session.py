@@ -318,7 +318,7 @@ class PrivacySession:
         top = self.config.max_children
         cells = np.minimum(np.asarray(counts, dtype=np.int64), top)
         sigma = self.plan.statistics_noise * np.sqrt(2.0) * bound
-        self.accountant.gaussian(f"{parent}/statistics", "histogram", sensitivity=np.sqrt(2.0) * bound, sigma=sigma)
+        self.accountant.gaussian(f"{parent}/statistics", "histogram", noise_multiplier=self.plan.statistics_noise)  # L2 sensitivity sqrt(2) * bound
         noisy = np.bincount(cells, minlength=top + 1).astype(np.float64) + entropy.gaussian(sigma, top + 1)
         noisy = np.where(noisy > 2 * sigma, noisy, 0.0)  # post-processing: cells within noise of 0 dropped
         if noisy.sum() <= 0:

@@ -37,3 +37,11 @@ def test_weighted_clusters_keep_the_weighted_column_tight_and_survive_a_round_tr
     assert price_spread(weighted) < 0.6 * price_spread(plain)
     again = ParentClusters.from_dict(weighted.to_dict())
     assert (again.assign(products) == weighted.assign(products)).all()
+
+
+def test_a_column_of_arrays_reads_as_no_number() -> None:
+    # pagila's film.special_features (text[]): a value that is a list is one value, not many
+    from relsynth.clustering import _as_number
+
+    values = pd.Series([None, ["Trailers", "Commentaries"], ["Deleted Scenes"]], dtype=object)
+    assert _as_number(values).isna().all()

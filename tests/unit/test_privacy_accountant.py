@@ -46,8 +46,8 @@ from relsynth.schema.elements import (
 
 def test_total_epsilon_is_opacus_accountant_for_the_same_steps() -> None:
     accountant = PrivacyAccountant(delta=1e-6)
-    accountant.gaussian("t/statistics", "count", sensitivity=4, sigma=200.0)
-    accountant.gaussian("t/statistics", "histogram", sensitivity=4, sigma=200.0)
+    accountant.gaussian("t/statistics", "count", noise_multiplier=50.0)
+    accountant.gaussian("t/statistics", "histogram", noise_multiplier=50.0)
     accountant.dpsgd("t/model", noise_multiplier=1.1, sample_rate=0.01, steps=800)
     accountant.dpsgd("u/model", noise_multiplier=1.1, sample_rate=0.05, steps=160)
 
@@ -66,7 +66,7 @@ def test_total_epsilon_is_opacus_accountant_for_the_same_steps() -> None:
 
 def test_state_round_trips_and_spends_nothing_more() -> None:
     accountant = PrivacyAccountant(delta=1e-6, target_epsilon=4.0)
-    accountant.gaussian("a/statistics", "vocabulary", sensitivity=2, sigma=30.0, selection_delta=1e-8)
+    accountant.gaussian("a/statistics", "vocabulary", noise_multiplier=15.0, selection_delta=1e-8)
     accountant.dpsgd("a/model", noise_multiplier=2.0, sample_rate=0.1, steps=50)
     again = PrivacyAccountant.from_dict(accountant.to_dict())
     assert again.epsilon() == accountant.epsilon()
@@ -82,7 +82,7 @@ def test_plan_meets_the_target_exactly_enough() -> None:
     assert 3.9 < plan.epsilon <= 4.0 + 1e-9
     accountant = PrivacyAccountant(delta=1e-6)
     for _ in range(30):
-        accountant.gaussian("s", "count", sensitivity=1, sigma=plan.statistics_noise, selection_delta=plan.selection_delta / 3)
+        accountant.gaussian("s", "count", noise_multiplier=plan.statistics_noise, selection_delta=plan.selection_delta / 3)
     for s in sgd:
         accountant.dpsgd(s.component, noise_multiplier=plan.sgd_noise, sample_rate=s.sample_rate, steps=s.steps)
     assert accountant.epsilon() <= 4.0 + 1e-6
