@@ -85,12 +85,25 @@ def assign_parents(
     return result
 
 
-def dealt_slots(degrees: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
-    """``total`` parent slots (each parent's share by degree, as ``assign_parents`` deals them), in
-    a random order. A table made in chunks gives each chunk the slots of its own row range as
-    its parents' degrees (``np.bincount``), so the degree distribution holds over the whole table
-    however it is cut, and each chunk still needs nothing from the others."""
-    return rng.permutation(np.repeat(np.arange(len(degrees)), _quotas(np.maximum(degrees, 0), total, rng)))
+class DealtDegrees:
+    """A secondary parent's degrees dealt over the planned rows of a child table made in chunks.
+
+    The parents' slots (each one's share by degree, as ``assign_parents`` deals them) are split
+    among the chunks as a random permutation of all slots cut at the chunks' sizes would split
+    them, but drawn chunk by chunk (a multivariate hypergeometric draw from the slots left), so
+    nothing the size of the table is held. The degree distribution holds over the whole table
+    however it is cut, and each chunk's share is its own parents' degrees."""
+
+    def __init__(self, degrees: np.ndarray, total: int, rng: np.random.Generator) -> None:
+        self.left = _quotas(np.maximum(degrees, 0), total, rng)
+        self.rng = rng
+
+    def take(self, rows: int) -> np.ndarray:
+        """The degrees of the next chunk of ``rows`` planned rows."""
+        rows = min(rows, int(self.left.sum()))
+        taken = self.rng.multivariate_hypergeometric(self.left, rows, method="marginals") if rows else np.zeros_like(self.left)
+        self.left -= taken
+        return taken
 
 
 def _quotas(degrees: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:

@@ -18,9 +18,9 @@ import pandas as pd
 
 from relsynth.assignment import (
     NO_PARENT,
+    DealtDegrees,
     assign_parents,
     assign_self_parents,
-    dealt_slots,
     matching_parents,
     parent_values,
     wanted_clusters,
@@ -42,10 +42,12 @@ from relsynth.schema.elements import ForeignKey, QualifiedName, Table
 from relsynth.uniqueness import enforced_keys, move_repeats, overlaps_another, reassign_repeats
 from relsynth.values import exclusion
 from relsynth.values.rarity import move_off_rare, move_rows_off_rare, row_fingerprints
+from relsynth.walks import WalkProgress, plan_walks
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 0xC4  # salts a chunk's seed, so it differs from the table's other seeds
+_WALK = 0x3A1C  # salts the seed of a walked table's calibration under one parent chunk
 
 
 @dataclass
@@ -98,33 +100,32 @@ class Generator:
         self.rules = Enforcement(run.rules, run.schema, run.plan, generated=synthesized, enforce_at=run.config.rules.enforce_at)
         self.waiting = {tp.table for tp in run.plan.tables if tp.deferred_fks} | self.rules.waiting()
         self.retention = Retention(run, self.rules, waiting=self.waiting)
+        self.walks = plan_walks(run.plan.tables, self.retention.readers, chunked=self._chunked, large=self._large)
+        if self.walks.children:  # walks move in the order: so do the positions where tables are released
+            self.retention = Retention(run, self.rules, waiting=self.waiting, order=[tp.table for tp in self.walks.order])
+            log.info("tables made under each chunk of their parent: %s", ", ".join(str(t) for t in sorted(self.walks.walked, key=str)))
+        self.walking: dict[QualifiedName, WalkProgress] = {}  # walked tables' progress
+        self.planned: dict[QualifiedName, int] = {}  # each table's planned rows
 
     # -- the plan ---------------------------------------------------------------------------
 
     def stream(self) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
-        """Yield (table, rows) batches in plan order, each as soon as it is complete.
+        """Yield (table, rows) batches, parents first, each as soon as it is complete.
 
-        A table is made a chunk at a time (relsynth.chunks), each chunk yielded as it is made.
+        A table is made a chunk at a time (relsynth.chunks), each chunk yielded as it is made;
+        a child walked under it (relsynth.walks) is made under each chunk, right after it.
         Once yielded, a chunk keeps only what later tables read (``Retention``: key columns,
         rule inputs, model columns of their context, clusters); a table is released after its
         last reader. Tables with a deferred foreign key wait until the tables they point at exist;
         tables with a rule computed from their children (an aggregate, relsynth.rules.enforcement)
         wait until those exist.
         """
-        for position, table_plan in enumerate(self.run.plan.tables):
-            name = table_plan.table
-            self.progress("generate", str(name), 0.0)
-            kept: list[SyntheticTable] = []
-            for done, chunk in self._table(table_plan):
-                kept.append(chunk)
-                if name not in self.waiting:
-                    yield name, self._written(name, chunk)
-                    if done < 1.0 or len(kept) > 1:  # between chunks: their garbage is the next one's room
-                        give_back_memory()
-                self.progress("generate", str(name), done)
-            self.made[name] = _joined(kept)
+        walked = self.walks.walked
+        for position, table_plan in enumerate(self.walks.order):
+            if table_plan.table not in walked:
+                yield from self._made(table_plan)
             for released in self.retention.released_after(position):
-                del self.made[released]
+                self.made.pop(released, None)
         for table_plan in self.run.plan.tables:
             kept_fks = [fk for fk in (table_plan.context_fk, *table_plan.secondary_fks) if fk is not None]
             for deferred in table_plan.deferred_fks:
@@ -139,6 +140,35 @@ class Generator:
                 yield table_plan.table, self._written(table_plan.table, self.made[table_plan.table])
         self.made.clear()
         self.result.warnings.extend(self.rules.notes)
+
+    def _made(self, table_plan: TablePlan) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
+        """One table's batches (and those of the tables walked under its chunks); the table is then
+        kept whole for its later readers, unless only its walked children read it."""
+        name = table_plan.table
+        self.progress("generate", str(name), 0.0)
+        consumed = self.walks.consumed(name, self.retention.readers)
+        kept: list[SyntheticTable] = []
+        for done, first_row, planned, chunk in self._table(table_plan):
+            if not consumed:
+                kept.append(chunk)
+            yield from self._emitted(table_plan, chunk, first_row, planned)
+            self.progress("generate", str(name), done)
+        yield from self._parentless_walked(table_plan)
+        if kept:
+            self.made[name] = _joined(kept)
+        else:  # only its walked children read it: they are made
+            self.made.pop(name, None)
+
+    def _emitted(self, table_plan: TablePlan, chunk: SyntheticTable, first_row: int, planned: int) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
+        """A chunk written (tables that wait are written at the end), then the tables walked under it."""
+        name = table_plan.table
+        if name not in self.waiting:
+            yield name, self._written(name, chunk)
+        for child in self.walks.children.get(name, ()):
+            self.made[name] = chunk
+            yield from self._walked(child, first_row, planned)
+        if planned > self.run.config.chunk_rows // 2:  # between chunks: their garbage is the next one's room
+            give_back_memory()
 
     def _written(self, name: QualifiedName, synthetic: SyntheticTable) -> pd.DataFrame:
         """The rows to load (computed and kept-out columns are the database's); ``synthetic`` keeps
@@ -155,42 +185,109 @@ class Generator:
         loaded = [c for c in written if c in rows.columns]
         return rows if loaded == list(rows.columns) else rows[loaded]  # no copy when every column loads
 
-    def _table(self, table_plan: TablePlan) -> Iterator[tuple[float, SyntheticTable]]:
-        """The table's rows, a chunk at a time: (share of the table done, chunk)."""
+    def _table(self, table_plan: TablePlan) -> Iterator[tuple[float, int, int, SyntheticTable]]:
+        """The table's rows, a chunk at a time: (share of the table done, the chunk's first planned
+        row, its planned rows, chunk)."""
         name = table_plan.table
         table = self.run.schema.table(name)
         artifact = self.run.tables[name]
         rng = np.random.default_rng(self.seeds[name])
         if artifact.mode is TableMode.COPY:
-            yield 1.0, self._copied(artifact, table)
+            yield 1.0, 0, len(self.run.copied[name]), self._copied(artifact, table)
             return
         if artifact.mode in (TableMode.EMPTY, TableMode.EXCLUDE) or artifact.model is None:
-            yield 1.0, SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
+            yield 1.0, 0, 0, SyntheticTable(rows=_empty(table, artifact), model=pd.DataFrame(), clusters=np.zeros(0, dtype=np.int64))
             return
         parent_rows = self._parent_rows(table_plan, artifact, rng)
-        why = whole_table_reason(
-            table, table_plan, artifact, waiting=name in self.waiting, rules_need_all=self.rules.needs_whole_table(name, table_plan.context_fk)
-        )
+        self.planned[name] = len(parent_rows)
+        why = self._whole_table_reason(table_plan)
         spans = [(0, len(parent_rows))] if why else chunk_spans(parent_rows, self.run.config.chunk_rows)
         if why and len(parent_rows) > self.run.config.chunk_rows:
             log.info("%s: generated in one piece of %d rows: %s", name, len(parent_rows), why)
-        slots = self._dealt_slots(table_plan, len(parent_rows)) if len(spans) > 1 else {}
+        deals = self._deals(table_plan, len(parent_rows)) if len(spans) > 1 else {}
         for chunk, (start, stop) in enumerate(spans):
             chunk_rng = rng if chunk == 0 else np.random.default_rng([self.seeds[name], _CHUNK, chunk])
-            degrees = {fk: np.bincount(dealt[start:stop], minlength=len(self.made[fk.referred_table].rows)) for fk, dealt in slots.items()}
-            yield stop / max(len(parent_rows), 1), self._chunk(table_plan, parent_rows[start:stop], chunk_rng, chunk, start, degrees)
+            degrees = {fk: deal.take(stop - start) for fk, deal in deals.items()}
+            made = self._chunk(table_plan, parent_rows[start:stop], chunk_rng, chunk, start, degrees)
+            yield stop / max(len(parent_rows), 1), start, stop - start, made
 
-    def _dealt_slots(self, table_plan: TablePlan, rows: int) -> dict[ForeignKey, np.ndarray]:
-        """Per secondary key of a table made in chunks, its parents' slots over the table's planned
-        rows (``dealt_slots``): each chunk takes those of its row range."""
-        slots = {}
+    # -- tree walks (relsynth.walks) ----------------------------------------------------------
+
+    def _chunked(self, table_plan: TablePlan) -> bool:
+        """Whether a table is synthesized in chunks and does not wait for the end phase."""
+        artifact = self.run.tables[table_plan.table]
+        synthesized = artifact.mode is TableMode.SYNTHESIZE and artifact.model is not None
+        return synthesized and table_plan.table not in self.waiting and self._whole_table_reason(table_plan) is None
+
+    def _large(self, name: QualifiedName) -> bool:
+        """Whether a table expects more rows than one chunk (only under such a parent does a walk save memory)."""
+        return self.run.tables[name].source_rows * self.scale > self.run.config.chunk_rows
+
+    def _whole_table_reason(self, table_plan: TablePlan) -> str | None:
+        name = table_plan.table
+        return whole_table_reason(
+            self.run.schema.table(name), table_plan, self.run.tables[name], waiting=name in self.waiting,
+            rules_need_all=self.rules.needs_whole_table(name, table_plan.context_fk),
+        )
+
+    def _walked(self, table_plan: TablePlan, parent_first: int, parent_planned: int) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
+        """A walked table's rows under its parent's current chunk (``self.made``): that chunk's
+        share of the table's rows, children counts calibrated within it, made in chunks."""
+        name = table_plan.table
+        walk = self._walk(table_plan)
+        parent = self.made[table_plan.context_fk.referred_table]
+        count_column = self.run.tables[table_plan.context_fk.referred_table].children.get(self.fk_ids[table_plan.context_fk])
+        counts = _numbers(parent.model[count_column]) if count_column in parent.model.columns else np.zeros(len(parent.rows), dtype=np.int64)
+        rng = np.random.default_rng([self.seeds[name], _WALK, walk.parent_chunks])
+        walk.parent_chunks += 1
+        counts = calibrated(counts, walk.share(parent_first, parent_planned), rng, unique=table_plan.context_unique)
+        yield from self._walked_spans(table_plan, np.repeat(np.arange(len(counts)), counts))
+
+    def _parentless_walked(self, table_plan: TablePlan) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
+        """Once a table's chunks are made, the rows without a parent of each table walked under it."""
+        for child in self.walks.children.get(table_plan.table, ()):
+            walk = self._walk(child)
+            if walk.null_rows:
+                yield from self._walked_spans(child, np.full(walk.null_rows, NO_PARENT))
+            yield from self._parentless_walked(child)
+
+    def _walked_spans(self, table_plan: TablePlan, parent_rows: np.ndarray) -> Iterator[tuple[QualifiedName, pd.DataFrame]]:
+        name = table_plan.table
+        walk = self.walking[name]
+        for start, stop in chunk_spans(parent_rows, self.run.config.chunk_rows):
+            chunk, first_row = walk.chunks, walk.planned + start
+            walk.chunks += 1
+            rng = np.random.default_rng([self.seeds[name], _CHUNK, chunk])
+            degrees = {fk: deal.take(stop - start) for fk, deal in walk.deals.items()}
+            made = self._chunk(table_plan, parent_rows[start:stop], rng, chunk, first_row, degrees)
+            yield from self._emitted(table_plan, made, first_row, stop - start)
+            self.progress("generate", str(name), min(1.0, (first_row + stop - start) / max(walk.total, 1)))
+        walk.planned += len(parent_rows)
+
+    def _walk(self, table_plan: TablePlan) -> WalkProgress:
+        """A walked table's progress, set up when its parent's first chunk is made."""
+        name = table_plan.table
+        if name not in self.walking:
+            artifact = self.run.tables[name]
+            rng = np.random.default_rng(self.seeds[name])
+            target, null_rows = self._row_targets(table_plan, artifact, rng)
+            walk = WalkProgress(target=target, parent_total=self.planned[table_plan.context_fk.referred_table], null_rows=null_rows)
+            walk.deals = self._deals(table_plan, walk.total)
+            self.planned[name] = walk.total
+            self.walking[name] = walk
+        return self.walking[name]
+
+    def _deals(self, table_plan: TablePlan, rows: int) -> dict[ForeignKey, DealtDegrees]:
+        """Per secondary key of a table made in chunks, its parents' degrees dealt over the table's
+        ``rows`` planned rows (``DealtDegrees``): each chunk takes its share in turn."""
+        deals = {}
         for fk in table_plan.secondary_fks:
             parent = self.made[fk.referred_table]
             degree_column = self.run.tables[fk.referred_table].degrees.get(self.fk_ids[fk])
             if degree_column is not None and degree_column in parent.model.columns:
                 rng = np.random.default_rng([self.seeds[fk.table], self.fk_ids[fk], _CHUNK])
-                slots[fk] = dealt_slots(_numbers(parent.model[degree_column]), rows, rng)
-        return slots
+                deals[fk] = DealtDegrees(_numbers(parent.model[degree_column]), rows, rng)
+        return deals
 
     def _chunk(
         self, table_plan: TablePlan, parent_rows: np.ndarray, rng, chunk: int, first_row: int, degrees: dict[ForeignKey, np.ndarray]
@@ -265,11 +362,9 @@ class Generator:
         """The parent row of each row to generate (``NO_PARENT`` for a root table's rows and for
         rows without a parent), parents in order: how many rows, and under which parent."""
         fk = table_plan.context_fk
-        null_rows = scaled(artifact.null_context_rows, self.scale, rng)
-        if fk is not None and not all(self.run.schema.table(fk.table).column(c).nullable for c in fk.constrained_columns):
-            null_rows = 0  # a NOT NULL key has no parentless rows (whatever a noisy count says)
         if fk is None:
             return np.full(scaled(artifact.source_rows, self.scale, rng, at_least_one=True), NO_PARENT)
+        target, null_rows = self._row_targets(table_plan, artifact, rng)
         parent = self.made[fk.referred_table]
         parent_artifact = self.run.tables[fk.referred_table]
         count_column = parent_artifact.children.get(self.fk_ids[fk])
@@ -279,9 +374,16 @@ class Generator:
                 counts = rng.binomial(counts, min(1.0, self.scale)) if self.scale <= 1 else np.round(counts * self.scale).astype(np.int64)
         else:
             counts = np.zeros(len(parent.rows), dtype=np.int64)
-        target = scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng)
         counts = calibrated(counts, target, rng, unique=table_plan.context_unique)
         return np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(null_rows, NO_PARENT)])
+
+    def _row_targets(self, table_plan: TablePlan, artifact: TableArtifact, rng: np.random.Generator) -> tuple[int, int]:
+        """A child table's rows at the scale: (rows with a parent, rows without one)."""
+        fk = table_plan.context_fk
+        null_rows = scaled(artifact.null_context_rows, self.scale, rng)
+        if not all(self.run.schema.table(fk.table).column(c).nullable for c in fk.constrained_columns):
+            null_rows = 0  # a NOT NULL key has no parentless rows (whatever a noisy count says)
+        return scaled(artifact.source_rows - artifact.null_context_rows, self.scale, rng), null_rows
 
     def _context(self, table_plan: TablePlan, artifact: TableArtifact, parent_rows: np.ndarray) -> pd.DataFrame | None:
         """The context parent's model columns, one row per row to generate (None: no context)."""

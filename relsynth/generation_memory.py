@@ -40,16 +40,24 @@ class Needs:
 class Retention:
     """Per table, what to keep once it is written and when to release it (pure: plan, run and rules)."""
 
-    def __init__(self, run: Run, rules: Enforcement, *, waiting: set[QualifiedName]) -> None:
-        positions = {tp.table: index for index, tp in enumerate(run.plan.tables)}
+    def __init__(
+        self, run: Run, rules: Enforcement, *, waiting: set[QualifiedName], order: list[QualifiedName] | None = None
+    ) -> None:
+        """``order``: the order tables are made in (default: the plan's; tree walks reorder it)."""
+        order = order if order is not None else [tp.table for tp in run.plan.tables]
+        positions = {name: index for index, name in enumerate(order)}
         fk_ids = {fk: index for index, fk in enumerate(run.schema.foreign_keys)}
         rows: dict[QualifiedName, set[str]] = defaultdict(set)
         model: dict[QualifiedName, set[str]] = defaultdict(set)
         clusters: set[QualifiedName] = set()
         last = {name: (END if name in waiting else index) for name, index in positions.items()}
+        # who reads each table: a table name, or None for the end phase (deferred keys, late rules)
+        self.readers: dict[QualifiedName, set[QualifiedName | None]] = defaultdict(set)
+        by_position = {index: name for name, index in positions.items()}
 
         def read(table: QualifiedName, at: int) -> None:
             last[table] = max(last.get(table, at), at)
+            self.readers[table].add(None if at == END else by_position[at])
 
         def keyed(fk: ForeignKey, at: int) -> None:
             """A key filled from a parent's rows (secondary or deferred): keys, clusters, degrees."""
@@ -60,7 +68,8 @@ class Retention:
                 model[parent].add(degree)
             read(parent, at)
 
-        for index, table_plan in enumerate(run.plan.tables):
+        for table_plan in run.plan.tables:
+            index = positions[table_plan.table]
             if (fk := table_plan.context_fk) is not None:
                 parent = fk.referred_table
                 rows[parent] |= set(fk.referred_columns)

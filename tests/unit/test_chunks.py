@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relsynth.assignment import NO_PARENT, _quotas, dealt_slots
+from relsynth.assignment import NO_PARENT, DealtDegrees, _quotas
 from relsynth.chunks import chunk_spans, whole_table_reason
 from relsynth.config import RelsynthConfig
 from relsynth.demo import build_demo_database
@@ -49,15 +49,27 @@ def test_a_table_that_fits_is_one_chunk() -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(degrees=st.lists(st.integers(0, 9), min_size=1, max_size=40), total=st.integers(0, 300), seed=st.integers(0, 2**16))
-def test_chunks_share_out_the_degrees_one_table_would_deal(degrees: list[int], total: int, seed: int) -> None:
+@given(
+    degrees=st.lists(st.integers(0, 9), min_size=1, max_size=40),
+    cuts=st.lists(st.integers(0, 60), min_size=1, max_size=8),
+    seed=st.integers(0, 2**16),
+)
+def test_chunks_share_out_the_degrees_one_table_would_deal(degrees: list[int], cuts: list[int], seed: int) -> None:
     learned = np.array(degrees, dtype=np.int64)
-    slots = dealt_slots(learned, total, np.random.default_rng(seed))
-    assert len(slots) == total
+    total = sum(cuts)
+    deal = DealtDegrees(learned, total, np.random.default_rng(seed))
+    taken = [deal.take(rows) for rows in cuts]
+    assert [int(t.sum()) for t in taken] == cuts  # each chunk gets one slot per planned row
     whole = _quotas(learned, total, np.random.default_rng(seed))
-    assert (np.bincount(slots, minlength=len(learned)) == whole).all()  # same shares as one piece
+    assert (np.sum(taken, axis=0) == whole).all()  # together: the shares of one piece
     if learned.sum() > 0:
-        assert np.bincount(slots, minlength=len(learned))[learned == 0].sum() == 0
+        assert np.sum(taken, axis=0)[learned == 0].sum() == 0
+
+
+def test_dealt_degrees_are_a_random_split_not_the_first_parents_first() -> None:
+    deal = DealtDegrees(np.full(1000, 4), 4000, np.random.default_rng(0))
+    first = deal.take(400)
+    assert (first > 0).sum() > 300  # a tenth of the slots, from most parents (in order: from 100)
 
 
 # -- clones made in chunks ----------------------------------------------------------------------
@@ -92,6 +104,17 @@ def test_a_chunked_table_streams_in_several_batches(shop_run: Run) -> None:
         batches[str(name)] = batches.get(str(name), 0) + 1
     assert batches["order_line"] > 2 and batches["order"] > 1
     assert batches["customer"] == 1  # made whole (UNIQUE email)
+
+
+def test_a_parent_walked_by_its_children_is_never_held_whole(shop_run: Run) -> None:
+    generator, stream = generate_stream(_chunked(shop_run, 100), seed=0)
+    order = next(tp.table for tp in shop_run.plan.tables if tp.table.name == "order")
+    assert [tp.table.name for tp in generator.walks.children[order]] == ["order_line"]
+    held, lines = [], 0
+    for name, rows in stream:
+        lines += len(rows) if name.name == "order_line" else 0
+        held += [len(generator.made[order].rows)] if order in generator.made else []
+    assert lines > 300 and 0 < max(held) < 200  # a chunk of orders at a time, never all of them
 
 
 @pytest.mark.parametrize("seed", [0, 3])
