@@ -182,18 +182,18 @@ def matching_parents(
     matches = np.zeros(len(index), dtype=bool)
     matches[has] = parent_group[index[has]] == child_group[has]
     wrong = np.flatnonzero(present & ~matches)
+    # Parents sorted by group: each group is a run, and one draw on the running sum of the
+    # weights within a child's run picks its parent (all children at once, no loop over keys).
     weights = np.maximum(degrees.astype(float), 0) + 1.0  # every matching parent stays possible
     order = np.argsort(parent_group, kind="stable")
     sorted_groups = parent_group[order]
-    wrong = wrong[np.argsort(child_group[wrong], kind="stable")]
-    keys, firsts, counts = np.unique(child_group[wrong], return_index=True, return_counts=True)
-    for key, first, count in zip(keys, firsts, counts, strict=True):
-        rows = wrong[first : first + count]
-        candidates = order[np.searchsorted(sorted_groups, key) : np.searchsorted(sorted_groups, key, side="right")]
-        if len(candidates) == 0:
-            unmatched[rows] = True
-            index[rows] = NO_PARENT
-            continue
-        p = weights[candidates] / weights[candidates].sum()
-        index[rows] = rng.choice(candidates, size=len(rows), p=p)
+    running = np.concatenate([[0.0], np.cumsum(weights[order])])
+    first = np.searchsorted(sorted_groups, child_group[wrong])
+    stop = np.searchsorted(sorted_groups, child_group[wrong], side="right")
+    none = first == stop
+    unmatched[wrong[none]] = True
+    index[wrong[none]] = NO_PARENT
+    rows, first, stop = wrong[~none], first[~none], stop[~none]
+    draws = running[first] + rng.random(len(rows)) * (running[stop] - running[first])
+    index[rows] = order[np.clip(np.searchsorted(running, draws, side="right") - 1, first, stop - 1)]
     return index, unmatched

@@ -39,3 +39,16 @@ def test_a_key_sharing_columns_with_another_takes_a_parent_that_matches_them() -
     assert index[:2].tolist() == [1, 2]  # re-pointed to the only matching part, or kept where it matched
     assert unmatched.tolist() == [False, False, True, False]  # no part 40: the caller drops the row
     assert index[3] == 0  # a NULL constrains nothing
+
+
+def test_matching_parents_are_drawn_within_the_key_by_degree() -> None:
+    rng = np.random.default_rng(3)
+    # four partsupp rows per part: children fixed on the part are re-pointed to one of its four
+    parents = pd.DataFrame({"ps_partkey": np.repeat([1, 2, 3], 4)})
+    degrees = np.tile([0, 1, 3, 11], 3)  # drawn in proportion to degree + 1: 1, 2, 4, 12
+    fixed = pd.DataFrame({"ps_partkey": np.tile([1, 2, 3], 20_000)})
+    index, unmatched = matching_parents(fixed, parents, np.full(60_000, NO_PARENT), degrees, rng)
+    assert not unmatched.any()
+    assert (parents["ps_partkey"].to_numpy()[index] == fixed["ps_partkey"].to_numpy()).all()
+    shares = np.bincount(index, minlength=12).reshape(3, 4) / 20_000
+    assert np.allclose(shares, np.array([1, 2, 4, 12]) / 19, atol=0.01)
