@@ -9,13 +9,11 @@ When a column has too few frequent words, a lorem-like Faker vocabulary fills in
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import itertools
 import logging
-import operator
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -26,6 +24,7 @@ from faker import Faker
 
 from relsynth.errors import ArtifactError, TrainingError
 from relsynth.values.identifying import apply_case, case_of
+from relsynth.values.text_chain import ChainTables, draws, sentences
 
 log = logging.getLogger(__name__)
 
@@ -34,49 +33,20 @@ __all__ = ["TextModel"]
 FORMAT_VERSION = 1
 _MIN_VOCABULARY = 20  # fewer frequent words than this: add Faker's lorem words
 _MAX_TRIES = 20
+_CASE_CHANGES = {"upper": str.upper, "lower": str.lower, "title": str.title}
+_BATCH = 1 << 20  # uniforms drawn at a time: bounds the memory of a large sample
+
+
+def _cut(text: str, max_length: int) -> str:
+    """``text`` cut at a space to fit ``max_length`` (mid-word when its first word is longer)."""
+    cut = text[:max_length]
+    return cut.rsplit(" ", 1)[0] if " " in cut[1:] else cut
 
 
 def _hash(text: str, salt: str) -> str:
     """A salted hash of ``text`` up to case and spacing, so near-copies count as copies."""
     normal = " ".join(text.casefold().split())
     return hashlib.blake2b(f"{salt}\x00{normal}".encode(), digest_size=10).hexdigest()
-
-
-_Entry = tuple[list[int], list[float]]  # next-word ids, cumulative weights
-
-
-def _cumulative(ids, weights) -> _Entry:  # type: ignore[no-untyped-def]
-    return [int(i) for i in ids], list(itertools.accumulate(float(w) for w in weights))
-
-
-class _Uniforms:
-    """``rng.random()`` one number at a time, drawn from ``rng`` in blocks: the same numbers in
-    the same order, without a NumPy call per word (``draw`` is a generator's C-level next).
-    ``sync`` puts ``rng`` where single draws would have left it, before it draws anything else."""
-
-    BLOCK = 4096
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self._restart()
-
-    def _restart(self) -> None:
-        self._start: dict | None = None  # the rng's state before the current block
-        self._stream = self._blocks()
-        self.draw = self._stream.__next__
-
-    def _blocks(self) -> Iterator[float]:
-        while True:
-            self._start = self.rng.bit_generator.state
-            yield from self.rng.random(self.BLOCK).tolist()
-
-    def sync(self) -> None:
-        if self._start is not None:
-            left = self._stream.gi_yieldfrom  # the current block's iterator: what it has not handed out
-            used = self.BLOCK - (operator.length_hint(left) if left is not None else 0)
-            self.rng.bit_generator.state = self._start
-            self.rng.random(used)  # each double is one draw of the bit generator
-        self._restart()
 
 
 @dataclass(frozen=True)
@@ -146,53 +116,6 @@ class TextModel:
 
     # -- sampling -------------------------------------------------------------------------------
 
-    @cached_property
-    def _chains(self) -> tuple[_Entry | None, _Entry, list[_Entry | None], dict[int, _Entry]]:
-        """(first words, any word, next words after each word id, next words after each pair
-        ``i * len(vocabulary) + j``), as next-word ids and cumulative weights for O(log n) draws
-        with ``bisect`` (states saved as "i" and "i,j"). Python lists: a draw costs several
-        times less than NumPy calls, and the sums are the same left-to-right float additions as
-        ``np.cumsum``, so the same words are drawn."""
-        size = len(self.vocabulary)
-        singles: list[_Entry | None] = [None] * size
-        pairs: dict[int, _Entry] = {}
-        for state, (ids, weights) in self.transitions.items():
-            first, _, second = state.partition(",")
-            if second:
-                pairs[int(first) * size + int(second)] = _cumulative(ids, weights)
-            else:
-                singles[int(first)] = _cumulative(ids, weights)
-        starts = _cumulative(*zip(*self.starts, strict=True)) if self.starts else None
-        return starts, _cumulative(range(size), self.unigram), singles, pairs
-
-    def _sentence(self, length: int, uniform: _Uniforms, jump: float) -> list[int]:
-        """``length`` word ids; each step leaves the chain for a unigram draw with ``jump``, else
-        follows the last two words, else the last word, else any word: one draw per word."""
-        starts, anywhere, singles, pairs = self._chains
-        draw, size, two, bisect_right = uniform.draw, len(self.vocabulary), self.order == 2, bisect.bisect_right
-        ids, cum = starts if draw() < 0.95 and starts is not None else anywhere
-        last = ids[min(bisect_right(cum, draw() * cum[-1]), len(ids) - 1)]  # by weight
-        words, before = [last], -1
-        for _ in range(length - 1):
-            if jump and draw() < jump:
-                ids, cum = anywhere
-            else:
-                ids, cum = (two and before >= 0 and pairs.get(before * size + last)) or singles[last] or anywhere
-            before, last = last, ids[min(bisect_right(cum, draw() * cum[-1]), len(ids) - 1)]
-            words.append(last)
-        return words
-
-    def _text(self, length: int, uniform: _Uniforms, max_length: int | None, jump: float = 0.0) -> str:
-        vocabulary = self.vocabulary
-        text = " ".join([vocabulary[i] for i in self._sentence(length, uniform, jump)])
-        if max_length is not None and len(text) > max_length:
-            cut = text[:max_length]
-            text = cut.rsplit(" ", 1)[0] if " " in cut[1:] else cut
-        return apply_case(text, self.case)
-
-    def _is_seen(self, text: str) -> bool:
-        return _hash(text, self.salt) in self.seen
-
     def sample(
         self,
         n: int,
@@ -201,37 +124,63 @@ class TextModel:
         seed: int | None = None,
         max_length: int | None = None,
     ) -> pd.Series:
-        """``n`` synthetic texts (NULLs at the source's rate), none equal to a training value."""
+        """``n`` synthetic texts (NULLs at the source's rate), none equal to a training value.
+
+        Drawn in tries: every text's first try (in row order), then the texts that equal a
+        training value all try again, and so on; each try of each text takes its own run of
+        uniforms (relsynth.values.text_chain.draws), so all of a try's texts are drawn at once."""
         if rng is None:
             rng = np.random.default_rng(self.seed if seed is None else seed)
         lengths = np.asarray(self.lengths or (1,))
         counts = np.asarray(self.length_counts or (1,), dtype=float)
-        drawn = lengths[rng.choice(len(lengths), size=n, p=counts / counts.sum())].tolist()
-        kinds = rng.random(n).tolist()
+        drawn = lengths[rng.choice(len(lengths), size=n, p=counts / counts.sum())]
+        kinds = rng.random(n)
         empty_below = self.null_rate + (1 - self.null_rate) * self.empty_rate
-        uniform = _Uniforms(rng)
-        out: list[str | None] = []
-        for kind, length in zip(kinds, drawn, strict=True):
-            if kind < self.null_rate:
-                out.append(None)
-            elif kind < empty_below:
-                out.append("")  # an empty string tells nothing: it may repeat the source's
-            else:
-                out.append(self._one(max(int(length), 1), uniform, max_length))
-        uniform.sync()  # the caller's rng where one draw at a time would have left it
-        return pd.Series(out, dtype=object)
-
-    def _one(self, length: int, uniform: _Uniforms, max_length: int | None) -> str:
-        """One text of about ``length`` words that equals no training value."""
+        out = np.where(kinds < self.null_rate, None, "").astype(object)  # an empty string may repeat the source's
+        rows = np.flatnonzero(kinds >= empty_below)
+        wanted = np.maximum(drawn[rows], 1)  # words
         for tries in range(_MAX_TRIES):
+            if not rows.size:
+                break
             # Short texts retrace real ones easily (a two-word title is one transition):
             # later tries leave the chain more often, and past ten tries grow longer.
-            jump = min(0.2 * tries, 0.8)
-            text = self._text(length + max(tries - 10, 0) // 3, uniform, max_length, jump)
-            if text and not self._is_seen(text):
-                return text
-        uniform.sync()  # the fallback draws integers: from where single draws would be
-        return self._fallback(uniform.rng, max_length)  # a tight max_length can force repeats
+            texts = self._texts(wanted + max(tries - 10, 0) // 3, rng, max_length, jump=min(0.2 * tries, 0.8))
+            new = _unseen(texts, self.salt, self._seen_digests)
+            out[rows[new]] = np.array(texts, dtype=object)[new]
+            rows, wanted = rows[~new], wanted[~new]
+        for row in rows.tolist():  # a tight max_length can force repeats
+            out[row] = self._fallback(rng, max_length)
+        return pd.Series(out, dtype=object)
+
+    def _texts(self, lengths: np.ndarray, rng: np.random.Generator, max_length: int | None, jump: float) -> list[str]:
+        """One text per length (relsynth.values.text_chain.sentences), a batch of rows at a time."""
+        texts: list[str] = []
+        step = max(_BATCH * len(lengths) // max(int(draws(lengths, jump).sum()), 1), 1)  # rows of _BATCH uniforms
+        for start in range(0, len(lengths), step):
+            batch = lengths[start:start + step]
+            ids = sentences(self._tables, batch, rng.random(int(draws(batch, jump).sum())), jump)
+            words = self._words[ids].tolist()
+            ends = np.cumsum(batch).tolist()
+            texts += [" ".join(words[a:b]) for a, b in itertools.pairwise([0, *ends])]
+        if max_length is not None:
+            texts = [_cut(text, max_length) if len(text) > max_length else text for text in texts]
+        change = _CASE_CHANGES.get(self.case)  # apply_case's, without a call per text
+        return texts if change is None else list(map(change, texts))
+
+    @cached_property
+    def _tables(self) -> ChainTables:
+        return ChainTables.build(self.unigram, self.starts, self.transitions, self.order)
+
+    @cached_property
+    def _words(self) -> np.ndarray:
+        return np.array(self.vocabulary, dtype=object)
+
+    @cached_property
+    def _seen_digests(self) -> frozenset[bytes]:
+        return frozenset(bytes.fromhex(digest) for digest in self.seen)
+
+    def _is_seen(self, text: str) -> bool:
+        return _hash(text, self.salt) in self.seen
 
     def _fallback(self, rng: np.random.Generator, max_length: int | None) -> str:
         for _ in range(100):
@@ -282,8 +231,8 @@ class TextModel:
                 vocabulary=tuple(data["vocabulary"]),
                 unigram=tuple(int(c) for c in data["unigram"]),
                 starts=tuple((int(i), int(c)) for i, c in data["starts"]),
-                transitions={
-                    state: (tuple(int(i) for i in ids), tuple(int(w) for w in weights))
+                transitions={  # map: read once per generated chunk, with many states
+                    state: (tuple(map(int, ids)), tuple(map(int, weights)))
                     for state, (ids, weights) in data["transitions"].items()
                 },
                 order=int(data["order"]),
@@ -300,6 +249,20 @@ class TextModel:
             raise ArtifactError(
                 f"text model state is damaged ({exc!r}); train the run again"
             ) from exc
+
+
+def _unseen(texts: list[str], salt: str, digests: frozenset[bytes]) -> np.ndarray:
+    """Which ``texts`` are not empty and no training value (``digests``: the ``seen`` hashes as
+    bytes): ``_hash`` with the salt hashed once, and the spacing left as it is (words of no space,
+    joined by one)."""
+    salted = hashlib.blake2b(f"{salt}\x00".encode(), digest_size=10)
+
+    def digest(text: str) -> bytes:
+        hashed = salted.copy()
+        hashed.update(text.casefold().encode())
+        return hashed.digest()
+
+    return np.array([bool(text) and digest(text) not in digests for text in texts], dtype=bool)
 
 
 def _vocabulary(counts: Counter[str], *, min_count: int, seed: int) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import hashlib
+import itertools
 import json
 from collections import Counter
 
@@ -10,6 +13,8 @@ import pandas as pd
 import pytest
 
 from relsynth.errors import ArtifactError, TrainingError
+from relsynth.values import text_chain
+from relsynth.values.identifying import apply_case
 from relsynth.values.text import TextModel
 
 # Shaped like pagila.film.description: templated sentences from a small vocabulary.
@@ -145,17 +150,98 @@ def test_bad_options_and_damaged_state() -> None:
         TextModel.from_dict({"format_version": 1})
 
 
-def test_sampling_leaves_a_given_rng_where_one_draw_at_a_time_would() -> None:
-    """Words come from blocks of uniforms; the caller's rng must still end where single draws
-    (and the fallback's integers) would have left it, so what it draws next is unchanged."""
-    from relsynth.values.text import _Uniforms
+def _reference(model: TextModel, n: int, seed: int, max_length: int | None) -> tuple[list[str | None], float]:
+    """``sample`` one draw and one text at a time, with ``bisect`` on cumulative weight lists;
+    returns the texts and the rng's next uniform (where sampling left it)."""
+    rng = np.random.default_rng(seed)
+    lengths = np.asarray(model.lengths or (1,))
+    counts = np.asarray(model.length_counts or (1,), dtype=float)
+    drawn = lengths[rng.choice(len(lengths), size=n, p=counts / counts.sum())].tolist()
+    kinds = rng.random(n).tolist()
+    empty_below = model.null_rate + (1 - model.null_rate) * model.empty_rate
+    cumulative = lambda ids, weights: (list(ids), list(itertools.accumulate(float(w) for w in weights)))  # noqa: E731
+    anywhere = cumulative(range(len(model.vocabulary)), model.unigram)
+    starts = cumulative(*zip(*model.starts, strict=True)) if model.starts else None
+    chain = {tuple(int(i) for i in state.split(",")): cumulative(*entry) for state, entry in model.transitions.items()}
 
-    rng, reference = np.random.default_rng(4), np.random.default_rng(4)
-    uniforms = _Uniforms(rng)
-    assert [uniforms.draw() for _ in range(5000)] == [reference.random() for _ in range(5000)]
-    uniforms.sync()
-    assert rng.integers(1000, size=3).tolist() == reference.integers(1000, size=3).tolist()
-    assert uniforms.draw() == reference.random()
+    def pick(entry: tuple[list[int], list[float]]) -> int:
+        ids, cum = entry
+        return ids[min(bisect.bisect_right(cum, rng.random() * cum[-1]), len(ids) - 1)]
+
+    def text(length: int, jump: float) -> str:
+        words = [pick(starts if rng.random() < 0.95 and starts else anywhere)]
+        for _ in range(length - 1):
+            if jump and rng.random() < jump:
+                entry = anywhere
+            else:
+                pair = tuple(words[-2:]) if model.order == 2 and len(words) > 1 else None
+                entry = chain.get(pair) or chain.get((words[-1],)) or anywhere
+            words.append(pick(entry))
+        out = " ".join(model.vocabulary[i] for i in words)
+        if max_length is not None and len(out) > max_length:
+            cut = out[:max_length]
+            out = cut.rsplit(" ", 1)[0] if " " in cut[1:] else cut
+        return apply_case(out, model.case)
+
+    out: list[str | None] = [None if k < model.null_rate else "" for k in kinds]
+    pending = [(row, max(length, 1)) for row, (k, length) in enumerate(zip(kinds, drawn, strict=True)) if k >= empty_below]
+    for tries in range(20):
+        retry = []
+        for row, length in pending:
+            out[row] = text(length + max(tries - 10, 0) // 3, min(0.2 * tries, 0.8))
+            if not out[row] or model._is_seen(out[row]):
+                retry.append((row, length))
+        pending = retry
+    for row, _ in pending:
+        out[row] = model._fallback(rng, max_length)
+    return out, rng.random()
+
+
+def _titles() -> pd.Series:
+    firsts = ["ACADEMY", "ACE", "ADAPTATION", "AFFAIR", "AGENT", "AIRPLANE", "ALABAMA", "ALADDIN"]
+    return pd.Series([f"{a} {b}" for a in firsts for b in firsts if a != b][:40] * 2)
+
+
+@pytest.mark.parametrize(
+    ("source", "order", "max_length"),
+    [
+        (_descriptions(300), 2, None),
+        (_descriptions(300), 1, 30),
+        (_titles(), 2, None),  # most first tries repeat a title: many tries
+        (_titles(), 2, 9),
+        (pd.Series(["Call me at home", "Leaves at noon", None, ""] * 3), 2, None),  # lorem words, NULLs, empty strings
+        (pd.Series(list("abcdefghij") * 2), 2, 1),  # every short text is a training value: the fallback
+    ],
+)
+def test_sample_draws_the_texts_of_one_draw_at_a_time(source: pd.Series, order: int, max_length: int | None, monkeypatch) -> None:
+    """All texts of a try are drawn at once by NumPy; they are the texts, and the rng ends where,
+    drawing one uniform at a time with bisect over cumulative weights."""
+    model = TextModel.fit(source, seed=3, order=order)
+    fallbacks, fallback = [], TextModel._fallback
+    monkeypatch.setattr(TextModel, "_fallback", lambda *args: fallbacks.append(1) or fallback(*args))
+    for seed in (0, 1, 2):
+        rng = np.random.default_rng(seed)
+        texts = model.sample(400, rng=rng, max_length=max_length)
+        assert (texts.tolist(), rng.random()) == _reference(model, 400, seed, max_length)
+    assert bool(fallbacks) == (max_length == 1)
+
+
+def test_a_chain_too_large_to_expand_draws_the_same_texts(monkeypatch) -> None:
+    """Past ``EXPANDED_LIMIT`` a word is found by binary search instead of one lookup: same words."""
+    monkeypatch.setattr(text_chain, "EXPANDED_LIMIT", 0)
+    for source, order in ((_descriptions(300), 2), (_titles(), 1)):
+        model = TextModel.fit(source, seed=3, order=order)
+        assert model._tables.expanded is None
+        rng = np.random.default_rng(5)
+        assert (model.sample(300, rng=rng).tolist(), rng.random()) == _reference(model, 300, 5, None)
+
+
+def test_a_seed_gives_the_texts_it_gave_before() -> None:
+    """Texts that need one try are drawn as they were one word at a time (frozen digests)."""
+    model = TextModel.fit(_descriptions(200), seed=1)
+    digest = lambda texts: hashlib.sha256("\n".join(map(str, texts)).encode()).hexdigest()  # noqa: E731
+    assert digest(model.sample(300, seed=7)) == "11a11854306072e507edd0b88377b4ad9d2f0ad502710d7ae550ec6150580a78"
+    assert digest(model.sample(300, seed=8, max_length=40)) == "5950dcd54b49cd07d32bb1543e3c73aa9d5fd1c076f0e15dbc27d03df7334975"
 
 
 def test_chain_counts_keep_each_state_s_first_seen_order() -> None:
