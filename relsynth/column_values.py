@@ -17,11 +17,14 @@ from relsynth.values.rarity import calendar_day, fingerprint
 
 def column_values(
     table: Table, artifact: TableArtifact, model: pd.DataFrame, rng: np.random.Generator, *, locale: str, redraws: int,
-    chunk: int = 0, first_row: int = 0,
+    chunk: int = 0, first_row: int = 0, text_models: dict[str, text.TextModel] | None = None,
 ) -> pd.DataFrame:
     """Every column of ``model``'s rows: model columns decoded (ranges and shapes joined), keys,
     fake identifying values, text and opaque values from their generators; foreign keys empty.
-    ``chunk`` and ``first_row`` place the rows in their table (relsynth.chunks): keys start there."""
+    ``chunk`` and ``first_row`` place the rows in their table (relsynth.chunks): keys start there.
+    ``text_models`` keeps the table's text models read from the run between its chunks (reading
+    one costs about a quarter of sampling a chunk's texts)."""
+    text_models = {} if text_models is None else text_models
     n = len(model)
     columns: dict[str, pd.Series] = {}
     states = artifact.values
@@ -53,7 +56,9 @@ def column_values(
         elif column.role is Role.IDENTIFYING and fake is not None:
             columns[name] = fake[name].reset_index(drop=True)
         elif column.role is Role.TEXT:
-            model_text = text.TextModel.from_dict(states["text"][name])
+            if name not in text_models:
+                text_models[name] = text.TextModel.from_dict(states["text"][name])
+            model_text = text_models[name]
             columns[name] = model_text.sample(n, seed=int(rng.integers(2**31)), max_length=table.column(name).type.length)
         elif column.role is Role.OPAQUE:
             state = states["opaque"][name]

@@ -106,6 +106,7 @@ class Generator:
             log.info("tables made under each chunk of their parent: %s", ", ".join(str(t) for t in sorted(self.walks.walked, key=str)))
         self.walking: dict[QualifiedName, WalkProgress] = {}  # walked tables' progress
         self.planned: dict[QualifiedName, int] = {}  # each table's planned rows
+        self.text_models: dict[QualifiedName, dict] = {}  # text models read from the run, per table
 
     # -- the plan ---------------------------------------------------------------------------
 
@@ -124,6 +125,7 @@ class Generator:
         for position, table_plan in enumerate(self.walks.order):
             if table_plan.table not in walked:
                 yield from self._made(table_plan)
+            self.text_models.pop(table_plan.table, None)  # its chunks are made (walked tables: under the root)
             for released in self.retention.released_after(position):
                 self.made.pop(released, None)
         for table_plan in self.run.plan.tables:
@@ -303,7 +305,7 @@ class Generator:
         parent_rows = model.pop("__parent_row").to_numpy()
         rows = column_values(
             table, artifact, model, rng, locale=self.run.config.locale, redraws=self.run.config.identifying_redraws,
-            chunk=chunk, first_row=first_row,
+            chunk=chunk, first_row=first_row, text_models=self.text_models.setdefault(name, {}),
         )
         if table_plan.context_fk is not None:
             self._copy_parent_keys(table_plan.context_fk, rows, parent_rows)
