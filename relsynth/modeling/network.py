@@ -154,10 +154,11 @@ class TabularNetwork(nn.Module):
         # Rows with the same inputs (the same parent and the same codes so far) have the same
         # distribution for the next column, so they share its strata: each such group's histogram,
         # and the column's marginal, lose most of their sampling noise.
-        if context.shape[1]:
-            groups = torch.unique(context, dim=0, return_inverse=True)[1]
-        else:
-            groups = torch.zeros(context.shape[0], dtype=torch.long)
+        groups = torch.zeros(context.shape[0], dtype=torch.long)
+        for j, n_codes in enumerate(self.context_codes):
+            # a column at a time: the same lexicographic ranks as torch.unique(context, dim=0),
+            # whose row-by-row comparisons took a fifth of the sampling
+            groups = torch.unique(groups * n_codes + context[:, j], return_inverse=True)[1]
         for i in range(len(self.heads)):
             if i:  # split the groups by the column just drawn
                 groups = torch.unique(groups * self.column_codes[i - 1] + codes[:, i - 1], return_inverse=True)[1]
