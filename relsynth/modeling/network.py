@@ -217,24 +217,30 @@ class TabularNetwork(nn.Module):
         # Rows with the same inputs (the same parent and the same codes so far) have the same
         # distribution for the next column, so they share its strata: each such group's histogram,
         # and the column's marginal, lose most of their sampling noise.
-        groups = torch.zeros(context.shape[0], dtype=torch.long)
+        rows = context.shape[0]
+        groups = torch.zeros(rows, dtype=torch.long)
+        # Once every row is a group of its own, splitting the groups leaves them as they are.
+        singletons = rows == 1
         for j, n_codes in enumerate(self.context_codes):
-            # a column at a time: the same lexicographic ranks as torch.unique(context, dim=0),
-            # whose row-by-row comparisons took a fifth of the sampling
-            groups = torch.unique(groups * n_codes + context[:, j], return_inverse=True)[1]
+            if not singletons:
+                # a column at a time: the same lexicographic ranks as torch.unique(context, dim=0),
+                # whose row-by-row comparisons took a fifth of the sampling
+                found, groups = torch.unique(groups * n_codes + context[:, j], return_inverse=True)
+                singletons = found.numel() == rows
         for i, head in enumerate(self.heads):
-            if i:  # split the groups by the column just drawn
-                groups = torch.unique(groups * self.column_codes[i - 1] + inputs[:, width + i - 1], return_inverse=True)[1]
+            if i and not singletons:  # split the groups by the column just drawn
+                found, groups = torch.unique(groups * self.column_codes[i - 1] + inputs[:, width + i - 1], return_inverse=True)
+                singletons = found.numel() == rows
             logits = head.sampled_logits(inputs, projections[i], biases[i])
             # inverse-CDF draw: several times faster than torch.multinomial on wide batches
             cdf = torch.cumsum(torch.softmax(logits, dim=1), dim=1)  # float32: half the memory of a pass
-            draw = _stratified_uniforms(groups, generator)[:, None]
+            draw = _stratified_uniforms(groups, generator, singletons=singletons)[:, None]
             drawn = torch.searchsorted(cdf, draw * cdf[:, -1:], right=True)[:, 0]
             inputs[:, width + i] = drawn.clamp_(max=cdf.shape[1] - 1)
         return inputs[:, width:]
 
 
-def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator, *, singletons: bool = False) -> torch.Tensor:
     """One uniform draw per row, stratified within each group of rows and across the groups.
 
     A group of k rows gets the k evenly spaced points ``offset + j / k`` (mod 1), in random
@@ -247,15 +253,21 @@ def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> to
     if n == 0:
         return torch.zeros(0, dtype=torch.float64)
     shuffle = torch.randperm(n, generator=generator)
+    if singletons:  # ``groups`` ranks n groups of one row: each row is its group's offset
+        return _offsets(n, generator)[groups].float().clamp_(max=1.0 - 2.0**-24)  # (the shuffle is drawn all the same)
     order = shuffle[torch.argsort(groups[shuffle], stable=True)]  # by group, random within
     sorted_groups = groups[order]
     first = torch.searchsorted(sorted_groups, sorted_groups, right=False)
     rank = torch.arange(n) - first
     counts = torch.bincount(groups)
     n_groups = counts.numel()  # groups come from torch.unique: 0 .. G-1, all present
-    jitter = torch.rand(n_groups, generator=generator, dtype=torch.float64)
-    offsets = (torch.randperm(n_groups, generator=generator).double() + jitter) / n_groups
-    spaced = offsets[sorted_groups] + rank.double() / counts[sorted_groups].double()
+    spaced = _offsets(n_groups, generator)[sorted_groups] + rank.double() / counts[sorted_groups].double()
     draws = torch.empty(n, dtype=torch.float32)
     draws[order] = torch.frac(spaced).float()
     return draws.clamp_(max=1.0 - 2.0**-24)  # float32 must not round up to 1: it would pick past the last code
+
+
+def _offsets(n_groups: int, generator: torch.Generator) -> torch.Tensor:
+    """Each group's offset: one draw in each of the ``n_groups`` strata of [0, 1), in random order."""
+    jitter = torch.rand(n_groups, generator=generator, dtype=torch.float64)
+    return (torch.randperm(n_groups, generator=generator).double() + jitter) / n_groups
