@@ -128,8 +128,10 @@ def _canonical_fast(value: object) -> str:
     return canonical(value)
 
 
-def _number_print(number: float) -> str:
-    return fingerprint(repr(float(number)))
+def _number_prints(numbers: np.ndarray) -> list[str]:
+    """``fingerprint(repr(float(v)))`` of each number, at once (a float's repr has nothing to casefold)."""
+    sha256 = hashlib.sha256
+    return [sha256(text.encode("utf-8")).hexdigest()[:16] for text in map(repr, numbers.astype(np.float64).tolist())]
 
 
 def rare_values(values: pd.Series, kind: TypeKind, min_count: int) -> list[str]:
@@ -140,14 +142,14 @@ def rare_values(values: pd.Series, kind: TypeKind, min_count: int) -> list[str]:
     if numbers.size == 0 or min_count <= 1:
         return []
     distinct, counts = np.unique(numbers, return_counts=True)
-    return sorted(_number_print(v) for v in distinct[counts < min_count])
+    return sorted(_number_prints(distinct[counts < min_count]))
 
 
 def _hits(values: pd.Series, kind: TypeKind, prints: set[str]) -> np.ndarray:
     """Rows whose value's fingerprint is in ``prints`` (each distinct value hashed once)."""
     numbers = to_numbers(values, kind)
     distinct = np.unique(numbers[~np.isnan(numbers)])
-    bad = [v for v in distinct if _number_print(v) in prints]
+    bad = [v for v, mark in zip(distinct.tolist(), _number_prints(distinct), strict=True) if mark in prints]
     return np.isin(numbers, bad) if bad else np.zeros(len(values), dtype=bool)
 
 

@@ -14,6 +14,7 @@ from relsynth.modeling.encoding import ColumnSpec, NumericEncoder
 from relsynth.schema.elements import TypeKind
 from relsynth.values.codes import new_codes
 from relsynth.values.rarity import (
+    _number_prints,
     canonical,
     fingerprint,
     move_off_rare,
@@ -81,3 +82,8 @@ def test_row_fingerprints_hash_each_rows_canonical_texts_whatever_the_dtypes() -
     for columns in (list(frame.columns), ["decimal", "text"], ["int"]):
         expected = [fingerprint("\x1f".join(canonical(frame[c].iloc[i]) for c in columns)) for i in range(len(frame))]
         assert row_fingerprints(frame, columns) == expected, columns
+
+
+def test_number_fingerprints_are_those_of_each_numbers_repr() -> None:
+    numbers = np.array([0.0, -0.0, 1e20, 1.5e-7, np.inf, -np.inf, 123456789.125, 7.0, -3.25])
+    assert _number_prints(numbers) == [fingerprint(repr(float(v))) for v in numbers]
