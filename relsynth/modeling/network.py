@@ -12,6 +12,7 @@ Opacus' GradSampleModule can compute per-sample gradients for DP-SGD.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -53,6 +54,49 @@ class ColumnHead(nn.Module):
         parts += [emb(inputs[:, j]) for j, emb in enumerate(self.embeddings)]
         parts += [getattr(self, f"positions_{j}")[inputs[:, j]][:, None] for j in range(len(self.embeddings))]
         return self.out(self.dropout(self.activation(self.hidden(torch.cat(parts, dim=1)))))
+
+    @torch.no_grad()
+    def projection(self) -> Projection:
+        """The hidden layer's input, folded into per-code rows for sampling (eval mode).
+
+        The hidden layer is linear in its input, and each input column's part of it (embedding
+        and position) depends only on that column's code: one row of ``hidden_dim`` per code
+        then replaces the lookups, the concatenation and most of the matrix product.
+        """
+        weight = self.hidden.weight
+        width = self.constant.embedding_dim
+        bias = self.hidden.bias + weight[:, :width] @ self.constant.weight[0]
+        dims = [emb.embedding_dim for emb in self.embeddings]
+        start, position = width, width + sum(dims)
+        rows = []
+        for j, emb in enumerate(self.embeddings):
+            places = getattr(self, f"positions_{j}")
+            rows.append(emb.weight @ weight[:, start : start + dims[j]].T + places[:, None] * weight[:, position + j])
+            start += dims[j]
+        sizes = torch.tensor([r.shape[0] for r in rows], dtype=torch.long)
+        table = torch.cat(rows) if rows else weight.new_zeros(0, weight.shape[0])
+        return Projection(table=table, offsets=torch.cumsum(sizes, 0) - sizes, bias=bias)
+
+    def sampled_logits(self, inputs: torch.Tensor, projection: Projection, out_bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``forward`` in eval mode through ``projection`` (equal up to float rounding);
+        ``out_bias`` replaces the output layer's bias (-inf: a code never drawn)."""
+        used = projection.offsets.numel()
+        if used:
+            hidden = nn.functional.embedding_bag(inputs[:, :used] + projection.offsets, projection.table, mode="sum")
+            hidden.add_(projection.bias)
+        else:
+            hidden = projection.bias.expand(inputs.shape[0], -1).clone()
+        return nn.functional.linear(hidden.relu_(), self.out.weight, self.out.bias if out_bias is None else out_bias)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A head's hidden pre-activation as ``bias`` plus one row of ``table`` per input code
+    (input j's codes start at ``offsets[j]``)."""
+
+    table: torch.Tensor
+    offsets: torch.Tensor
+    bias: torch.Tensor
 
 
 class TabularNetwork(nn.Module):
@@ -142,36 +186,61 @@ class TabularNetwork(nn.Module):
             dim=1,
         )
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(
         self,
         context: torch.Tensor,
         allowed: Sequence[torch.Tensor],
         generator: torch.Generator,
+        *,
+        batch_size: int | None = None,
     ) -> torch.Tensor:
-        """Draw codes column by column: (batch, n_columns); ``allowed[i]`` masks column i."""
-        codes = torch.zeros(context.shape[0], len(self.heads), dtype=torch.long)
+        """Draw codes column by column: (rows, n_columns); ``allowed[i]`` masks column i.
+
+        Rows are drawn ``batch_size`` at a time (all at once: None); the draws depend on it.
+        """
+        projections = [head.projection() for head in self.heads]
+        # a code that may not be drawn gets a bias of -inf: the logits come out masked
+        biases = [head.out.bias.masked_fill(~mask, float("-inf")) for head, mask in zip(self.heads, allowed, strict=True)]
+        step = max(batch_size or context.shape[0], 1)
+        parts = [
+            self._sample_batch(context[start : start + step], projections, biases, generator)
+            for start in range(0, context.shape[0], step)
+        ]
+        return torch.cat(parts) if parts else torch.zeros(0, len(self.heads), dtype=torch.long)
+
+    def _sample_batch(
+        self, context: torch.Tensor, projections: Sequence[Projection], biases: Sequence[torch.Tensor], generator: torch.Generator
+    ) -> torch.Tensor:
+        width = context.shape[1]
+        inputs = torch.cat([context, torch.zeros(context.shape[0], len(self.heads), dtype=torch.long)], dim=1)
         # Rows with the same inputs (the same parent and the same codes so far) have the same
         # distribution for the next column, so they share its strata: each such group's histogram,
         # and the column's marginal, lose most of their sampling noise.
-        if context.shape[1]:
-            groups = torch.unique(context, dim=0, return_inverse=True)[1]
-        else:
-            groups = torch.zeros(context.shape[0], dtype=torch.long)
-        for i in range(len(self.heads)):
-            if i:  # split the groups by the column just drawn
-                groups = torch.unique(groups * self.column_codes[i - 1] + codes[:, i - 1], return_inverse=True)[1]
-            logits = self.head_logits(i, context, codes)
-            logits = logits.masked_fill(~allowed[i], float("-inf"))
+        rows = context.shape[0]
+        groups = torch.zeros(rows, dtype=torch.long)
+        # Once every row is a group of its own, splitting the groups leaves them as they are.
+        singletons = rows == 1
+        for j, n_codes in enumerate(self.context_codes):
+            if not singletons:
+                # a column at a time: the same lexicographic ranks as torch.unique(context, dim=0),
+                # whose row-by-row comparisons took a fifth of the sampling
+                found, groups = torch.unique(groups * n_codes + context[:, j], return_inverse=True)
+                singletons = found.numel() == rows
+        for i, head in enumerate(self.heads):
+            if i and not singletons:  # split the groups by the column just drawn
+                found, groups = torch.unique(groups * self.column_codes[i - 1] + inputs[:, width + i - 1], return_inverse=True)
+                singletons = found.numel() == rows
+            logits = head.sampled_logits(inputs, projections[i], biases[i])
             # inverse-CDF draw: several times faster than torch.multinomial on wide batches
             cdf = torch.cumsum(torch.softmax(logits, dim=1), dim=1)  # float32: half the memory of a pass
-            draw = _stratified_uniforms(groups, generator)[:, None]
+            draw = _stratified_uniforms(groups, generator, singletons=singletons)[:, None]
             drawn = torch.searchsorted(cdf, draw * cdf[:, -1:], right=True)[:, 0]
-            codes[:, i] = drawn.clamp_(max=cdf.shape[1] - 1)
-        return codes
+            inputs[:, width + i] = drawn.clamp_(max=cdf.shape[1] - 1)
+        return inputs[:, width:]
 
 
-def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator, *, singletons: bool = False) -> torch.Tensor:
     """One uniform draw per row, stratified within each group of rows and across the groups.
 
     A group of k rows gets the k evenly spaced points ``offset + j / k`` (mod 1), in random
@@ -184,15 +253,21 @@ def _stratified_uniforms(groups: torch.Tensor, generator: torch.Generator) -> to
     if n == 0:
         return torch.zeros(0, dtype=torch.float64)
     shuffle = torch.randperm(n, generator=generator)
+    if singletons:  # ``groups`` ranks n groups of one row: each row is its group's offset
+        return _offsets(n, generator)[groups].float().clamp_(max=1.0 - 2.0**-24)  # (the shuffle is drawn all the same)
     order = shuffle[torch.argsort(groups[shuffle], stable=True)]  # by group, random within
     sorted_groups = groups[order]
     first = torch.searchsorted(sorted_groups, sorted_groups, right=False)
     rank = torch.arange(n) - first
     counts = torch.bincount(groups)
     n_groups = counts.numel()  # groups come from torch.unique: 0 .. G-1, all present
-    jitter = torch.rand(n_groups, generator=generator, dtype=torch.float64)
-    offsets = (torch.randperm(n_groups, generator=generator).double() + jitter) / n_groups
-    spaced = offsets[sorted_groups] + rank.double() / counts[sorted_groups].double()
+    spaced = _offsets(n_groups, generator)[sorted_groups] + rank.double() / counts[sorted_groups].double()
     draws = torch.empty(n, dtype=torch.float32)
     draws[order] = torch.frac(spaced).float()
     return draws.clamp_(max=1.0 - 2.0**-24)  # float32 must not round up to 1: it would pick past the last code
+
+
+def _offsets(n_groups: int, generator: torch.Generator) -> torch.Tensor:
+    """Each group's offset: one draw in each of the ``n_groups`` strata of [0, 1), in random order."""
+    jitter = torch.rand(n_groups, generator=generator, dtype=torch.float64)
+    return (torch.randperm(n_groups, generator=generator).double() + jitter) / n_groups

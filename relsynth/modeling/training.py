@@ -213,16 +213,10 @@ class TableModel:
     def _sample_codes(self, context_codes: torch.Tensor, seed: int) -> np.ndarray:
         generator = torch.Generator().manual_seed(seed)
         allowed = [torch.from_numpy(enc.allowed()) for enc in self.encoders]
-        chunk = self.config.sample_batch_size
-        parts = []
         self.network.eval()
         with _torch_threads(self.config.threads):
-            for start in range(0, context_codes.shape[0], chunk):
-                batch = context_codes[start : start + chunk]
-                parts.append(self.network.sample(batch, allowed, generator).numpy())
-        if not parts:
-            return np.zeros((0, len(self.specs)), dtype=np.int64)
-        return np.concatenate(parts, axis=0)
+            codes = self.network.sample(context_codes, allowed, generator, batch_size=self.config.sample_batch_size)
+        return codes.numpy()
 
     # ---------------------------------------------------------------------------- artifacts
 

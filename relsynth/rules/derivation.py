@@ -14,7 +14,7 @@ import pandas as pd
 
 from relsynth.rules.model import ColumnRef, Rule, RuleKind
 from relsynth.rules.siblings import key_ranks
-from relsynth.rules.values import NUMERIC, as_numbers, from_numbers, key_text, kind_of, step
+from relsynth.rules.values import NUMERIC, as_numbers, from_numbers, key_positions, key_text, kind_of, step
 from relsynth.schema.elements import ColumnType, ForeignKey, QualifiedName, Schema, TypeKind
 
 RowsOf = Callable[[QualifiedName], pd.DataFrame]  # a table's generated rows, by name
@@ -35,8 +35,7 @@ class Inputs:
             return self.rows[ref.column].reset_index(drop=True)
         fk = foreign_key(self.schema, self.table.name, ref.via)
         parent = self.rows_of(fk.referred_table)
-        index = pd.Index(key_text(parent, fk.referred_columns))
-        at = index.get_indexer(key_text(self.rows, fk.constrained_columns).fillna("\x01NULL"))
+        at = key_positions(parent, fk.referred_columns, self.rows, fk.constrained_columns)
         values = np.append(parent[ref.column].to_numpy(dtype=object), [None])  # at -1 (no parent): None
         found = pd.Series(values[at], dtype=object)
         return found.astype(parent[ref.column].dtype) if pd.api.types.is_datetime64_any_dtype(parent[ref.column]) else found

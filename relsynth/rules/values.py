@@ -99,6 +99,28 @@ def key_text(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.Se
     return joined.reset_index(drop=True)
 
 
+def key_positions(parent: pd.DataFrame, parent_columns: tuple[str, ...] | list[str], rows: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> np.ndarray:
+    """For each row of ``rows``, the position of the ``parent`` row whose key in ``parent_columns``
+    equals its key in ``columns`` (-1: none, or a NULL part), matched as ``key_text`` matches them."""
+    if len(columns) == 1 and len(parent_columns) == 1:
+        theirs, mine = _integers(parent[parent_columns[0]]), _integers(rows[columns[0]])
+        if theirs is not None and mine is not None and not theirs.isna().any():
+            # integer keys (the common case) as integers: the same matches as their texts
+            missing = mine.isna().to_numpy()
+            at = pd.Index(theirs.to_numpy(dtype=np.int64)).get_indexer(mine.to_numpy(dtype=np.int64, na_value=0))
+            at[missing] = -1
+            return at
+    index = pd.Index(key_text(parent, parent_columns))
+    return index.get_indexer(key_text(rows, columns).fillna("\x01NULL"))
+
+
+def _integers(values: pd.Series) -> pd.Series | None:
+    """``values`` as Int64 where ``_texts`` reads them as integers, else None."""
+    if pd.api.types.is_integer_dtype(values) or (values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "integer"):
+        return values.astype("Int64")
+    return None
+
+
 def _texts(values: pd.Series) -> pd.Series:
     """Each value as its key text; integers (the common key) in one vectorised step."""
     inferred = "integer" if pd.api.types.is_integer_dtype(values) else pd.api.types.infer_dtype(values, skipna=True)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from relsynth.modeling.encoding import to_numbers
 from relsynth.modeling.encoding.base import per_distinct
+from relsynth.modeling.encoding.quantities import decimals_as_floats
 from relsynth.schema.elements import ColumnType, TypeKind
 
 __all__ = ["calendar_day", "canonical", "fingerprint", "move_off_rare", "move_rows_off_rare", "rare_values", "row_fingerprints", "type_limits",
@@ -54,22 +55,46 @@ def canonical(value: object) -> str:
 
 
 def row_fingerprints(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    """A short hash of each row's values in ``columns``."""
-    rows = zip(*(_canonical_column(frame[c]) for c in columns), strict=True)
-    sha256 = hashlib.sha256  # ``fingerprint`` of the joined text, inlined: one call less per row
-    return [sha256("\x1f".join(row).casefold().encode("utf-8")).hexdigest()[:16] for row in rows]
+    """A short hash of each row's values in ``columns``: ``fingerprint`` of their ``canonical``
+    texts joined by \\x1f."""
+    # casefold and UTF-8 go a character at a time (casefold has no context rule), so each
+    # distinct value of a column is folded and encoded once and the rows join the bytes
+    rows = zip(*(_folded_column(frame[c]) for c in columns), strict=True)
+    sha256 = hashlib.sha256
+    return [sha256(row).hexdigest()[:16] for row in map(b"\x1f".join, rows)]
+
+
+def _folded_column(values: pd.Series) -> list[bytes]:
+    """``canonical(v).casefold().encode()`` of each value, made once per distinct value."""
+    numbers = _as_floats(values)
+    if numbers is not None:  # each distinct number once, told apart by its bits (-0.0 is not 0.0 here)
+        codes, distinct = pd.factorize(numbers.view(np.int64))
+        texts = ["\x00" if v != v else format(v, ".12g") for v in distinct.view(np.float64).tolist()]
+    else:
+        codes, found = pd.factorize(np.asarray(_canonical_column(values), dtype=object))
+        texts = found.tolist()
+    folded = np.array([text.casefold().encode("utf-8") for text in texts], dtype=object)
+    return folded[codes].tolist()
+
+
+def _as_floats(values: pd.Series) -> np.ndarray | None:
+    """The column as float64 where ``canonical`` writes each value as ``format(float(v), ".12g")``
+    and each NULL as \\x00: NumPy and nullable numbers, and Decimals (with floats and None); else None."""
+    if values.dtype.kind in "iuf":  # NumPy's, and pandas' nullable Int64, Float64, ...
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers = decimals_as_floats(values)
+    if numbers is not None and np.isnan(numbers).any():  # a Decimal NaN reads "nan", not NULL
+        items = values.to_numpy(dtype=object)[np.isnan(numbers)]
+        if not all(v is None or type(v) is float for v in items.tolist()):
+            return None
+    return numbers
 
 
 def _canonical_column(values: pd.Series) -> list[str]:
-    """``canonical`` of each value, a column at a time: NumPy numbers and booleans without a
-    type test per value, plain strings as they are (what ``canonical`` returns for them)."""
+    """``canonical`` of each value, a column at a time: NumPy booleans without a type test per
+    value, plain strings as they are (what ``canonical`` returns for them)."""
     if values.dtype.kind == "b" and isinstance(values.dtype, np.dtype):
         return ["t" if v else "f" for v in values.tolist()]
-    if values.dtype.kind in "iuf" and isinstance(values.dtype, np.dtype):
-        # each distinct number once, told apart by its bits (-0.0 is not 0.0 here)
-        codes, distinct = pd.factorize(values.to_numpy(dtype=np.float64).view(np.int64))
-        texts = ["\x00" if v != v else format(v, ".12g") for v in distinct.view(np.float64).tolist()]
-        return np.array(texts, dtype=object)[codes].tolist()
     if values.dtype.kind == "M":
         stamps = values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
         if ((stamps.dt.microsecond == 0) & (stamps.dt.nanosecond == 0) | stamps.isna()).all():
@@ -103,8 +128,10 @@ def _canonical_fast(value: object) -> str:
     return canonical(value)
 
 
-def _number_print(number: float) -> str:
-    return fingerprint(repr(float(number)))
+def _number_prints(numbers: np.ndarray) -> list[str]:
+    """``fingerprint(repr(float(v)))`` of each number, at once (a float's repr has nothing to casefold)."""
+    sha256 = hashlib.sha256
+    return [sha256(text.encode("utf-8")).hexdigest()[:16] for text in map(repr, numbers.astype(np.float64).tolist())]
 
 
 def rare_values(values: pd.Series, kind: TypeKind, min_count: int) -> list[str]:
@@ -115,14 +142,14 @@ def rare_values(values: pd.Series, kind: TypeKind, min_count: int) -> list[str]:
     if numbers.size == 0 or min_count <= 1:
         return []
     distinct, counts = np.unique(numbers, return_counts=True)
-    return sorted(_number_print(v) for v in distinct[counts < min_count])
+    return sorted(_number_prints(distinct[counts < min_count]))
 
 
 def _hits(values: pd.Series, kind: TypeKind, prints: set[str]) -> np.ndarray:
     """Rows whose value's fingerprint is in ``prints`` (each distinct value hashed once)."""
     numbers = to_numbers(values, kind)
     distinct = np.unique(numbers[~np.isnan(numbers)])
-    bad = [v for v in distinct if _number_print(v) in prints]
+    bad = [v for v, mark in zip(distinct.tolist(), _number_prints(distinct), strict=True) if mark in prints]
     return np.isin(numbers, bad) if bad else np.zeros(len(values), dtype=bool)
 
 

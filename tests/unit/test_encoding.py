@@ -252,7 +252,9 @@ def test_per_distinct_converts_like_row_by_row() -> None:
 def test_decimal_columns_read_as_to_numeric_reads_them() -> None:
     from relsynth.modeling.encoding.quantities import decimals_as_floats
 
-    values = pd.Series([Decimal("1.10"), None, Decimal("-0.00"), 2.5, Decimal("12345678901234567890.123")], dtype=object)
+    shared = Decimal("7.25")  # a decoded column shares one object per value: each is read once
+    values = pd.Series([Decimal("1.10"), None, Decimal("-0.00"), 2.5, Decimal("12345678901234567890.123"), shared, None,
+                        Decimal("1.10"), shared, 2.5], dtype=object)
     fast = decimals_as_floats(values)
     slow = pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
     assert fast is not None and fast.tobytes() == slow.tobytes()

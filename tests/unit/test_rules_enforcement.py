@@ -13,6 +13,7 @@ from relsynth.checks import compile_check
 from relsynth.planning import plan
 from relsynth.rules import Rule, RuleKind
 from relsynth.rules.enforcement import ENFORCE_AT, Enforcement
+from relsynth.rules.values import key_positions, key_text
 from relsynth.schema.elements import (
     Column,
     ColumnType,
@@ -297,3 +298,17 @@ def test_a_dependency_among_columns_copied_from_one_parent_is_enforced_on_the_pa
     orders = pd.DataFrame({"id": [1, 2, 3], "customer_id": [1, 2, 3], "billing": [None] * 3, "label": [None] * 3})
     _apply(rules, "orders", orders, {"customer": customers})  # every rule, in dependency order
     assert orders.groupby("billing")["label"].nunique().max() == 1  # the dependency holds in the child
+
+
+def test_key_positions_match_rows_to_parents_as_their_key_texts_do() -> None:
+    parent = pd.DataFrame({"id": [10, 20, 30, 40], "code": ["a", "b", "c", "d"], "f": [1.0, 2.0, 3.0, 4.0]})
+    child = pd.DataFrame({
+        "ints": pd.Series([20, None, 40, 99, 10], dtype=object),  # object ints, as foreign keys are filled
+        "nullable": pd.array([30, None, 10, 10, 5], dtype="Int64"),
+        "floats": [20.0, np.nan, 40.0, 10.0, 30.5],
+        "decimals": [Decimal("20"), None, Decimal("40.0"), Decimal("1"), Decimal("10")],
+        "code": ["b", None, "d", "z", "a"],
+    })
+    for parent_column, column in (("id", "ints"), ("id", "nullable"), ("id", "floats"), ("id", "decimals"), ("code", "code"), ("f", "floats")):
+        by_text = pd.Index(key_text(parent, [parent_column])).get_indexer(key_text(child, [column]).fillna("\x01NULL"))
+        assert key_positions(parent, [parent_column], child, [column]).tolist() == by_text.tolist(), column

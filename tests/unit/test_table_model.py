@@ -276,6 +276,18 @@ def test_a_column_drawn_after_another_keeps_its_marginal_within_each_earlier_val
         assert torch.all((found - expected).abs() < 1.0 + 1e-4), (first, found, expected)
 
 
+def test_sampling_through_the_projection_gives_the_heads_logits() -> None:
+    # sampling folds each input code's embedding and position into a row of the hidden layer
+    torch.manual_seed(0)
+    network = TabularNetwork(column_codes=[3, 5, 7], context_codes=[4, 1], embedding_dim=4, hidden_dim=8, dropout=0.2)
+    network.eval()
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.stack([torch.randint(0, n, (50,), generator=generator) for n in (4, 1, 3, 5, 7)], dim=1)
+    for i, head in enumerate(network.heads):
+        expected = network.head_logits(i, inputs[:, :2], inputs[:, 2:]).detach()
+        assert torch.allclose(head.sampled_logits(inputs, head.projection()), expected, atol=1e-5)
+
+
 def test_a_new_parent_reads_as_parents_the_child_model_was_trained_on() -> None:
     # 19 parents like jobs: a salary floor and a few parents with many children. A synthetic parent
     # is drawn inside a bin of the parent's model, so its floor is a value no real parent had. Read

@@ -50,7 +50,13 @@ def decimals_as_floats(series: pd.Series) -> np.ndarray | None:
     items = series.tolist()
     if not set(map(type, items)) <= _DECIMAL_TYPES:
         return None
-    return np.array([math.nan if v is None else float(v) for v in items], dtype=np.float64)
+    # each object once: a decoded column shares one Decimal per distinct value (``_decimals``),
+    # and float() of a Decimal goes through its text
+    codes, objects = pd.factorize(np.fromiter(map(id, items), dtype=np.uint64, count=len(items)))
+    first = np.empty(len(objects), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(items) - 1, -1, -1)
+    numbers = np.array([math.nan if v is None else float(v) for v in map(items.__getitem__, first.tolist())], dtype=np.float64)
+    return numbers[codes]
 
 
 def quantity_from_numbers(values: np.ndarray, spec: ColumnSpec, step: float | None) -> pd.Series:
