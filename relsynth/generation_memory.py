@@ -16,7 +16,9 @@ import ctypes
 import ctypes.util
 import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
@@ -144,3 +146,24 @@ def give_back_memory() -> None:
     gc.collect()
     if _TRIM is not None:
         _TRIM(0)
+
+
+T = TypeVar("T")
+
+
+def with_frozen_heap(stream: Iterator[T]) -> Iterator[T]:
+    """``stream``, with the objects alive when it starts left out of garbage collection until it ends.
+
+    The run (its artifacts: some 700k small lists on TPC-H SF 0.1) is alive from the start of
+    generation to its end and is never garbage, yet every full collection walked it: half a second
+    each, for ``give_back_memory`` between chunks and for Python's own. Objects the stream makes
+    are collected as before. Left as it is when the caller froze objects itself (``gc.freeze``).
+    """
+    if gc.get_freeze_count():
+        yield from stream
+        return
+    gc.freeze()
+    try:
+        yield from stream
+    finally:
+        gc.unfreeze()

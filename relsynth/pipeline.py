@@ -147,10 +147,11 @@ class GeneratedRows:
 def generate(run: Run, *, scale: float | None = None, seed: int | None = None, progress: Progress | None = None) -> GeneratedRows:
     """Stream synthetic rows from a trained run, parents first; nothing is written anywhere."""
     from relsynth.generation import generate_stream  # torch: only when a model is sampled
+    from relsynth.generation_memory import with_frozen_heap
 
     schema, warnings = without_excluded(run.schema, run.config)
     generator, stream = generate_stream(run, scale=scale, seed=seed, progress=progress)
-    return GeneratedRows(schema=schema, result=generator.result, batches=stream, warnings=warnings)
+    return GeneratedRows(schema=schema, result=generator.result, batches=with_frozen_heap(stream), warnings=warnings)
 
 
 def load(

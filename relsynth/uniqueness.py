@@ -147,10 +147,17 @@ def _column(name: str) -> Evaluator:
     return lambda frame: frame[name]
 
 
+# what pandas.api.types.infer_dtype calls a column that holds no str
+_NO_TEXT = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "boolean", "date", "datetime", "datetime64", "time",
+                      "timedelta", "timedelta64", "empty"})
+
+
 def _normalised(values: pd.Series) -> pd.Series:
     """Text folded as a case- and pad-insensitive collation compares it; other values as they are."""
     if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):  # pandas 3: str dtype
         return values
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _NO_TEXT:
+        return values  # no text to fold (foreign keys are object columns of integers)
     folded = [v.rstrip(" ").casefold() if isinstance(v, str) else v for v in values.tolist()]
     return pd.Series(folded, index=values.index, name=values.name, dtype=object)
 

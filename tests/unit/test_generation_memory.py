@@ -8,6 +8,8 @@ The run's artifacts are reduced to what ``Retention`` reads: children, degree an
 
 from __future__ import annotations
 
+import gc
+import weakref
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -15,7 +17,7 @@ import pandas as pd
 import pytest
 
 from relsynth.demo import build_demo_database
-from relsynth.generation_memory import END, Retention
+from relsynth.generation_memory import END, Retention, with_frozen_heap
 from relsynth.planning import plan
 from relsynth.schema.elements import QualifiedName
 from relsynth.schema.introspection.reader import introspect
@@ -111,3 +113,28 @@ def test_rule_inputs_are_kept_until_the_rule_runs(shop) -> None:
     assert {"customer_id", "status"} <= kept.needs[q("order")].rows
     assert kept.needs[q("order")].last_reader == END, "the late aggregate reads order at the end"
     assert q("order") not in kept.released_after(position(shop, "order_line"))
+
+
+def test_a_stream_leaves_the_objects_alive_before_it_out_of_collections_until_it_ends() -> None:
+    class Node:
+        pass
+
+    def stream():
+        assert gc.get_freeze_count() > 0  # what was alive before generation is left out
+        node = Node()
+        node.me = node  # a cycle made while generating is still collected
+        gone = weakref.ref(node)
+        del node
+        gc.collect()
+        yield gone() is None
+
+    assert gc.get_freeze_count() == 0
+    assert list(with_frozen_heap(stream())) == [True]
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a caller that froze objects itself keeps its own state
+    try:
+        frozen = gc.get_freeze_count()
+        assert list(with_frozen_heap(stream())) == [True]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

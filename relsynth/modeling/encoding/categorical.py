@@ -33,6 +33,18 @@ def _keys(series: pd.Series, kind: TypeKind) -> list[Any]:
     return [v if type(v) is str else None if _is_null(v) else _category_key(v, kind) for v in series.tolist()]
 
 
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+def _lookup(categories: list[Any]) -> np.ndarray:
+    """What each code decodes to: NULL, then (as ``categories[c - 2]`` reads it) the last
+    category for the rare code, then the categories."""
+    table = np.empty(2 + len(categories), dtype=object)
+    for code, value in enumerate([None, categories[-1] if categories else None, *categories]):
+        table[code] = value  # one by one: NumPy would read a sequence as a row
+    return table
+
+
 class CategoricalEncoder(Encoder):
     """Codes: 0 NULL, 1 rare/unseen, 2.. the kept categories, most frequent first.
 
@@ -78,6 +90,11 @@ class CategoricalEncoder(Encoder):
 
     def encode(self, series: pd.Series) -> np.ndarray:
         kind = self.spec.kind
+        items = series.tolist()
+        if kind is not TypeKind.BOOLEAN and kind not in STRUCTURED_KINDS and set(map(type, items)) <= _TEXT_TYPES:
+            # plain text (each its own key) and None: each distinct text looked up once
+            found, texts = pd.factorize(np.asarray(items, dtype=object))
+            return np.append(self._codes(texts.tolist()), NULL_CODE)[found]
         return self._codes(_keys(series, kind))
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
@@ -97,7 +114,7 @@ class CategoricalEncoder(Encoder):
         if kind in STRUCTURED_KINDS:
             items = structured_values(codes, self.categories)
         else:
-            items = [None if c == NULL_CODE else self.categories[c - 2] for c in codes.tolist()]
+            items = _lookup(self.categories)[codes]
         return pd.Series(items, dtype=object, name=self.spec.name)
 
     def _with_novel(self, codes: np.ndarray, rare: np.ndarray, rng: np.random.Generator) -> pd.Series:
