@@ -116,6 +116,8 @@ class Capabilities:
     # TABLESAMPLE BERNOULLI (p) REPEATABLE (seed): a seeded sample drawn by the server.
     tablesample: bool = False
     row_hash: RowHash = RowHash.NONE  # how a seeded sample is drawn in SQL without TABLESAMPLE
+    # GROUP BY GROUPING SETS: several groupings of a table counted in one scan of it.
+    grouping_sets: bool = False
     # -- the schema layer (relsynth/schema: DDL and introspection) --------------------------------
     # Where introspection reads the facts the Inspector lacks; None: the Inspector alone.
     catalog: Catalog | None = None
@@ -187,6 +189,7 @@ _POSTGRESQL = Capabilities(
     sequence_reset=SequenceReset.SETVAL,
     ddl_commits_transaction=False,
     tablesample=True,
+    grouping_sets=True,
     catalog=Catalog.PG_CATALOG,
     server_version_sql="SHOW server_version",
     default_namespace="public",

@@ -23,11 +23,12 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from relsynth.checks import referenced_columns
+from relsynth.child_counts import ChildCounts
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import ExecutorKind, RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
 from relsynth.executors import Executor, executor_for
-from relsynth.extraction import children_per_parent, count_rows, distinct_values
+from relsynth.extraction import count_rows, distinct_values
 from relsynth.fitting import TASK_MODULES, TableTask, fit_model, fit_values, model_encoders, model_inputs, train_table
 from relsynth.joins import counts_for, joined_with_parent, parent_lookup
 from relsynth.planning import GenerationPlan, TablePlan, plan
@@ -105,6 +106,7 @@ class _Training:
     holdout: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
     holdout_masks: dict[QualifiedName, np.ndarray] = field(default_factory=dict)
     dp: Any = None  # the PrivacySession under differential privacy
+    counts: ChildCounts | None = None  # children per parent key, exact, for the keys SQL counts
     executor: Executor | None = None  # runs the training tasks; None under differential privacy
 
     @property
@@ -136,6 +138,7 @@ def _train(
         _read_table(state, schema.table(table_plan.table), modes[table_plan.table])
     # Differential privacy: bound each unit's rows, plan the budget (fails here when impossible).
     state.dp = _privacy_session(schema, generation_plan, state.frames, state.artifacts, config)
+    state.counts = _child_counter(state)
     _model_frames(state)  # 2. each table's model columns plus the relational helpers
     _children_counts(state)
     _clusters_and_refs(state)
@@ -197,7 +200,7 @@ def _children_counts(state: _Training) -> None:
         child, fk = table_plan.table, table_plan.context_fk
         if fk is None:
             continue
-        counts = _child_counts(state.connection, dp, frames, child, fk)
+        counts = _child_counts(state, child, fk)
         column = CHILDREN.format(state.fk_ids[fk])
         parent = fk.referred_table
         model_frames[parent][column] = counts_for(frames[parent], fk, counts)
@@ -216,7 +219,7 @@ def _clusters_and_refs(state: _Training) -> None:
     clusters: dict[QualifiedName, ParentClusters] = {}
     for fk in assigned_fks:
         parent = fk.referred_table
-        counts = _child_counts(state.connection, dp, frames, fk.table, fk)
+        counts = _child_counts(state, fk.table, fk)
         column = DEGREE.format(state.fk_ids[fk])
         model_frames[parent][column] = counts_for(frames[parent], fk, counts)
         if dp is not None:
@@ -411,8 +414,16 @@ def _privacy_session(schema: Schema, generation_plan: GenerationPlan, frames, ar
     )
 
 
-def _child_counts(connection, dp, frames, child: QualifiedName, fk: ForeignKey) -> pd.DataFrame:
-    """Children per parent key: from the bounded rows of a private child, else exact in SQL."""
-    counts = dp.children_counts(frames, child, fk) if dp is not None else None
-    return counts if counts is not None else children_per_parent(connection, child, fk.constrained_columns)
+def _child_counter(state: _Training) -> ChildCounts:
+    """Counts for each context and assigned foreign key whose child is not private (under
+    differential privacy those come from its bounded rows: ``_child_counts``)."""
+    fks = [tp.context_fk for tp in state.plan.tables if tp.context_fk is not None] + state.assigned_fks
+    public = [fk for fk in fks if state.dp is None or not state.dp.is_private(fk.table)]
+    return ChildCounts(state.connection, state.schema, state.sample, public, families=state.dp is None)
+
+
+def _child_counts(state: _Training, child: QualifiedName, fk: ForeignKey) -> pd.DataFrame:
+    """Children per parent key: from the bounded rows of a private child, else exact."""
+    counts = state.dp.children_counts(state.frames, child, fk) if state.dp is not None else None
+    return counts if counts is not None else state.counts(fk)
 
