@@ -7,6 +7,7 @@ in clear: every message uses ``redact``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -180,3 +181,30 @@ def read_snapshot(engine: Engine) -> Iterator[Connection]:
             connection.rollback()
             if how is SnapshotBy.QUERY_ONLY:
                 connection.exec_driver_sql("PRAGMA query_only = OFF")
+
+
+@contextmanager
+def snapshot_twin(connection: Connection) -> Iterator[Connection | None]:
+    """A second connection inside ``connection``'s snapshot (opened by ``read_snapshot``), for
+    another thread to read the same data while this one is busy; None where the engine cannot
+    share a snapshot (MySQL's and SQLite's are each their own), or its id looks foreign.
+
+    PostgreSQL: ``pg_export_snapshot()`` here, ``SET TRANSACTION SNAPSHOT`` there, in a
+    REPEATABLE READ, READ ONLY transaction of a connection that refuses writes as the first does.
+    """
+    caps = known_capabilities(connection.dialect.name)
+    if caps is None or not caps.snapshot_export:
+        yield None
+        return
+    snapshot = str(connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):  # written into the statement: SET takes no parameter
+        yield None
+        return
+    with connection.engine.connect() as twin:
+        twin = twin.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        twin.begin()
+        try:
+            twin.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            yield twin
+        finally:
+            twin.rollback()

@@ -116,6 +116,8 @@ class Capabilities:
     # TABLESAMPLE BERNOULLI (p) REPEATABLE (seed): a seeded sample drawn by the server.
     tablesample: bool = False
     row_hash: RowHash = RowHash.NONE  # how a seeded sample is drawn in SQL without TABLESAMPLE
+    # GROUP BY GROUPING SETS: several groupings of a table counted in one scan of it.
+    grouping_sets: bool = False
     # -- the schema layer (relsynth/schema: DDL and introspection) --------------------------------
     # Where introspection reads the facts the Inspector lacks; None: the Inspector alone.
     catalog: Catalog | None = None
@@ -148,6 +150,9 @@ class Capabilities:
     database_is_file: bool  # the URL names a file, not a server (no CREATE DATABASE, no privileges to ask)
     read_only_by: ReadOnlyBy  # how a source connection refuses writes
     snapshot_by: SnapshotBy  # how one consistent read-only snapshot is opened
+    # A second connection can import an open snapshot (pg_export_snapshot, SET TRANSACTION
+    # SNAPSHOT), so two connections read the same data at once.
+    snapshot_export: bool = False
     identity_by: IdentityBy  # what tells two databases apart, whatever their URLs
     privilege_probe: PrivilegeProbe  # how preflight asks whether the target accepts new tables
     # Databases to connect to when asking the server about its databases (None: connect to none).
@@ -187,6 +192,7 @@ _POSTGRESQL = Capabilities(
     sequence_reset=SequenceReset.SETVAL,
     ddl_commits_transaction=False,
     tablesample=True,
+    grouping_sets=True,
     catalog=Catalog.PG_CATALOG,
     server_version_sql="SHOW server_version",
     default_namespace="public",
@@ -199,6 +205,7 @@ _POSTGRESQL = Capabilities(
     database_is_file=False,
     read_only_by=ReadOnlyBy.CONNECT_OPTION,
     snapshot_by=SnapshotBy.READ_ONLY_TRANSACTION,
+    snapshot_export=True,
     identity_by=IdentityBy.SYSTEM_IDENTIFIER,
     privilege_probe=PrivilegeProbe.SCHEMA_GRANTS,
     maintenance_databases=("postgres", "template1"),

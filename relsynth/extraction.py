@@ -53,8 +53,17 @@ def stream_rows(connection: Connection, table: Table, columns: Sequence[str]) ->
     return _frames(connection, table, columns, _ordered_select(table, columns))
 
 
+def _streamed(connection: Connection, query: sa.Select) -> sa.CursorResult:
+    """``query``'s rows as the server sends them (a server-side cursor where there is one).
+
+    Set for this statement only: set on the connection (SQLAlchemy 2 sets options in place),
+    every later statement of the snapshot would run through a cursor too, and PostgreSQL plans
+    no parallel scan for a cursor."""
+    return connection.execute(query, execution_options={"stream_results": True})
+
+
 def _frames(connection: Connection, table: Table, columns: Sequence[str], query: sa.Select) -> Iterator[pd.DataFrame]:
-    result = connection.execution_options(stream_results=True).execute(query)
+    result = _streamed(connection, query)
     while True:
         rows = result.fetchmany(CHUNK_ROWS)
         if not rows:
@@ -191,6 +200,41 @@ def children_per_parent(
     return pd.DataFrame.from_records(rows, columns=[*columns, "__count"])
 
 
+def children_per_parent_sets(
+    connection: Connection, child: QualifiedName, key_sets: Sequence[Sequence[str]]
+) -> list[pd.DataFrame]:
+    """``children_per_parent`` of each of ``key_sets`` (several foreign keys of one child table),
+    in their order: in one scan of the table where the engine has GROUPING SETS, else one query
+    each. Key columns are objects there (a NULL key column stays None, never a float)."""
+    distinct = list(dict.fromkeys(frozenset(columns) for columns in key_sets))
+    if len(distinct) < 2 or not capabilities_for(connection.dialect.name).grouping_sets:
+        return [children_per_parent(connection, child, columns) for columns in key_sets]
+    columns = list(dict.fromkeys(column for key in key_sets for column in key))
+    clause = table_clause(child, columns)
+    sets = sa.func.grouping_sets(*(sa.tuple_(*(clause.c[c] for c in columns if c in key)) for key in distinct))
+    # GROUPING(c) is 1 where c is not in the row's grouping set: it tells a set's rows apart
+    # from another's, and a NULL key value from a column left out of the set.
+    flags = [sa.func.grouping(clause.c[column]).label(f"__grouping{i}") for i, column in enumerate(columns)]
+    query = sa.select(*(clause.c[c] for c in columns), *flags, sa.func.count().label("__count")).group_by(sets)
+    found_rows = [tuple(row) for row in connection.execute(query)]
+    rows = np.array(found_rows, dtype=object).reshape(-1, 2 * len(columns) + 1)
+    grouped = rows[:, len(columns) : 2 * len(columns)].astype(np.int64) == 0
+    found = []
+    for key in key_sets:
+        wanted = np.array([column in key for column in columns])
+        part = rows[(grouped == wanted).all(axis=1)]
+        frame = pd.DataFrame({c: part[:, columns.index(c)] for c in key} | {"__count": part[:, -1].astype(np.int64)})
+        found.append(frame.infer_objects())
+    return found
+
+
+def null_key_rows(connection: Connection, child: QualifiedName, columns: Sequence[str]) -> int:
+    """Rows of ``child`` with a NULL in one of ``columns``."""
+    clause = table_clause(child, columns)
+    query = sa.select(sa.func.count()).select_from(clause).where(sa.or_(*(clause.c[c].is_(None) for c in columns)))
+    return int(connection.execute(query).scalar_one())
+
+
 def distinct_values(connection: Connection, table: Table, column: str, *, seen_fewer_than: int | None = None) -> Iterator[pd.Series]:
     """The column's distinct non-NULL values over the whole table, in chunks, read as training
     reads them; with ``seen_fewer_than``, only the values seen fewer times than that."""
@@ -198,6 +242,6 @@ def distinct_values(connection: Connection, table: Table, column: str, *, seen_f
     query = sa.select(read_as(table, clause, column)).where(clause.c[column].is_not(None)).group_by(clause.c[column])
     if seen_fewer_than is not None:
         query = query.having(sa.func.count() < seen_fewer_than)
-    result = connection.execution_options(stream_results=True).execute(query)
+    result = _streamed(connection, query)
     while rows := result.fetchmany(CHUNK_ROWS):
         yield pd.Series([row[0] for row in rows], dtype=object)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from relsynth.alongside import Alongside
 from relsynth.checks import referenced_columns
+from relsynth.child_counts import ChildCounts
 from relsynth.clustering import ParentClusters, child_weights, fit_clusters
 from relsynth.config import ExecutorKind, RelsynthConfig, TableMode
 from relsynth.connections import create_engine, read_snapshot
 from relsynth.executors import Executor, executor_for
-from relsynth.extraction import children_per_parent, count_rows, distinct_values
+from relsynth.extraction import count_rows, distinct_values
 from relsynth.fitting import TASK_MODULES, TableTask, fit_model, fit_values, model_encoders, model_inputs, train_table
 from relsynth.joins import counts_for, joined_with_parent, parent_lookup
 from relsynth.planning import GenerationPlan, TablePlan, plan
@@ -75,7 +78,8 @@ def train(
         # is none: the accountant spends the budget as each table trains, in this process, in turn.
         workers = nullcontext() if config.privacy.enabled else executor_for(config.executor, jobs=config.jobs, preload=TASK_MODULES)
         with workers as executor, read_snapshot(engine) as connection:
-            rules = _rules(connection, schema, config) if rules is None else tuple(rules)
+            with _timed("rules discovered" if rules is None else "rules given"):
+                rules = _rules(connection, schema, config) if rules is None else tuple(rules)
             run = _train(connection, schema, generation_plan, config, progress, rules=rules, executor=executor)
             run.rules = rules
             return run
@@ -105,6 +109,7 @@ class _Training:
     holdout: dict[QualifiedName, pd.DataFrame] = field(default_factory=dict)
     holdout_masks: dict[QualifiedName, np.ndarray] = field(default_factory=dict)
     dp: Any = None  # the PrivacySession under differential privacy
+    counts: ChildCounts | None = None  # children per parent key, exact, for the keys SQL counts
     executor: Executor | None = None  # runs the training tasks; None under differential privacy
 
     @property
@@ -122,7 +127,8 @@ def _train(
     modes = _modes(schema, config)
     # Exact row counts come from SQL; large tables are read as whole families of units the
     # database samples (training_sample.py).
-    row_counts = {tp.table: count_rows(connection, tp.table) for tp in generation_plan.tables}
+    with _timed("rows counted"):
+        row_counts = {tp.table: count_rows(connection, tp.table) for tp in generation_plan.tables}
     synthesized = {name for name, mode in modes.items() if mode is TableMode.SYNTHESIZE}
     state = _Training(
         connection, schema, generation_plan, config, progress, rules,
@@ -132,16 +138,29 @@ def _train(
         sample=TrainingSample(choose_samples(generation_plan, row_counts, synthesized, max_rows=config.max_training_rows)),
         executor=executor,
     )
-    for table_plan in generation_plan.tables:  # 1. read every table and decide each column's role
-        _read_table(state, schema.table(table_plan.table), modes[table_plan.table])
+    with _timed("tables read"):
+        for table_plan in generation_plan.tables:  # 1. read every table and decide each column's role
+            _read_table(state, schema.table(table_plan.table), modes[table_plan.table])
     # Differential privacy: bound each unit's rows, plan the budget (fails here when impossible).
     state.dp = _privacy_session(schema, generation_plan, state.frames, state.artifacts, config)
+    state.counts = _child_counter(state)
     _model_frames(state)  # 2. each table's model columns plus the relational helpers
-    _children_counts(state)
-    _clusters_and_refs(state)
+    with _timed("children per parent counted"):
+        _children_counts(state)
+    with _timed("parents clustered, references and degrees counted"):
+        _clusters_and_refs(state)
     _keep_copied(state)
     _hold_out(state)
-    return _fit_tables(state)  # 3. train in plan order, each child conditioned on its context parent
+    with _timed("tables trained"):
+        return _fit_tables(state)  # 3. train in plan order, each child conditioned on its context parent
+
+
+@contextmanager
+def _timed(stage: str) -> Iterator[None]:
+    """Log (``--verbose``) how long a stage took: where the time goes on a large source."""
+    started = time.perf_counter()
+    yield
+    log.info("training: %s in %.1f s", stage, time.perf_counter() - started)
 
 
 def _modes(schema: Schema, config: RelsynthConfig) -> dict[QualifiedName, TableMode]:
@@ -197,7 +216,7 @@ def _children_counts(state: _Training) -> None:
         child, fk = table_plan.table, table_plan.context_fk
         if fk is None:
             continue
-        counts = _child_counts(state.connection, dp, frames, child, fk)
+        counts = _child_counts(state, child, fk)
         column = CHILDREN.format(state.fk_ids[fk])
         parent = fk.referred_table
         model_frames[parent][column] = counts_for(frames[parent], fk, counts)
@@ -216,7 +235,7 @@ def _clusters_and_refs(state: _Training) -> None:
     clusters: dict[QualifiedName, ParentClusters] = {}
     for fk in assigned_fks:
         parent = fk.referred_table
-        counts = _child_counts(state.connection, dp, frames, fk.table, fk)
+        counts = _child_counts(state, fk.table, fk)
         column = DEGREE.format(state.fk_ids[fk])
         model_frames[parent][column] = counts_for(frames[parent], fk, counts)
         if dp is not None:
@@ -301,15 +320,22 @@ def _fit_on_executor(state: _Training, synthesized: list[TablePlan]) -> dict[Qua
     ordered = sorted(tasks, key=lambda task: -task.work)  # the largest first: the last to end is small
     seconds = {}
     executor = state.executor or executor_for(ExecutorKind.LOCAL, jobs=1)
-    for trained in executor.map(train_table, ordered):
-        name = trained.artifact.table
-        if state.sample.is_sampled(name):  # the denylists of the whole table, not the sample's
-            exact_denylists(state.connection, state.schema.table(name), trained.artifact.values, min_count=state.config.privacy.min_count)
-        state.artifacts[name], seconds[name] = trained.artifact, trained.seconds
-        # a code column's rare codes decode to new codes, none a rare value of the whole table (reads it)
-        _new_codes(state, state.schema.table(name), trained.artifact, state.table_seed[name])
-        state.progress("train", str(name), 1.0)
+    # The whole table's denylists are counted by the database while the next tables train.
+    with Alongside(state.connection) as alongside:
+        for trained in executor.map(train_table, ordered):
+            name = trained.artifact.table
+            if state.sample.is_sampled(name):  # the denylists of the whole table, not the sample's
+                alongside.submit(_exact_denylists, state.schema.table(name), trained.artifact.values, min_count=state.config.privacy.min_count)
+            state.artifacts[name], seconds[name] = trained.artifact, trained.seconds
+            # a code column's rare codes decode to new codes, none a rare value of the whole table (reads it)
+            _new_codes(state, state.schema.table(name), trained.artifact, state.table_seed[name])
+            state.progress("train", str(name), 1.0)
     return seconds
+
+
+def _exact_denylists(connection: Connection, table: Table, values: dict, *, min_count: int) -> None:
+    with _timed(f"{table.name}: whole-table denylists counted"):
+        exact_denylists(connection, table, values, min_count=min_count)
 
 
 def _table_tasks(state: _Training, synthesized: list[TablePlan]) -> list[TableTask]:
@@ -411,8 +437,16 @@ def _privacy_session(schema: Schema, generation_plan: GenerationPlan, frames, ar
     )
 
 
-def _child_counts(connection, dp, frames, child: QualifiedName, fk: ForeignKey) -> pd.DataFrame:
-    """Children per parent key: from the bounded rows of a private child, else exact in SQL."""
-    counts = dp.children_counts(frames, child, fk) if dp is not None else None
-    return counts if counts is not None else children_per_parent(connection, child, fk.constrained_columns)
+def _child_counter(state: _Training) -> ChildCounts:
+    """Counts for each context and assigned foreign key whose child is not private (under
+    differential privacy those come from its bounded rows: ``_child_counts``)."""
+    fks = [tp.context_fk for tp in state.plan.tables if tp.context_fk is not None] + state.assigned_fks
+    public = [fk for fk in fks if state.dp is None or not state.dp.is_private(fk.table)]
+    return ChildCounts(state.connection, state.schema, state.sample, public, families=state.dp is None)
+
+
+def _child_counts(state: _Training, child: QualifiedName, fk: ForeignKey) -> pd.DataFrame:
+    """Children per parent key: from the bounded rows of a private child, else exact."""
+    counts = state.dp.children_counts(state.frames, child, fk) if state.dp is not None else None
+    return counts if counts is not None else state.counts(fk)
 

@@ -15,13 +15,22 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from relsynth.extraction import can_sample_in_sql, count_rows, distinct_values, read_children, read_table, sample_rows
+from relsynth.extraction import (
+    can_sample_in_sql,
+    count_rows,
+    distinct_values,
+    null_key_rows,
+    read_children,
+    read_table,
+    sample_rows,
+)
 from relsynth.modeling.encoding import NUMERIC_KINDS
 from relsynth.planning import GenerationPlan
-from relsynth.schema.elements import ForeignKey, QualifiedName, Table
+from relsynth.schema.elements import ForeignKey, QualifiedName, Table, TypeKind
 from relsynth.values.rarity import calendar_day, fingerprint, rare_values
 
 log = logging.getLogger(__name__)
@@ -75,6 +84,7 @@ class TrainingSample:
     def __init__(self, choices: dict[QualifiedName, SampleChoice]) -> None:
         self.choices = choices
         self._frames: dict[QualifiedName, pd.DataFrame] = {}
+        self._read_as_families: set[ForeignKey] = set()
 
     def read(self, connection: Connection, table: Table, *, columns: Sequence[str], max_rows: int | None, seed: int) -> pd.DataFrame:
         """``table``'s training rows (``max_rows`` None: every row, as for a copied table)."""
@@ -85,6 +95,7 @@ class TrainingSample:
             frame = read_table(connection, table, columns=columns, max_rows=max(1, round(choice.fraction * count_rows(connection, table.name))), seed=seed)
         elif choice.family_of is not None and self._has_keys(choice.family_of):
             frame = self._families(connection, table, choice, columns, seed)
+            self._read_as_families.add(choice.family_of)
         else:
             frame = sample_rows(connection, table, columns=columns, fraction=choice.fraction, seed=seed)
         self._frames[table.name] = frame
@@ -92,6 +103,30 @@ class TrainingSample:
 
     def is_sampled(self, name: QualifiedName) -> bool:
         return name in self._frames and self.choices.get(name, SampleChoice()).sampled
+
+    def has_families(self, table: Table, fk: ForeignKey) -> bool:
+        """Whether ``table`` was read as the whole families of its parent's sampled rows through
+        ``fk`` on integer keys: then its rows give each of those parents' children exactly.
+        (Text keys may compare equal in SQL and not in Python: case, trailing spaces.)"""
+        return (
+            fk.table == table.name and fk in self._read_as_families
+            and set(fk.constrained_columns) <= set(self._frames[table.name].columns)
+            and all(table.column(c).type.kind is TypeKind.INTEGER for c in fk.constrained_columns)
+        )
+
+    def family_counts(self, connection: Connection, table: Table, fk: ForeignKey) -> pd.DataFrame:
+        """``extraction.children_per_parent`` of ``fk`` for the parents read, where ``has_families``:
+        counted in the rows read, but for rows whose key has a NULL (sampled on their own), which
+        SQL counts, under the all-NULL key."""
+        columns = list(fk.constrained_columns)
+        keys = self._frames[table.name][columns]
+        counts = keys.dropna().value_counts(sort=False).rename("__count").reset_index()
+        nullable = [c for c in columns if table.column(c).nullable]
+        null_rows = null_key_rows(connection, table.name, nullable) if nullable else 0
+        if null_rows:
+            nulls = pd.DataFrame({**{c: [None] for c in columns}, "__count": [null_rows]})
+            counts = pd.concat([counts.astype({c: object for c in columns}), nulls], ignore_index=True)
+        return counts.astype({"__count": np.int64})
 
     def _has_keys(self, fk: ForeignKey) -> bool:
         parent = self._frames.get(fk.referred_table)

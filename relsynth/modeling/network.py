@@ -42,6 +42,9 @@ class ColumnHead(nn.Module):
         positions = input_positions or [np.zeros(n) for n in input_codes]
         for j, places in enumerate(positions):
             self.register_buffer(f"positions_{j}", torch.as_tensor(np.asarray(places), dtype=torch.float32))
+        # Where input j's positions start once they are laid end to end: one lookup for all inputs.
+        sizes = torch.as_tensor([len(places) for places in positions], dtype=torch.long)
+        self.register_buffer("position_offsets", torch.cumsum(sizes, 0) - sizes, persistent=False)
         self.hidden = nn.Linear(embedding_dim + sum(dims) + len(dims), hidden_dim)
         self.activation = nn.ReLU()
         self.dropout = nn.Dropout(dropout)
@@ -49,11 +52,17 @@ class ColumnHead(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs``: (batch, >= number of input columns) codes; extra columns are ignored."""
+        return self.out(self.hidden_state(inputs))
+
+    def hidden_state(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The hidden layer's output (after activation and dropout), which ``out`` turns into logits."""
         zeros = torch.zeros(inputs.shape[0], dtype=torch.long, device=inputs.device)
         parts = [self.constant(zeros)]
         parts += [emb(inputs[:, j]) for j, emb in enumerate(self.embeddings)]
-        parts += [getattr(self, f"positions_{j}")[inputs[:, j]][:, None] for j in range(len(self.embeddings))]
-        return self.out(self.dropout(self.activation(self.hidden(torch.cat(parts, dim=1)))))
+        if self.embeddings:  # every input's position in one lookup: the same columns as one by one
+            places = torch.cat([getattr(self, f"positions_{j}") for j in range(len(self.embeddings))])
+            parts.append(places[inputs[:, : len(self.embeddings)] + self.position_offsets])
+        return self.dropout(self.activation(self.hidden(torch.cat(parts, dim=1))))
 
     @torch.no_grad()
     def projection(self) -> Projection:
@@ -158,8 +167,9 @@ class TabularNetwork(nn.Module):
                 continue
             seen = torch.as_tensor(found > 0)
             target = torch.as_tensor(np.log(np.where(found > 0, found, 1.0) / found.sum()), dtype=torch.float32)
+            hidden = head.hidden_state(torch.cat([context, codes[:, :i]], dim=1))  # the bias moves only the output
             for _ in range(rounds):
-                predicted = torch.softmax(self.head_logits(i, context, codes), dim=1).mean(dim=0)
+                predicted = torch.softmax(head.out(hidden), dim=1).mean(dim=0)
                 shift = torch.where(seen, target - torch.log(predicted.clamp_min(1e-12)), torch.zeros_like(target))
                 head.out.bias.add_(shift)
 

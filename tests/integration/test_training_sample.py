@@ -7,13 +7,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from relsynth.child_counts import ChildCounts
 from relsynth.config import RelsynthConfig
 from relsynth.connections import create_engine, read_snapshot
-from relsynth.extraction import count_rows, read_table
+from relsynth.extraction import children_per_parent, children_per_parent_sets, count_rows, read_table
+from relsynth.joins import counts_for
 from relsynth.learning import train
 from relsynth.modeling import ModelConfig
 from relsynth.planning import plan
-from relsynth.schema.elements import TypeKind
+from relsynth.schema.elements import QualifiedName, TypeKind
 from relsynth.schema.introspection import introspect
 from relsynth.training_sample import TrainingSample, choose_samples
 from relsynth.values.rarity import rare_values
@@ -115,8 +117,10 @@ def test_tables_within_the_limit_are_read_whole(make_database) -> None:
     engine.dispose()
 
 
-def test_exact_figures_come_from_sql_not_the_sample(make_database) -> None:
-    url = _source(make_database("sqlite"))
+def test_exact_figures_come_from_sql_not_the_sample(source: str) -> None:
+    """On every engine: PostgreSQL counts the denylists on a second connection in the snapshot
+    while the next tables train (``alongside``), the others in turn."""
+    url = source
     config = RelsynthConfig(seed=1, max_training_rows=MAX_ROWS, holdout_fraction=0.0, model=ModelConfig(epochs=1))
     run = train(url, config=config)
     tables = {name.name: artifact for name, artifact in run.tables.items()}
@@ -128,3 +132,64 @@ def test_exact_figures_come_from_sql_not_the_sample(make_database) -> None:
     every_rare = rare_values(amounts, TypeKind.INTEGER, config.privacy.min_count)
     assert len(every_rare) > MAX_ROWS  # more than a sample of MAX_ROWS rows could show
     assert tables["orders"].values["rare_values"]["amount"] == every_rare
+
+
+def _counted(counts: pd.DataFrame, columns: list[str]) -> dict[tuple, int]:
+    """Counts by key, NULL (None or NaN) as None, numbers as ints, whatever dtype they came in."""
+    return {tuple(None if pd.isna(v) else int(v) for v in row[:-1]): int(row[-1])
+            for row in counts[[*columns, "__count"]].itertuples(index=False, name=None)}
+
+
+def test_several_keys_of_a_table_are_counted_as_one_at_a_time(source: str) -> None:
+    """``children_per_parent_sets`` (one GROUPING SETS scan on PostgreSQL) equals a GROUP BY per
+    key, NULL keys included; a key given twice, in another column order, too."""
+    keys = [("order_id", "line"), ("order_id",), ("line",), ("line", "order_id")]
+    engine = create_engine(source, read_only=True)
+    try:
+        with read_snapshot(engine) as connection:
+            sets = children_per_parent_sets(connection, QualifiedName(None, "notes"), keys)
+            alone = [children_per_parent(connection, QualifiedName(None, "notes"), key) for key in keys]
+            orders = children_per_parent_sets(connection, QualifiedName(None, "orders"), [("customer_id",), ("id",)])
+            orders_alone = children_per_parent(connection, QualifiedName(None, "orders"), ["customer_id"])
+    finally:
+        engine.dispose()
+    for key, found, expected in zip(keys, sets, alone, strict=True):
+        assert list(found.columns) == [*key, "__count"]
+        assert _counted(found, list(key)) == _counted(expected, list(key))
+    notes = len(range(0, (CUSTOMERS * ORDERS_EACH + ORPHAN_ORDERS) * ITEMS_EACH, 2))  # every other item has one
+    assert sum(_counted(sets[1], ["order_id"]).values()) == notes
+    by_customer = _counted(orders[0], ["customer_id"])
+    assert by_customer == _counted(orders_alone, ["customer_id"])
+    assert by_customer[(None,)] == ORPHAN_ORDERS and by_customer[(1,)] == ORDERS_EACH
+    assert set(_counted(orders[1], ["id"]).values()) == {1}
+
+
+def test_families_give_the_counts_sql_gives_for_the_parents_read(source: str) -> None:
+    """A child read as whole families counts its sampled parents' children from its rows, the
+    rows whose key is NULL in SQL: the same figure for every parent read as a full count."""
+    schema = introspect(source)
+    generation_plan = plan(schema)
+    engine = create_engine(source, read_only=True)
+    try:
+        with read_snapshot(engine) as connection:
+            rows = {tp.table: count_rows(connection, tp.table) for tp in generation_plan.tables}
+            sample = TrainingSample(choose_samples(generation_plan, rows, set(rows), max_rows=MAX_ROWS))
+            frames = {tp.table: sample.read(connection, schema.table(tp.table), columns=schema.table(tp.table).column_names,
+                                            max_rows=MAX_ROWS, seed=3) for tp in generation_plan.tables}
+            fks = [tp.context_fk for tp in generation_plan.tables if tp.context_fk is not None]
+            from_rows = ChildCounts(connection, schema, sample, fks)
+            from_sql = ChildCounts(connection, schema, sample, fks, families=False)
+            assert all(sample.has_families(schema.table(fk.table), fk) for fk in fks)
+            found = {fk: (from_rows(fk), from_sql(fk)) for fk in fks}
+    finally:
+        engine.dispose()
+    for fk, (counted, exact) in found.items():
+        parent = frames[fk.referred_table]
+        assert 0 < len(parent) < rows[fk.referred_table]  # a sample: the SQL counts hold more parents
+        assert len(counted) < len(exact)
+        assert counts_for(parent, fk, counted).tolist() == counts_for(parent, fk, exact).tolist()
+        columns = list(fk.constrained_columns)
+        null_rows = {k: v for k, v in _counted(counted, columns).items() if None in k}
+        assert null_rows == {k: v for k, v in _counted(exact, columns).items() if None in k}
+    orders = next(fk for fk in fks if fk.table.name == "orders")
+    assert _counted(found[orders][0], ["customer_id"])[(None,)] == ORPHAN_ORDERS  # every orphan, not the sampled few

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("relsynth.cli",), ("relsynth",)),
     (("relsynth.api",),),
     (("relsynth.pipeline",), ("relsynth.demo",)),
-    (("relsynth.generation", "relsynth.generation_memory", "relsynth.chunks", "relsynth.walks", "relsynth.column_values", "relsynth.row_counts"), ("relsynth.learning", "relsynth.fitting"), ("relsynth.loaders",), ("relsynth.reporting",), ("relsynth.preflight",)),
+    (("relsynth.generation", "relsynth.generation_memory", "relsynth.chunks", "relsynth.walks", "relsynth.column_values", "relsynth.row_counts"), ("relsynth.learning", "relsynth.fitting", "relsynth.child_counts", "relsynth.alongside"), ("relsynth.loaders",), ("relsynth.reporting",), ("relsynth.preflight",)),
     (("relsynth.runs",), ("relsynth.reference",), ("relsynth.privacy",), ("relsynth.rules",), ("relsynth.training_sample",)),
     (
         ("relsynth.planning",),
